@@ -53,12 +53,19 @@ struct RealImageDecodingTests {
 
 @Suite("Decoding PNG colour types and depths")
 struct PNGVariantTests {
-    @Test("16-bit grey keeps every 16-bit code, including neighbours an 8-bit read would merge")
-    func sixteenBitGrey() throws {
+    /// Colour-space chunks a 16-bit file may carry: none, sRGB, gAMA 1/2.2 and gAMA 1.0 (linear).
+    static let colourTags: [[(String, [UInt8])]] = [
+        [], [("sRGB", [0])], [("gAMA", PNGBytes.bigEndian32(45455))], [("gAMA", PNGBytes.bigEndian32(100_000))],
+    ]
+
+    @Test("16-bit grey keeps every 16-bit code, whatever gamma the file declares (no gamma is applied)",
+          arguments: 0..<4)
+    func sixteenBitGrey(tag: Int) throws {
         let codes = [0, 1, 2, 257, 32768, 40000, 65534, 65535]
         let data = PNGBytes.file(width: 4, height: 2, bitDepth: 16, colorType: 0,
                                  rows: [codes[0..<4].flatMap(PNGBytes.bigEndian16),
-                                        codes[4..<8].flatMap(PNGBytes.bigEndian16)])
+                                        codes[4..<8].flatMap(PNGBytes.bigEndian16)],
+                                 chunksBeforeData: Self.colourTags[tag])
         let image = try ImageIO.decode(data, name: "grey16.png")
         #expect((image.width, image.height, image.channels) == (4, 2, 1))
         #expect(image.pixels.map { code($0, max: 65535) } == codes)

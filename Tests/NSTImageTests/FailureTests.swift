@@ -85,6 +85,21 @@ struct FailureTests {
         #expect(loadError(url) == .tooLarge(path: url.path, width: 20000, height: 20000, limit: ImageIO.maxPixelCount))
     }
 
+    @Test("a JPEG whose frame header declares 20000×20000 is refused before allocating")
+    func absurdJPEG() throws {
+        let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var bytes = [UInt8](try ImageIO.encode(Image(width: 16, height: 16, channels: 3), as: .jpeg))
+        // SOF0 = FF C0, then length (2), precision (1), height (2), width (2).
+        guard let sof = zip(bytes.indices, bytes.dropFirst()).first(where: { bytes[$0.0] == 0xFF && $0.1 == 0xC0 })?.0 else {
+            Issue.record("encoder wrote no SOF0")
+            return
+        }
+        bytes.replaceSubrange((sof + 5)..<(sof + 9), with: PNGBytes.bigEndian16(20000) + PNGBytes.bigEndian16(20000))
+        let url = try write(bytes, named: "huge.jpg", in: folder)
+        #expect(loadError(url) == .tooLarge(path: url.path, width: 20000, height: 20000, limit: ImageIO.maxPixelCount))
+    }
+
     @Test("a PNG with a damaged IHDR checksum is corrupt")
     func badCRC() throws {
         var bytes = [UInt8](PNGBytes.file(width: 2, height: 2, bitDepth: 8, colorType: 0, rows: [[1, 2], [3, 4]]))

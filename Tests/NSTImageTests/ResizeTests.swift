@@ -79,12 +79,16 @@ struct ResizeTests {
         #expect((grown.width, grown.height) == (600, 2000))
     }
 
-    @Test("invalid sizes throw ImageError.invalidSize")
+    @Test("invalid sizes and resize targets throw typed errors")
     func invalidSizes() {
         let image = Image(width: 4, height: 4, channels: 1)
         #expect(throws: ImageError.invalidSize(width: 0, height: 3)) { try image.resized(width: 0, height: 3) }
-        #expect(throws: ImageError.self) { try image.resized(longestSide: -1) }
-        #expect(throws: ImageError.self) { try image.resized(pixelCount: 0) }
+        #expect(throws: ImageError.invalidResizeTarget(parameter: "longestSide", value: -1)) {
+            try image.resized(longestSide: -1)
+        }
+        #expect(throws: ImageError.invalidResizeTarget(parameter: "pixelCount", value: 0)) {
+            try image.resized(pixelCount: 0)
+        }
     }
 
     @Test("toGrey uses Rec. 601 weights; toRGB replicates the plane")
