@@ -1,3 +1,4 @@
+import CJPEG
 import Foundation
 import Testing
 @testable import NSTImage
@@ -98,6 +99,26 @@ struct FailureTests {
         bytes.replaceSubrange((sof + 5)..<(sof + 9), with: PNGBytes.bigEndian16(20000) + PNGBytes.bigEndian16(20000))
         let url = try write(bytes, named: "huge.jpg", in: folder)
         #expect(loadError(url) == .tooLarge(path: url.path, width: 20000, height: 20000, limit: ImageIO.maxPixelCount))
+    }
+
+    @Test("a CMYK JPEG is refused as unsupported")
+    func cmykJPEG() throws {
+        let cmyk = [UInt8](repeating: 90, count: 8 * 8 * 4)
+        var output: UnsafeMutablePointer<UInt8>?
+        var size: UInt = 0
+        var message = [CChar](repeating: 0, count: 256)
+        #expect(nst_jpeg_encode(cmyk, 8, 8, 4, 90, &output, &size, &message, message.count) == 1)
+        guard let output else { Issue.record("no CMYK bytes"); return }
+        let data = Data(bytes: output, count: Int(size))
+        free(output)
+        #expect(throws: ImageError.self) { try ImageIO.decode(data, name: "cmyk.jpg") }
+        do {
+            _ = try ImageIO.decode(data, name: "cmyk.jpg")
+        } catch let error as ImageError {
+            guard case .unsupported(let path, let detail) = error else { Issue.record("got \(error)"); return }
+            #expect(path == "cmyk.jpg")
+            #expect(detail.contains("CMYK"))
+        }
     }
 
     @Test("a PNG with a damaged IHDR checksum is corrupt")
