@@ -45,7 +45,8 @@ let package = Package(
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),
         .testTarget(name: "NSTTensorTests", dependencies: ["NSTTensor"]),
-        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage"],
+        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage",
+                                                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage"]),

@@ -38,7 +38,7 @@ public enum ExampleImages {
     /// the pinned hash are kept, and pip is only run when something is missing. Returns the files.
     @discardableResult
     public static func install(into directory: URL, log: (String) -> Void = { print($0) }) throws -> [URL] {
-        try install(into: directory, log: log) { temporary in
+        try install(items, into: directory, log: log) { temporary in
             log("downloading scikit-image==\(scikitImageVersion) with pip …")
             let wheels = try PipDownload.download("scikit-image==\(scikitImageVersion)", into: temporary)
             guard let wheel = wheels.first(where: { $0.lastPathComponent.hasPrefix("scikit_image-\(scikitImageVersion)-") }) else {
@@ -48,8 +48,9 @@ public enum ExampleImages {
         }
     }
 
-    /// `install(into:)` with the wheel supplied by `fetchWheel(temporaryDirectory)`.
-    static func install(into directory: URL, log: (String) -> Void, fetchWheel: (URL) throws -> URL) throws -> [URL] {
+    /// Installs `items`, taking the wheel from `fetchWheel(temporaryDirectory)` only if some file is missing or wrong.
+    static func install(_ items: [Item], into directory: URL, log: (String) -> Void,
+                        fetchWheel: (URL) throws -> URL) throws -> [URL] {
         let targets = items.map { directory.appendingPathComponent($0.relativePath) }
         let missing = zip(items, targets).filter { item, target in
             (try? Data(contentsOf: target)).map(sha256Hex) != item.sha256
