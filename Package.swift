@@ -47,7 +47,8 @@ let package = Package(
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),
         .testTarget(name: "NSTTensorTests", dependencies: ["NSTTensor"]),
-        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage"],
+        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage",
+                                                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"]),
