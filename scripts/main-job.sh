@@ -5,4 +5,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 nst=.build/release/nst-exp
 $nst bench --size 256
-$nst features Examples/chelsea.png --size 256 --layers relu1_1,relu3_1,relu5_1 --output Reports/features
+$nst features Examples/content/chelsea.png --size 256 --layers relu1_1,relu3_1,relu5_1 --output Reports/features
