@@ -1,11 +1,11 @@
 import ArgumentParser
 
-/// The experiment driver for neural style transfer.
+/// nst-exp: neural style transfer experiments from the command line.
 @main
 struct NSTExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nst-exp",
-        abstract: "Gatys-style neural style transfer on VGG-19 features: setup, runs and experiments.",
-        subcommands: [WeightsCommand.self, ExamplesCommand.self]
+        abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
+        subcommands: [WeightsCommand.self, ExamplesCommand.self, FeaturesCommand.self, BenchCommand.self]
     )
 }
