@@ -45,7 +45,13 @@ struct TorchLegacyCheckpoint {
         guard case .list(let keyValues) = try next() else { throw fail("storage key list missing") }
         let keys = try keyValues.map { try $0.stringValue.orFail(fail("storage key \($0) is not a string")) }
 
-        let storages = Dictionary(tensors.map { ($0.tensor.storage.key, $0.tensor.storage) }, uniquingKeysWith: { a, _ in a })
+        var storages: [String: TorchStorageRef] = [:]
+        for (name, tensor) in tensors {
+            if let seen = storages[tensor.storage.key], seen != tensor.storage {
+                throw fail("tensor \(name) describes storage \(tensor.storage.key) differently from an earlier tensor")
+            }
+            storages[tensor.storage.key] = tensor.storage
+        }
         var ranges: [String: Range<Int>] = [:]
         var offset = reader.offset
         for key in keys {

@@ -57,7 +57,7 @@ public struct VGGWeights: Sendable {
     public var metadata: [String: String]
 
     /// Wraps layers; `validate()` checks them against the architecture.
-    public init(convs: [String: ConvWeights], metadata: [String: String]) {
+    public init(convs: [String: ConvWeights], metadata: [String: String] = [:]) {
         self.convs = convs
         self.metadata = metadata
     }
