@@ -36,7 +36,7 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: optimized),
-        .target(name: "NSTTransfer", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage"], swiftSettings: optimized),
+        .target(name: "NSTTransfer", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
         .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
