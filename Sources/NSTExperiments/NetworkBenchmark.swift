@@ -1,0 +1,93 @@
+import Foundation
+import NSTNetwork
+import NSTTensor
+
+/// Times what one style-transfer iteration costs in the network: a forward to relu5_1 and the backward
+/// from the usual Gatys layers (relu1_1…relu5_1 and relu4_2) to the input image.
+public struct NetworkBenchmark {
+    /// One benchmark's figures.
+    public struct Result: Codable, Sendable {
+        public var size: Int
+        public var repeats: Int
+        public var threads: Int
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        public var forwardSeconds: Double
+        public var backwardSeconds: Double
+        public var gflop: Double
+        public var gflopPerSecond: Double
+        public var peakRSSMiB: Double
+        public var weights: String
+    }
+
+    public static let layers: [LayerName] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]
+        .compactMap { try? LayerName($0) }
+
+    public var size: Int
+    public var repeats: Int
+
+    /// A benchmark of `size`×`size` inputs over `repeats` timed iterations (after one warm-up).
+    public init(size: Int, repeats: Int = 5) {
+        self.size = size
+        self.repeats = repeats
+    }
+
+    /// Convolution arithmetic of one forward to relu5_1 plus its backward: 2·H·W·Cin·Cout·9 per conv, twice.
+    public static func gflop(size: Int, weights: VGGWeights) -> Double {
+        var flop = 0.0
+        var side = size
+        for name in VGGWeights.convNames {
+            guard let w = weights.convs[name] else { continue }
+            let block = Int(String(name.dropFirst(4).prefix(1))) ?? 1
+            side = size >> (block - 1)
+            flop += 2 * Double(side * side * w.inChannels * w.outChannels * 9)
+            if name == "conv5_1" { break }
+        }
+        return 2 * flop / 1e9
+    }
+
+    /// Runs the benchmark on `weights`.
+    public func run(weights: VGGWeights, weightsLabel: String) -> Result {
+        let net = VGG19(weights: weights)
+        var rng = SplitMix64(seed: 1)
+        let input = FeatureMap(channels: 3, height: size, width: size,
+                               data: (0..<(3 * size * size)).map { _ in (rng.nextUnitFloat() - 0.5) * 200 })
+        var times: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
+        for r in 0...repeats {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let feats = net.forward(input, layers: NetworkBenchmark.layers)
+            let t1 = DispatchTime.now().uptimeNanoseconds
+            // Gradients shaped like the features; their values don't change the cost.
+            let grads = feats.mapValues { f in FeatureMap(channels: f.channels, height: f.height, width: f.width, data: f.data) }
+            _ = net.backward(grads)
+            let t2 = DispatchTime.now().uptimeNanoseconds
+            if r > 0 {
+                times.append(Double(t2 - t0) / 1e9)
+                fwd.append(Double(t1 - t0) / 1e9)
+                bwd.append(Double(t2 - t1) / 1e9)
+            }
+        }
+        let median = NetworkBenchmark.median(times)
+        let g = NetworkBenchmark.gflop(size: size, weights: weights)
+        return Result(size: size, repeats: repeats, threads: Parallel.workers, medianSeconds: median,
+                      minSeconds: times.min() ?? 0, forwardSeconds: NetworkBenchmark.median(fwd),
+                      backwardSeconds: NetworkBenchmark.median(bwd), gflop: g, gflopPerSecond: g / median,
+                      peakRSSMiB: ProcessStats.peakRSSMiB(), weights: weightsLabel)
+    }
+
+    static func median(_ xs: [Double]) -> Double {
+        let s = xs.sorted()
+        guard !s.isEmpty else { return 0 }
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+}
+
+/// Process resource figures.
+public enum ProcessStats {
+    /// Peak resident set size of this process, in MiB (getrusage's ru_maxrss is in KiB on Linux).
+    public static func peakRSSMiB() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+}

@@ -1,0 +1,228 @@
+import NSTTensor
+
+/// Pooling used between blocks: max (the paper's network) or average (Gatys et al. 2016 report slightly
+/// better-looking results with it).
+public typealias Pooling = Pool2x2.Kind
+
+/// VGG-19's convolutional part (Simonyan & Zisserman 2015), used as a fixed feature extractor.
+///
+/// `forward` computes only up to the deepest requested layer and keeps every activation it needs for
+/// `backward`, which returns the gradient with respect to the input image, accumulating gradients
+/// given at several layers through the shared trunk. No weight gradients are ever computed.
+/// Buffers are allocated for the first input size and reused while the size stays the same.
+public final class VGG19 {
+    /// One conv+ReLU or pool step, in network order.
+    enum Step {
+        case conv(ConvLayer)
+        case pool(block: Int)
+    }
+
+    final class ConvLayer {
+        let name: String
+        let block: Int
+        let index: Int
+        let weights: ConvWeights
+        /// Weights for the backward pass (transposed and flipped), made on first use.
+        lazy var backwardWeights: [Float] = Conv3x3.flippedTransposed(
+            weights.weight, outChannels: weights.outChannels, inChannels: weights.inChannels)
+        init(name: String, block: Int, index: Int, weights: ConvWeights) {
+            self.name = name; self.block = block; self.index = index; self.weights = weights
+        }
+    }
+
+    public let pooling: Pooling
+    let steps: [Step]
+    let scratch = ConvScratch()
+
+    /// Output of each step of the last forward (post-ReLU for conv steps).
+    var outputs: [FeatureMap] = []
+    /// Pre-ReLU copies, kept only for requested conv layers.
+    var preActivations: [Int: FeatureMap] = [:]
+    /// Steps run by the last forward.
+    var depth = 0
+    var inputShape = (height: 0, width: 0)
+    var gradA = FeatureMap(channels: 0, height: 0, width: 0)
+    var gradB = FeatureMap(channels: 0, height: 0, width: 0)
+
+    /// Builds the network on `weights`; channel counts come from the weights, so narrow test networks work too.
+    public init(weights: VGGWeights, pooling: Pooling = .max) {
+        self.pooling = pooling
+        var steps: [Step] = []
+        var channels = 3
+        for b in 1...5 {
+            for i in 1...LayerName.convsPerBlock[b - 1] {
+                let name = "conv\(b)_\(i)"
+                guard let w = weights.convs[name] else { preconditionFailure("VGG19: weights lack \(name)") }
+                precondition(w.inChannels == channels && w.weight.count == w.outChannels * w.inChannels * 9
+                             && w.bias.count == w.outChannels, "VGG19: \(name) has inconsistent shapes")
+                steps.append(.conv(ConvLayer(name: name, block: b, index: i, weights: w)))
+                channels = w.outChannels
+            }
+            steps.append(.pool(block: b))
+        }
+        self.steps = steps
+    }
+
+    /// Step index (0-based) that produces `layer`'s value.
+    static func step(of layer: LayerName) -> Int {
+        var s = 0
+        for b in 1..<layer.block { s += LayerName.convsPerBlock[b - 1] + 1 }
+        return layer.kind == .pool ? s + LayerName.convsPerBlock[layer.block - 1] : s + layer.index - 1
+    }
+
+    /// Smallest input side that reaches `layer` with at least one position.
+    public static func minimumSide(for layer: LayerName) -> Int { 1 << (layer.kind == .pool ? layer.block : layer.block - 1) }
+
+    /// Checks that an input of this size reaches every layer.
+    public static func validate(width: Int, height: Int, layers: [LayerName]) throws {
+        for l in layers where min(width, height) < minimumSide(for: l) {
+            throw NetworkError.inputTooSmall(width: width, height: height, layer: l.description, minimum: minimumSide(for: l))
+        }
+    }
+
+    /// Runs the network on `input` (3×H×W, network space) up to the deepest of `layers` and returns their
+    /// activations. The returned maps share storage with the network's buffers until the next forward.
+    public func forward(_ input: FeatureMap, layers: [LayerName]) -> [LayerName: FeatureMap] {
+        precondition(input.channels == 3, "VGG19.forward: input must have 3 channels")
+        guard let deepest = layers.max() else { return [:] }
+        depth = VGG19.step(of: deepest) + 1
+        prepare(height: input.height, width: input.width)
+        let wantPre = Set(layers.filter { $0.kind == .conv }.map { VGG19.step(of: $0) })
+        preActivations = preActivations.filter { wantPre.contains($0.key) }
+        for s in 0..<depth {
+            let source = s == 0 ? input : outputs[s - 1]
+            run(step: s, input: source, keepPreActivation: wantPre.contains(s))
+        }
+        var result: [LayerName: FeatureMap] = [:]
+        for l in layers {
+            let s = VGG19.step(of: l)
+            result[l] = l.kind == .conv ? preActivations[s] : outputs[s]
+        }
+        return result
+    }
+
+    /// Allocates activation buffers for an input size (once per size).
+    func prepare(height: Int, width: Int) {
+        if inputShape == (height, width) && outputs.count == steps.count { return }
+        inputShape = (height, width)
+        var h = height, w = width, c = 3
+        var largest = 0
+        outputs = steps.map { step in
+            switch step {
+            case .conv(let layer):
+                c = layer.weights.outChannels
+            case .pool:
+                h /= 2; w /= 2
+            }
+            largest = max(largest, c * h * w)
+            return FeatureMap(channels: c, height: h, width: w)
+        }
+        preActivations = [:]
+        gradA = FeatureMap(channels: 1, height: 1, width: largest)
+        gradB = FeatureMap(channels: 1, height: 1, width: largest)
+    }
+
+    func run(step s: Int, input: FeatureMap, keepPreActivation: Bool) {
+        switch steps[s] {
+        case .conv(let layer):
+            let wt = layer.weights
+            input.data.withUnsafeBufferPointer { x in
+                wt.weight.withUnsafeBufferPointer { weight in
+                    wt.bias.withUnsafeBufferPointer { bias in
+                        outputs[s].data.withUnsafeMutableBufferPointer { y in
+                            Conv3x3.forward(x: x.baseAddress!, inChannels: wt.inChannels, height: input.height,
+                                            width: input.width, weight: weight.baseAddress!, bias: bias.baseAddress!,
+                                            outChannels: wt.outChannels, relu: !keepPreActivation,
+                                            y: y.baseAddress!, scratch: scratch)
+                        }
+                    }
+                }
+            }
+            if keepPreActivation {
+                preActivations[s] = outputs[s]
+                let n = outputs[s].count
+                outputs[s].data.withUnsafeMutableBufferPointer { ReLU.forward($0.baseAddress!, count: n) }
+            }
+        case .pool:
+            input.data.withUnsafeBufferPointer { x in
+                outputs[s].data.withUnsafeMutableBufferPointer { y in
+                    Pool2x2.forward(pooling, x: x.baseAddress!, channels: input.channels, height: input.height,
+                                    width: input.width, y: y.baseAddress!)
+                }
+            }
+        }
+    }
+
+    /// Gradient of a loss with respect to the input of the last `forward`, given the loss's gradients at
+    /// some of the layers that forward returned (each shaped like that layer's activation).
+    public func backward(_ gradients: [LayerName: FeatureMap]) -> FeatureMap {
+        var input = FeatureMap(channels: 3, height: inputShape.height, width: inputShape.width)
+        guard let top = gradients.keys.max() else { return input }
+        let topStep = VGG19.step(of: top)
+        precondition(topStep < depth, "VGG19.backward: \(top) was not computed by the last forward")
+        // Gradient w.r.t. each step's output arrives here; `current` holds it for the step being undone.
+        var have = false
+        for s in stride(from: topStep, through: 0, by: -1) {
+            let shape = outputs[s]
+            let n = shape.count
+            // Gradient given at the post-activation (relu or pool) output of this step.
+            let atOutput = gradients.first { $0.key.kind != .conv && VGG19.step(of: $0.key) == s }?.value
+            if let g = atOutput { accumulate(g, into: &gradA, count: n, replace: !have); have = true }
+            guard have || gradients.keys.contains(where: { $0.kind == .conv && VGG19.step(of: $0) == s }) else { continue }
+            switch steps[s] {
+            case .conv(let layer):
+                if have {
+                    outputs[s].data.withUnsafeBufferPointer { y in
+                        gradA.data.withUnsafeMutableBufferPointer { ReLU.backward(y: y.baseAddress!, gradient: $0.baseAddress!, count: n) }
+                    }
+                }
+                if let g = gradients.first(where: { $0.key.kind == .conv && VGG19.step(of: $0.key) == s })?.value {
+                    accumulate(g, into: &gradA, count: n, replace: !have); have = true
+                }
+                let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width)
+                                     : (c: outputs[s - 1].channels, h: outputs[s - 1].height, w: outputs[s - 1].width)
+                let bw = layer.backwardWeights
+                gradA.data.withUnsafeBufferPointer { dy in
+                    bw.withUnsafeBufferPointer { weight in
+                        func into(_ dx: UnsafeMutablePointer<Float>) {
+                            Conv3x3.forward(x: dy.baseAddress!, inChannels: layer.weights.outChannels, height: inShape.h,
+                                            width: inShape.w, weight: weight.baseAddress!, bias: nil,
+                                            outChannels: inShape.c, relu: false, y: dx, scratch: scratch)
+                        }
+                        if s == 0 {
+                            input.data.withUnsafeMutableBufferPointer { into($0.baseAddress!) }
+                        } else {
+                            gradB.data.withUnsafeMutableBufferPointer { into($0.baseAddress!) }
+                        }
+                    }
+                }
+            case .pool:
+                let x = outputs[s - 1]
+                gradA.data.withUnsafeBufferPointer { dy in
+                    x.data.withUnsafeBufferPointer { xp in
+                        gradB.data.withUnsafeMutableBufferPointer { dx in
+                            Pool2x2.backward(pooling, x: xp.baseAddress!, dy: dy.baseAddress!, channels: x.channels,
+                                             height: x.height, width: x.width, dx: dx.baseAddress!)
+                        }
+                    }
+                }
+            }
+            swap(&gradA, &gradB)
+        }
+        return input
+    }
+
+    /// dst[0..<n] = g (replace) or += g.
+    private func accumulate(_ g: FeatureMap, into dst: inout FeatureMap, count n: Int, replace: Bool) {
+        precondition(g.count == n, "VGG19.backward: gradient has \(g.count) values, layer has \(n)")
+        g.data.withUnsafeBufferPointer { src in
+            dst.data.withUnsafeMutableBufferPointer { d in
+                if replace {
+                    d.baseAddress!.update(from: src.baseAddress!, count: n)
+                } else {
+                    for i in 0..<n { d[i] += src[i] }
+                }
+            }
+        }
+    }
+}
