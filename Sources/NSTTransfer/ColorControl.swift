@@ -29,12 +29,7 @@ public enum ColorControl {
     /// YIQ → RGB, the exact inverse of `rgbToYIQ`.
     public static let yiqToRGB: Matrix3 = rgbToYIQ.inverse()
 
-    /// The image as three channels (grey replicated).
-    public static func rgb(_ image: Image) -> Image {
-        guard image.channels == 1 else { return image }
-        return Image(width: image.width, height: image.height, channels: 3,
-                     pixels: image.pixels + image.pixels + image.pixels)
-    }
+    static func rgb(_ image: Image) -> Image { image.toRGB() }
 
     /// Y, I, Q planes of an RGB (or grey) image, planar like `Image.pixels`.
     public static func yiq(_ image: Image) -> [Float] {
