@@ -12,7 +12,7 @@ struct StylizeCommand: ParsableCommand {
             Every flag sets the run-configuration key of the same name in snake_case (--style-weight → style_weight). \
             --config FILE.json loads a configuration first; flags given on the command line override it. \
             Ctrl-C stops after the current iteration and still writes the image and the log. \
-            Exit status: 0 completed or interrupted, 1 bad input, 3 the loss diverged (the last good image is written).
+            Exit status: 0 completed or interrupted, 64 bad input, 3 the loss diverged (the last good image is written).
             """)
 
     private static let defaults = RunConfiguration()
@@ -104,7 +104,8 @@ struct StylizeCommand: ParsableCommand {
             }
             try configuration.validate()
         } catch let error as ConfigurationError {
-            throw ValidationError(error.description)
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            throw ExitCode.validationFailure
         }
         let weights = try configuration.weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) }
             ?? VGGWeights.loadInstalled()
