@@ -38,7 +38,7 @@ let package = Package(
                                .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: optimized),
         .target(name: "NSTGuidance", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
-        .target(name: "NSTTransfer", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"], swiftSettings: optimized),
+        .target(name: "NSTTransfer", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
         .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
