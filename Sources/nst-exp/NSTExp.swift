@@ -6,6 +6,6 @@ struct NSTExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nst-exp",
         abstract: "Neural style transfer with spatial control: stylize, sweep, report, benchmark.",
-        subcommands: [BenchCommand.self, FeaturesCommand.self]
+        subcommands: [BenchCommand.self, FeaturesCommand.self, MaskCommand.self]
     )
 }
