@@ -3,14 +3,20 @@ import NSTTensor
 
 /// Style targets A^r_l: guided Grams of a style image's features under its style guides.
 public enum GuidedStyleTargets {
-    /// A^r_l at every layer for one region: the style guide (style image size) is propagated to each layer and the
-    /// guided Gram of the style features taken there; nil at layers where the propagated guide is empty.
+    /// A^r_l at every layer for one region: the style guide (at the style image's working size) is propagated to
+    /// each layer and the guided Gram of the style features taken there; nil at layers where the propagated guide is
+    /// empty. A guide whose size does not give the features' size is an error.
     public static func targets(features: [LayerName: FeatureMap], styleGuide: Guide,
-                               propagation: GuidePropagation) -> [LayerName: GuidedGram?] {
+                               propagation: GuidePropagation) throws -> [LayerName: GuidedGram?] {
         let guides = propagation.propagate(styleGuide, to: Array(features.keys))
         var result: [LayerName: GuidedGram?] = [:]
         for (layer, f) in features {
-            guard let g = guides[layer], g.width == f.width, g.height == f.height else { result[layer] = .some(nil); continue }
+            guard let g = guides[layer], g.width == f.width, g.height == f.height else {
+                let size = GuidePropagation.layerSize(of: layer, height: styleGuide.height, width: styleGuide.width)
+                throw GuidanceError.guideSizesDiffer(name: "style guide at \(layer) (from \(styleGuide.width)×\(styleGuide.height))",
+                                                     width: size.width, height: size.height,
+                                                     expectedWidth: f.width, expectedHeight: f.height)
+            }
             result[layer] = .some(GuidedGram(features: f, guide: g))
         }
         return result
@@ -18,10 +24,10 @@ public enum GuidedStyleTargets {
 
     /// The same for several regions of one style image: result[layer][region].
     public static func targets(features: [LayerName: FeatureMap], styleGuides: [Guide],
-                               propagation: GuidePropagation) -> [LayerName: [GuidedGram?]] {
+                               propagation: GuidePropagation) throws -> [LayerName: [GuidedGram?]] {
         var result: [LayerName: [GuidedGram?]] = [:]
         for guide in styleGuides {
-            for (layer, a) in targets(features: features, styleGuide: guide, propagation: propagation) {
+            for (layer, a) in try targets(features: features, styleGuide: guide, propagation: propagation) {
                 result[layer, default: []].append(a)
             }
         }

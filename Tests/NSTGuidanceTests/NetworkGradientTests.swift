@@ -19,7 +19,7 @@ import NSTTensor
         let styleGuides = [rectangleGuide(width: 24, height: 24, x0: 0, y0: 0, x1: 24, y1: 12),
                            rectangleGuide(width: 24, height: 24, x0: 0, y0: 12, x1: 24, y1: 24)]
         let style = net.forward(randomMap(3, 24, 24, seed: 9, scale: 20), layers: layers).mapValues { $0 }
-        let targets = GuidedStyleTargets.targets(features: style, styleGuides: styleGuides, propagation: .init(mode: .simple))
+        let targets = try GuidedStyleTargets.targets(features: style, styleGuides: styleGuides, propagation: .init(mode: .simple))
         let contentGuides = propagation.propagate([ramp, complement], to: layers)
         let losses = try layers.map { l in
             try GuidedStyleLayer(guides: contentGuides[l] ?? [], targets: targets[l] ?? [], weights: [0.5, 0.5],
