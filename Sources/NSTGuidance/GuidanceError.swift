@@ -6,6 +6,8 @@ public enum GuidanceError: Error, Equatable, CustomStringConvertible, LocalizedE
     case sizeMismatch(path: String, maskWidth: Int, maskHeight: Int, imageWidth: Int, imageHeight: Int)
     /// A content region colour that no style label map contains.
     case missingStyleRegion(contentPath: String, color: String, contentColors: [String], stylePath: String, styleColors: [String])
+    /// A region colour asked for that the content label map does not contain.
+    case missingContentRegion(path: String, color: String, colors: [String])
     /// A label map in which no palette colour covers any pixel.
     case noRegions(path: String, unmatchedShare: Double, tolerance: Float)
     /// A colour written as text that is not #RRGGBB (or a palette name).
@@ -28,6 +30,9 @@ public enum GuidanceError: Error, Equatable, CustomStringConvertible, LocalizedE
             return "content region \(color) of \(contentPath) has no matching region in the style map \(stylePath). "
                 + "Content colours: \(contentColors.joined(separator: ", ")); style colours: \(styleColors.joined(separator: ", ")). "
                 + "Paint that region into the style map, recolour it in the content map, or raise the colour tolerance."
+        case let .missingContentRegion(path, color, colors):
+            return "region colour \(color) does not occur in the content map \(path), whose colours are \(colors.joined(separator: ", ")). "
+                + "Pick one of those or repaint the map."
         case let .noRegions(path, unmatched, tolerance):
             return "label map \(path): no pixel matches any palette colour within tolerance \(tolerance) "
                 + "(\(String(format: "%.1f", 100 * unmatched)) % unmatched). Check the palette or raise the tolerance."

@@ -52,6 +52,27 @@ public struct SpatialControl: Equatable, Sendable {
                     + RegionPairing.emptyRegionWarnings(pairs, contentPath: content.path, stylePath: style.path))
     }
 
+    /// A region for one of several style images: the content map's region of `color`, supplied by the style map's
+    /// region of the same colour, or by the whole style image when it has no map. Maps must already be conformed.
+    public static func region(color: RegionColor, content: LabelMap, styleIndex: Int, style: LabelMap?,
+                              styleWidth: Int, styleHeight: Int, weight: Float? = nil) throws -> StyleRegion {
+        guard let target = content.region(matching: color) else {
+            throw GuidanceError.missingContentRegion(path: content.path, color: color.description,
+                                                     colors: content.regions.map(\.color.description))
+        }
+        var styleGuide = Guide(width: styleWidth, height: styleHeight, value: 1)
+        if let style {
+            guard let source = style.region(matching: color) else {
+                throw GuidanceError.missingStyleRegion(contentPath: content.path, color: color.description,
+                                                       contentColors: content.regions.map(\.color.description),
+                                                       stylePath: style.path, styleColors: style.regions.map(\.color.description))
+            }
+            styleGuide = source.guide
+        }
+        return StyleRegion(name: target.color.description, contentGuide: target.guide, styleIndex: styleIndex,
+                           styleGuide: styleGuide, weight: weight)
+    }
+
     /// λ_r: given weights where set, the `weighting` rule elsewhere.
     public var regionWeights: [Float] {
         let defaults = weighting.weights(contentGuides: regions.map(\.contentGuide))

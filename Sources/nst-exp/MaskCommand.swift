@@ -35,13 +35,16 @@ struct MaskCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Anti-alias shape edges (overrides the JSON's \"antialias\").")
     var antialias: Bool?
 
-    @Option(name: .shortAndLong, help: "Output PNG.")
+    @Option(name: .shortAndLong, help: "Output label map (.png).")
     var output: String
 
     func validate() throws {
         guard (shapes == nil) != (image == nil) else { throw ValidationError("give exactly one of --shapes FILE or --image FILE") }
         if image != nil && rule.isEmpty { throw ValidationError("--image needs at least one --rule \"COLOUR: CONDITION\"") }
         if shapes != nil && !rule.isEmpty { throw ValidationError("--rule applies to --image, not to --shapes") }
+        guard URL(fileURLWithPath: output).pathExtension.lowercased() == "png" else {
+            throw ValidationError("--output must be a .png: JPEG compression would blur the region colours")
+        }
     }
 
     func run() throws {

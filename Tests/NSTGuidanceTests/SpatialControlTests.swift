@@ -82,3 +82,55 @@ import NSTTensor
         #expect(try simple.styleLayers(styleFeatures: [features], layerWeights: [layers[2]: 1]).notices.isEmpty)
     }
 }
+
+/// Several style images, each supplying one region.
+@Suite struct MultiStyleTests {
+    let net = VGG19(weights: .random(seed: 4, widthDivisor: 16))
+    let layers = [layer("relu1_1"), layer("relu2_1")]
+
+    /// Gatys et al.'s Fig. 2 two-style set-up (spatial/): the content's sky from style 2's sky, the rest from style 1's
+    /// non-sky, with greyscale JPEG guides at three different sizes.
+    @Test func spatialFigure2GreyscaleGuides() throws {
+        func mask(_ name: String, _ w: Int, _ h: Int) throws -> Guide {
+            try GuideConformance.loadMask(shared("spatial/\(name).jpg"), imageWidth: w, imageHeight: h).guide
+        }
+        let sizes = [(width: 80, height: 52), (width: 94, height: 75)]
+        let regions = [
+            StyleRegion(name: "sky", contentGuide: try mask("fig2_content_mask_sky", 309, 206), styleIndex: 1,
+                        styleGuide: try mask("fig2_style2_mask_sky", 94, 75)),
+            StyleRegion(name: "nosky", contentGuide: try mask("fig2_content_mask_nosky", 309, 206), styleIndex: 0,
+                        styleGuide: try mask("fig2_style1_mask_nosky", 80, 52)),
+        ]
+        let control = try SpatialControl(regions: regions, weighting: .area)
+            .prepared(contentWidth: 154, contentHeight: 103, styleSizes: sizes)
+        #expect(control.propagation.mode == .simple)
+        #expect(abs(control.regionWeights[0] - 0.277) < 0.01 && abs(control.regionWeights[1] - 0.723) < 0.01)
+        let features = try ["fig2_style1", "fig2_style2"].enumerated().map { i, name in
+            let image = try ImageIO.load(shared("spatial/\(name).jpg")).resized(width: sizes[i].width, height: sizes[i].height)
+            return net.forward(VGGInput.fromImage(image), layers: layers).mapValues { $0 }
+        }
+        let (built, notices) = try control.styleLayers(styleFeatures: features, layerWeights: [layers[0]: 1, layers[1]: 1])
+        #expect(notices.isEmpty)
+        for l in layers { #expect(built[l]?.skippedRegions == [] && built[l]?.positions == (103 >> (l.block - 1)) * (154 >> (l.block - 1))) }
+        // Evaluated on random output features the loss is positive and its gradient non-zero only where guides are.
+        let x = net.forward(randomMap(3, 103, 154, seed: 1, scale: 20), layers: layers)
+        guard let f = x[layers[0]], let layer0 = built[layers[0]] else { Issue.record("missing"); return }
+        let (loss, gradient) = layer0.lossAndGradient(f)
+        #expect(loss > 0 && gradient.data.contains { $0 != 0 })
+    }
+
+    @Test func regionPerStyleImageFromLabelMaps() throws {
+        let content = try LabelMap.load(shared("doodle/set03_content_mask.png"))
+        let style = try LabelMap.load(shared("doodle/set03_style_mask.png"))
+        let red = try RegionColor(parsing: "#FF0000"), blue = try RegionColor(parsing: "#0000FF")
+        let face = try SpatialControl.region(color: red, content: content, styleIndex: 0, style: style, styleWidth: 416, styleHeight: 508)
+        let background = try SpatialControl.region(color: blue, content: content, styleIndex: 1, style: nil, styleWidth: 300, styleHeight: 200)
+        #expect(abs(face.contentGuide.share - 0.429) < 0.02 && abs(face.styleGuide.share - 0.521) < 0.02)
+        #expect(background.styleGuide.share == 1 && background.styleGuide.width == 300)
+        #expect(SpatialControl(regions: [face, background]).propagation.mode == .simple)
+        #expect(throws: GuidanceError.self) {
+            try SpatialControl.region(color: try RegionColor(parsing: "#C00000"), content: content, styleIndex: 0, style: nil,
+                                      styleWidth: 10, styleHeight: 10)
+        }
+    }
+}
