@@ -11,6 +11,7 @@ public enum MaskBuilder {
     public static func render(_ spec: MaskSpec, width: Int? = nil, height: Int? = nil) throws -> Image {
         let w = width ?? spec.width, h = height ?? spec.height
         guard w >= 1, h >= 1 else { throw ImageError.invalidSize(width: w, height: h) }
+        guard w * h <= ImageIO.maxPixelCount else { throw MaskSpecError.invalidSize(value: "\(w)x\(h) (over \(ImageIO.maxPixelCount) pixels)") }
         let plane = w * h
         var rgb = [Float](repeating: 0, count: 3 * plane)
         let background = [spec.background.red, spec.background.green, spec.background.blue]

@@ -25,6 +25,16 @@ public struct StyleRegion: Equatable, Sendable {
 
 /// Spatial control for a run (Gatys et al. 2017, Sec. 3): the regions, how their guides are feathered and carried to
 /// each layer, and how the regions are weighted. `styleLayers` turns it into one `GuidedStyleLayer` per style layer.
+///
+/// A transfer uses it like this:
+/// 1. regions: `LabelMap.load(...).conformed(toWidth:height:)` for the content and style maps, then
+///    `SpatialControl.labelMaps(content:style:)` (one style image) or `SpatialControl.region(color:...)` per style image;
+///    greyscale masks: `GuideConformance.loadMask` and `StyleRegion(...)`. Print the returned notices.
+/// 2. `SpatialControl(regions:propagation:featherRadius:weighting:).prepared(contentWidth:contentHeight:styleSizes:)`
+///    at the working sizes the images are resized to.
+/// 3. Forward each style image once; `styleLayers(styleFeatures:layerWeights:)` with s_l per style layer.
+/// 4. Each iteration, per style layer l: `loss += layers[l].evaluate(F_l, gradient: dF_l)` (adds ∂L/∂F into dF_l),
+///    then `VGG19.backward` of the accumulated gradients.
 public struct SpatialControl: Equatable, Sendable {
     public var regions: [StyleRegion]
     public var propagation: GuidePropagation
