@@ -18,6 +18,10 @@ import NSTTensor
         let half = try #require(GuidedGram(features: f, guide: Guide(width: 6, height: 5, value: 0.5)))
         #expect(zip(half.values, gram.values).allSatisfy { abs($0 - $1) < 1e-5 })
         #expect(GuidedGram(features: f, guide: Guide(width: 6, height: 5)) == nil)
+        // The per-region style distance: zero to itself, mean((G − A)²) to another Gram.
+        let left = try #require(GuidedGram(features: f, guide: rectangleGuide(width: 6, height: 5, x0: 0, y0: 0, x1: 3, y1: 5)))
+        let expected = zip(gram.values, left.values).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / 49
+        #expect(gram.meanSquaredDifference(to: gram) == 0 && abs(gram.meanSquaredDifference(to: left) - expected) < 1e-12 && expected > 0)
     }
 
     /// Features of a periodic texture (period 2×3): the region-mean Gram of any region made of whole periods is the
