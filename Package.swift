@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
-                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage",
+                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),
