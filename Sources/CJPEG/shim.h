@@ -107,7 +107,8 @@ static inline int nst_jpeg_decode(const unsigned char *data, size_t size, nst_jp
     return 1;
 }
 
-/// Encodes interleaved 8-bit grey (components 1) or RGB (components 3) rows as a baseline JPEG with
+/// Encodes interleaved 8-bit grey (components 1), RGB (3) or CMYK (4, used by tests to make files the
+/// decoder must refuse) rows as a baseline JPEG with
 /// optimised Huffman tables and no chroma subsampling (4:4:4: style-transfer output has fine colour
 /// detail that 4:2:0 would smear). On success *output is a malloc'ed buffer the caller frees with free().
 static inline int nst_jpeg_encode(const unsigned char *pixels, unsigned width, unsigned height, int components,
@@ -131,7 +132,7 @@ static inline int nst_jpeg_encode(const unsigned char *pixels, unsigned width, u
     cinfo.image_width = width;
     cinfo.image_height = height;
     cinfo.input_components = components;
-    cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    cinfo.in_color_space = components == 1 ? JCS_GRAYSCALE : components == 4 ? JCS_CMYK : JCS_RGB;
     jpeg_set_defaults(&cinfo);
     jpeg_set_quality(&cinfo, quality, TRUE);
     cinfo.optimize_coding = TRUE;

@@ -18,6 +18,15 @@ public struct NetworkBenchmark {
         public var gflopPerSecond: Double
         public var peakRSSMiB: Double
         public var weights: String
+        /// Per-layer median seconds over the timed runs: name, forward, backward.
+        public var layers: [LayerTime]
+    }
+
+    /// Time spent in one network step.
+    public struct LayerTime: Codable, Sendable {
+        public var name: String
+        public var forward: Double
+        public var backward: Double
     }
 
     public static let layers: [LayerName] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"]
@@ -49,6 +58,7 @@ public struct NetworkBenchmark {
     /// Runs the benchmark on `weights`.
     public func run(weights: VGGWeights, weightsLabel: String) -> Result {
         let net = VGG19(weights: weights)
+        net.profiling = true
         var rng = SplitMix64(seed: 1)
         let input = FeatureMap(channels: 3, height: size, width: size,
                                data: (0..<(3 * size * size)).map { _ in (rng.nextUnitFloat() - 0.5) * 200 })
@@ -61,6 +71,7 @@ public struct NetworkBenchmark {
             let grads = feats.mapValues { f in FeatureMap(channels: f.channels, height: f.height, width: f.width, data: f.data) }
             _ = net.backward(grads)
             let t2 = DispatchTime.now().uptimeNanoseconds
+            if r == 0 { net.resetProfile() }
             if r > 0 {
                 times.append(Double(t2 - t0) / 1e9)
                 fwd.append(Double(t1 - t0) / 1e9)
@@ -72,7 +83,9 @@ public struct NetworkBenchmark {
         return Result(size: size, repeats: repeats, threads: Parallel.workers, medianSeconds: median,
                       minSeconds: times.min() ?? 0, forwardSeconds: NetworkBenchmark.median(fwd),
                       backwardSeconds: NetworkBenchmark.median(bwd), gflop: g, gflopPerSecond: g / median,
-                      peakRSSMiB: ProcessStats.peakRSSMiB(), weights: weightsLabel)
+                      peakRSSMiB: ProcessStats.peakRSSMiB(), weights: weightsLabel,
+                      layers: net.profile.map { LayerTime(name: $0.name, forward: $0.forward / Double(repeats),
+                                                          backward: $0.backward / Double(repeats)) })
     }
 
     static func median(_ xs: [Double]) -> Double {

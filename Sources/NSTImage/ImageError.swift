@@ -17,6 +17,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, LocalizedErro
     case invalidQuality(path: String, quality: Int)
     case writeFailed(path: String, reason: String)
     case invalidSize(width: Int, height: Int)
+    /// A resize target such as longestSide or pixelCount that is not positive.
+    case invalidResizeTarget(parameter: String, value: Int)
     case invalidCrop(x: Int, y: Int, width: Int, height: Int, imageWidth: Int, imageHeight: Int)
 
     public var description: String {
@@ -44,6 +46,8 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, LocalizedErro
             return "cannot write image \(path): \(reason). Check that the folder exists, is writable and has free space."
         case .invalidSize(let width, let height):
             return "invalid image size \(width)×\(height): both sides must be at least 1 pixel."
+        case .invalidResizeTarget(let parameter, let value):
+            return "invalid resize target \(parameter) = \(value): it must be at least 1."
         case .invalidCrop(let x, let y, let width, let height, let imageWidth, let imageHeight):
             return "crop rectangle x=\(x) y=\(y) \(width)×\(height) does not fit in the \(imageWidth)×\(imageHeight) image; "
                 + "keep it inside 0..<width, 0..<height with a positive size."

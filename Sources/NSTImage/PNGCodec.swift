@@ -8,6 +8,7 @@ enum PNGCodec {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
     static func decode(_ data: Data, path: String) throws -> Image {
+        try checkDeclaredSize(data, path: path)
         var header = nst_png_header()
         var message = [CChar](repeating: 0, count: Int(NST_PNG_MESSAGE_CAPACITY))
         let headerRead = data.withUnsafeBytes { raw in
@@ -38,6 +39,19 @@ enum PNGCodec {
         }
         return SampleCoding.deinterleave(bytes, width: width, height: height, rowBytes: rowBytes, stride: stride,
                                          bytesPerSample: Int(header.bitDepth) / 8, channels: stride >= 3 ? 3 : 1)
+    }
+
+    /// Reads IHDR's width and height (bytes 16..<24, big-endian, IHDR must be the first chunk) before libpng
+    /// sees the file, so a huge declared size is reported as such even when the rest of the file is missing,
+    /// and before libpng's own per-side limit would call it corrupt.
+    private static func checkDeclaredSize(_ data: Data, path: String) throws {
+        let bytes = [UInt8](data.prefix(24))
+        guard bytes.count == 24, bytes[12..<16].elementsEqual(Array("IHDR".utf8)) else { return }
+        let field = { (at: Int) in bytes[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) } }
+        let width = field(16), height = field(20)
+        guard width * height <= ImageIO.maxPixelCount else {
+            throw ImageError.tooLarge(path: path, width: width, height: height, limit: ImageIO.maxPixelCount)
+        }
     }
 
     static func encode(_ image: Image, bitDepth: PNGBitDepth, path: String) throws -> Data {

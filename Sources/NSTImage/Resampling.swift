@@ -108,7 +108,7 @@ extension Image {
 
     /// Scales so that the longer side becomes `longestSide`, keeping the aspect ratio (shorter side rounded, at least 1).
     public func resized(longestSide: Int, filter: ResizeFilter = .auto) throws -> Image {
-        guard longestSide >= 1 else { throw ImageError.invalidSize(width: longestSide, height: longestSide) }
+        guard longestSide >= 1 else { throw ImageError.invalidResizeTarget(parameter: "longestSide", value: longestSide) }
         let size = Image.scaledSize(width: width, height: height,
                                     factor: Double(longestSide) / Double(Swift.max(width, height, 1)))
         return try resized(width: width >= height ? longestSide : size.width,
@@ -117,7 +117,7 @@ extension Image {
 
     /// Scales to about `pixelCount` pixels in total, keeping the aspect ratio: factor √(pixelCount / (width·height)).
     public func resized(pixelCount: Int, filter: ResizeFilter = .auto) throws -> Image {
-        guard pixelCount >= 1 else { throw ImageError.invalidSize(width: pixelCount, height: 1) }
+        guard pixelCount >= 1 else { throw ImageError.invalidResizeTarget(parameter: "pixelCount", value: pixelCount) }
         let factor = (Double(pixelCount) / Double(Swift.max(width * height, 1))).squareRoot()
         let size = Image.scaledSize(width: width, height: height, factor: factor)
         return try resized(width: size.width, height: size.height, filter: filter)

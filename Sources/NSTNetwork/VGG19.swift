@@ -1,3 +1,4 @@
+import Dispatch
 import NSTTensor
 
 /// Pooling used between blocks: max (the paper's network) or average (Gatys et al. 2016 report slightly
@@ -43,6 +44,9 @@ public final class VGG19 {
     var inputShape = (height: 0, width: 0)
     var gradA = FeatureMap(channels: 0, height: 0, width: 0)
     var gradB = FeatureMap(channels: 0, height: 0, width: 0)
+    /// Per-step seconds (forward, backward), accumulated when `profiling` is on.
+    public var profiling = false
+    public private(set) var profile: [(name: String, forward: Double, backward: Double)] = []
 
     /// Builds the network on `weights`; channel counts come from the weights, so narrow test networks work too.
     public init(weights: VGGWeights, pooling: Pooling = .max) {
@@ -91,7 +95,9 @@ public final class VGG19 {
         preActivations = preActivations.filter { wantPre.contains($0.key) }
         for s in 0..<depth {
             let source = s == 0 ? input : outputs[s - 1]
+            let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             run(step: s, input: source, keepPreActivation: wantPre.contains(s))
+            if profiling { record(step: s, forward: DispatchTime.now().uptimeNanoseconds - t0, backward: 0) }
         }
         var result: [LayerName: FeatureMap] = [:]
         for l in layers {
@@ -169,6 +175,8 @@ public final class VGG19 {
             let atOutput = gradients.first { $0.key.kind != .conv && VGG19.step(of: $0.key) == s }?.value
             if let g = atOutput { accumulate(g, into: &gradA, count: n, replace: !have); have = true }
             guard have || gradients.keys.contains(where: { $0.kind == .conv && VGG19.step(of: $0) == s }) else { continue }
+            let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            defer { if profiling { record(step: s, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) } }
             switch steps[s] {
             case .conv(let layer):
                 if have {
@@ -181,7 +189,7 @@ public final class VGG19 {
                 }
                 let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width)
                                      : (c: outputs[s - 1].channels, h: outputs[s - 1].height, w: outputs[s - 1].width)
-                let bw = layer.backwardWeights
+                let bw = s == 0 ? [] : layer.backwardWeights
                 gradA.data.withUnsafeBufferPointer { dy in
                     bw.withUnsafeBufferPointer { weight in
                         func into(_ dx: UnsafeMutablePointer<Float>) {
@@ -190,7 +198,14 @@ public final class VGG19 {
                                             outChannels: inShape.c, relu: false, y: dx, scratch: scratch)
                         }
                         if s == 0 {
-                            input.data.withUnsafeMutableBufferPointer { into($0.baseAddress!) }
+                            // Only 3 output channels: the col2im form keeps the GEMM wide.
+                            input.data.withUnsafeMutableBufferPointer { dx in
+                                layer.weights.weight.withUnsafeBufferPointer { w in
+                                    Conv3x3.backwardInputCol2im(dy: dy.baseAddress!, outChannels: layer.weights.outChannels,
+                                                                height: inShape.h, width: inShape.w, weight: w.baseAddress!,
+                                                                inChannels: 3, dx: dx.baseAddress!, scratch: scratch)
+                                }
+                            }
                         } else {
                             gradB.data.withUnsafeMutableBufferPointer { into($0.baseAddress!) }
                         }
@@ -210,6 +225,22 @@ public final class VGG19 {
             swap(&gradA, &gradB)
         }
         return input
+    }
+
+    /// Clears the accumulated per-step times.
+    public func resetProfile() { profile = [] }
+
+    private func record(step s: Int, forward: UInt64, backward: UInt64) {
+        if profile.count != steps.count {
+            profile = steps.map { step in
+                switch step {
+                case .conv(let l): return (l.name, 0, 0)
+                case .pool(let b): return ("pool\(b)", 0, 0)
+                }
+            }
+        }
+        profile[s].forward += Double(forward) / 1e9
+        profile[s].backward += Double(backward) / 1e9
     }
 
     /// dst[0..<n] = g (replace) or += g.

@@ -5,7 +5,7 @@ import NSTTensor
 /// the ImageNet mean pixel subtracted.
 public enum VGGInput {
     /// Mean pixel in B, G, R order.
-    public static let meanBGR: [Float] = [103.939, 116.779, 123.68]
+    public static let meanBGR: [Float] = VGGWeights.meanBGR
 
     /// RGB 0…1 → BGR 0…255 minus the mean. Grey images are repeated into three channels.
     public static func fromImage(_ image: Image) -> FeatureMap {

@@ -124,6 +124,60 @@ public enum Conv3x3 {
         }
     }
 
+    /// Fast backward to the input for layers with few input channels (conv1_1: Cin = 3), where the
+    /// flipped-weights GEMM would have only Cin rows: instead, per band, dcol = Wᵀ·dy (Cin·9 × n, a GEMM
+    /// with K = Cout) followed by col2im. Bands overlap by one row at each edge, so even bands run in
+    /// parallel first, then odd ones (three phases if a band is a single row); the accumulation order is
+    /// fixed, so results stay deterministic. Same contract as `backwardInputReference`.
+    public static func backwardInputCol2im(dy: UnsafePointer<Float>, outChannels cout: Int, height h: Int, width w: Int,
+                                           weight: UnsafePointer<Float>, inChannels cin: Int,
+                                           dx: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+        let k = cin * 9
+        let byBudget = max(1, bandBudget / max(1, k * w))
+        let rows = min(h, byBudget, max(2, (h + 2 * Parallel.workers - 1) / (2 * Parallel.workers)))
+        let bands = (h + rows - 1) / rows
+        let phases = rows >= 2 ? 2 : 3
+        scratch.reserve(k * rows * w)
+        dx.update(repeating: 0, count: cin * h * w)
+        for phase in 0..<phases {
+            let mine = stride(from: phase, to: bands, by: phases).map { $0 }
+            Parallel.forEach(mine.count) { t, worker in
+                let y0 = mine[t] * rows
+                let y1 = min(h, y0 + rows)
+                let n = (y1 - y0) * w
+                let col = scratch.buffer(worker)
+                // dcol (Cin·9 × n) = Wᵀ (Cin·9 × Cout) · dy[:, y0..<y1, :] (Cout × n)
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(k), Int32(n), Int32(cout),
+                            1, weight, Int32(k), dy + y0 * w, Int32(h * w), 0, col, Int32(n))
+                col2im(col: col, inChannels: cin, height: h, width: w, rows: y0..<y1, dx: dx)
+            }
+        }
+    }
+
+    /// dx[c, i+u−1, j+v−1] += col[(c·3+u)·3+v, (i−y0)·W + j]: the adjoint of `im2col`.
+    static func col2im(col: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
+                       rows: Range<Int>, dx: UnsafeMutablePointer<Float>) {
+        let n = rows.count * w
+        for c in 0..<cin {
+            for u in 0..<3 {
+                for v in 0..<3 {
+                    let src = col + ((c * 3 + u) * 3 + v) * n
+                    for i in rows {
+                        let si = i + u - 1
+                        if si < 0 || si >= h { continue }
+                        let row = src + (i - rows.lowerBound) * w
+                        let dst = dx + (c * h + si) * w
+                        switch v {
+                        case 0: for j in 0..<(w - 1) { dst[j] += row[j + 1] }
+                        case 1: for j in 0..<w { dst[j] += row[j] }
+                        default: for j in 1..<max(1, w) { dst[j] += row[j - 1] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// col[(c·3+u)·3+v, (i−y0)·W + j] = x[c, i+u−1, j+v−1] (zero outside), for i in `rows`.
     static func im2col(x: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
                        rows: Range<Int>, col: UnsafeMutablePointer<Float>) {

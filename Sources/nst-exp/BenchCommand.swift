@@ -18,6 +18,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
+    @Flag(name: .shortAndLong, help: "Also print per-layer times.")
+    var verbose = false
+
     @Flag(help: "Use seeded random weights instead of the installed VGG-19 (timing only).")
     var randomWeights = false
 
@@ -39,6 +42,11 @@ struct BenchCommand: ParsableCommand {
                          result.medianSeconds, result.minSeconds, result.forwardSeconds, result.backwardSeconds, result.repeats))
             print(String(format: "%.1f GFLOP per iteration, %.1f GFLOP/s", result.gflop, result.gflopPerSecond))
             print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
+            if verbose {
+                for l in result.layers where l.forward + l.backward > 0 {
+                    print(String(format: "  %-8@ forward %.4f s  backward %.4f s", l.name, l.forward, l.backward))
+                }
+            }
         }
     }
 

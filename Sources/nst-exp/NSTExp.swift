@@ -5,7 +5,7 @@ import ArgumentParser
 struct NSTExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nst-exp",
-        abstract: "Neural style transfer with spatial control: stylize, sweep, report, benchmark.",
-        subcommands: [BenchCommand.self]
+        abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
+        subcommands: [WeightsCommand.self, ExamplesCommand.self, FeaturesCommand.self, BenchCommand.self]
     )
 }

@@ -68,6 +68,22 @@ func referenceConv(_ x: [Float], _ s: ConvShape, _ weight: [Float], _ bias: [Flo
         #expect(maxRelativeError(fast, ref) < 1e-5)
     }
 
+    @Test(arguments: convShapes)
+    func col2imBackwardMatchesReference(_ s: ConvShape) {
+        let dy = randomArray(s.cout * s.h * s.w, seed: 14)
+        let w = randomArray(s.cout * s.cin * 9, seed: 15)
+        var ref = [Float](repeating: 0, count: s.cin * s.h * s.w), fast = ref
+        ref.withUnsafeMutableBufferPointer {
+            Conv3x3.backwardInputReference(dy: dy, outChannels: s.cout, height: s.h, width: s.w, weight: w,
+                                           inChannels: s.cin, dx: $0.baseAddress!)
+        }
+        fast.withUnsafeMutableBufferPointer {
+            Conv3x3.backwardInputCol2im(dy: dy, outChannels: s.cout, height: s.h, width: s.w, weight: w,
+                                        inChannels: s.cin, dx: $0.baseAddress!, scratch: ConvScratch())
+        }
+        #expect(maxRelativeError(fast, ref) < 1e-5)
+    }
+
     /// L(x) = Σ r·conv(x): dL/dx must equal backward(r); checked by central differences in Double.
     @Test func backwardMatchesFiniteDifferences() {
         let s = ConvShape(cin: 3, cout: 4, h: 5, w: 6)

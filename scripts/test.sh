@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Command 2 of the README: runs the whole test suite. It first makes sure the Debian packages, the
+# VGG-19 weights and the example images are there (idempotent), since the tests use the real network.
+# Tests run in release mode: the numeric kernels are many times slower in debug builds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release --product nst-exp
+.build/release/nst-exp weights install
+.build/release/nst-exp examples install --dir Examples
+swift test -c release -Xswiftc -enable-testing
