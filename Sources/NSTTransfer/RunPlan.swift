@@ -66,7 +66,7 @@ extension RunConfiguration {
         }
         try checkOutputPaths()
 
-        let stages = try makeStages(content: contentImage, layers: contentLayers + styleLayers)
+        let stages = try makeStages(content: contentImage, styles: styleImages, contentLayers: contentLayers, styleLayers: styleLayers)
         return RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
                        contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
                        styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
@@ -199,18 +199,30 @@ extension RunConfiguration {
         }
     }
 
-    private func makeStages(content: Image, layers: [LayerName]) throws -> [RunPlan.Stage] {
+    private func makeStages(content: Image, styles: [Image], contentLayers: [LayerName],
+                            styleLayers: [LayerName]) throws -> [RunPlan.Stage] {
         let iterationCounts = scheduledIterations
         let sides: [Int?] = scales.isEmpty ? [pixelCount == nil ? size : nil] : scales.map { $0 }
         return try zip(sides, iterationCounts).map { side, iterations in
             let (width, height) = RunConfiguration.scaledSize(width: content.width, height: content.height,
                                                               longestSide: side, pixelCount: pixelCount)
             let styleSide = max(1, Int((Float(max(width, height)) * styleScale).rounded()))
+            let sizeKey = side == nil ? "pixel_count" : (scales.isEmpty ? "size" : "scales")
             do {
-                try VGG19.validate(width: width, height: height, layers: layers)
+                try VGG19.validate(width: width, height: height, layers: contentLayers + styleLayers)
             } catch {
-                throw ConfigurationError.invalidValue(key: side == nil ? "pixel_count" : (scales.isEmpty ? "size" : "scales"),
-                    value: "\(side ?? pixelCount ?? 0)", hint: "the content becomes \(width)×\(height): \(error)")
+                throw ConfigurationError.invalidValue(key: sizeKey, value: "\(side ?? pixelCount ?? 0)",
+                                                      hint: "the content becomes \(width)×\(height): \(error)")
+            }
+            for (index, style) in styles.enumerated() {
+                let (sw, sh) = RunConfiguration.scaledSize(width: style.width, height: style.height,
+                                                           longestSide: styleSide, pixelCount: nil)
+                do {
+                    try VGG19.validate(width: sw, height: sh, layers: styleLayers)
+                } catch {
+                    throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)",
+                        hint: "at \(sizeKey) \(side ?? pixelCount ?? 0) style image \(index + 1) becomes \(sw)×\(sh): \(error)")
+                }
             }
             return RunPlan.Stage(width: width, height: height, styleLongestSide: styleSide, iterations: iterations)
         }
