@@ -19,6 +19,8 @@ stop() {
         if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
             kill "$pid"
             for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+            # A daemon started with SIGTERM blocked (inherited signal mask) only goes with SIGKILL.
+            if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid"; fi
         fi
         rm -f "$pidfile"
     done
@@ -29,6 +31,11 @@ start() {
         command -v "$tool" >/dev/null || { echo "slurm-cluster: $tool not found; run scripts/install-deps.sh slurm-wlm munge" >&2; exit 1; }
     done
     stop
+    # The daemons must not keep the caller's pipes or sockets open (a caller waiting for EOF would hang).
+    for fd in /proc/$$/fd/*; do
+        fd=${fd##*/}
+        if [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 255 ]; then eval "exec $fd>&-" 2>/dev/null || true; fi
+    done
     host=$(hostname -s)
     mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
     # munged refuses a socket folder that is not 755.

@@ -34,8 +34,9 @@ public struct Provenance: Codable, Sendable {
     /// "k/n" when this invocation ran one shard.
     public var shard: String?
     public var weights: HashedFile
-    /// Absolute input path → SHA-256.
-    public var inputs: [String: String]
+    /// Absolute input path → SHA-256 (null if the file could not be read; the run that needs it then fails and
+    /// records why, while the other runs go on).
+    public var inputs: [String: String?]
 
     enum CodingKeys: String, CodingKey {
         case toolkitVersion = "toolkit_version", gitCommit = "git_commit", gitDirty = "git_dirty"
@@ -63,8 +64,8 @@ public struct Provenance: Codable, Sendable {
     /// Collects the figures of this machine and build, hashing the weights and every input file.
     public static func collect(weights: String, inputs: [String], commandLine: [String], shard: String?) throws -> Provenance {
         let git = gitState()
-        var hashes: [String: String] = [:]
-        for path in inputs { hashes[path] = try sha256(ofFile: path) }
+        var hashes: [String: String?] = [:]
+        for path in inputs { hashes[path] = .some(try? sha256(ofFile: path)) }
         return Provenance(gitCommit: git?.commit, gitDirty: git?.dirty, swiftVersion: swiftVersion,
                           blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(),
                           commandLine: commandLine.map(shellQuoted).joined(separator: " "),

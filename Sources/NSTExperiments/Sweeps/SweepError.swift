@@ -35,7 +35,9 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
         case let .malformed(file, path, detail):
             return "\(file): '\(path)' \(detail)."
         case let .invalidRun(file, run, location, error):
-            return "\(file): \(run) (value from \(location)): \(error.description)"
+            var text = "\(file): \(run) (value from \(location)): \(error.description)"
+            if case .image = error { text += " In a sweep, relative paths are relative to the sweep file's folder." }
+            return text
         case let .duplicateRuns(file, first, second, params):
             return "\(file): runs \(first) and \(second) have the same configuration (\(params)); "
                 + "remove the repeated value, or exclude one of them."
