@@ -98,6 +98,8 @@ public final class StyleTransfer {
     public let network: VGG19
     /// Request a clean stop (e.g. from a SIGINT handler); polled between iterations.
     public let stopFlag: StopFlag
+    /// Shared content and style targets (e.g. across the runs of a sweep); nil computes them for this run only.
+    public var targetCache: TargetCache?
 
     /// Validates `configuration` (throws `ConfigurationError` before any work) and builds VGG-19 on `weights`.
     public init(configuration: RunConfiguration, weights: VGGWeights, stopFlag: StopFlag = StopFlag()) throws {
@@ -130,7 +132,7 @@ public final class StyleTransfer {
                                  : VGGInput.fromImage(try resize(VGGInput.toImage(current), width: stage.width,
                                                                  height: stage.height, what: "previous result"))
             let objective = TransferObjective(network: network, content: VGGInput.fromImage(content),
-                                              styles: styles.map(VGGInput.fromImage), plan: plan)
+                                              styles: styles.map(VGGInput.fromImage), plan: plan, targets: targetCache)
             let optimizer = makeOptimizer(objective: objective.closure)
             var x = current.data
             let startLoss = optimizer.start(at: x)
