@@ -60,10 +60,14 @@ struct RunCommand: ParsableCommand {
             printPlan(runner)
             return
         }
-        let interrupt = InterruptHandler(flag: runner.stopFlag)
+        // A first Ctrl-C ends the run in progress after its iteration (recorded as interrupted, rerun on
+        // resume); a second exits at once.
+        let interrupt = InterruptHandler(stopFlag: runner.stopFlag) {
+            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
+        }
         let display = SweepDisplay(name: sweep.name, folder: options.output.path)
         let summary = try runner.run(progress: display.handle)
-        interrupt.cancel()
+        withExtendedLifetime(interrupt) {}
         display.finish(summary)
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode.failure }
@@ -80,28 +84,6 @@ struct RunCommand: ParsableCommand {
             print("  \(run.id)  \(runner.needsRun(run) ? "to run " : "done   ")  \(params)")
         }
         print("all \(plan.runs.count) configurations and their inputs are valid (dry run: nothing was computed)")
-    }
-}
-
-/// Turns SIGINT into a stop request: the run in progress ends after its current iteration and is recorded as
-/// interrupted; a second SIGINT exits at once (the run in progress is then simply rerun on resume).
-final class InterruptHandler {
-    private let source: DispatchSourceSignal
-
-    init(flag: StopFlag) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if flag.isRequested { _exit(130) }
-            flag.request()
-            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
-        }
-        source.resume()
-    }
-
-    func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
     }
 }
 
