@@ -4,7 +4,7 @@
 # Tests run in release mode: the numeric kernels are many times slower in debug builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh chromium
 swift build -c release --product nst-exp
 .build/release/nst-exp weights install
 .build/release/nst-exp examples install --dir Examples

@@ -11,6 +11,8 @@ struct SyntheticSweep {
     let tvWeights: [Double]
     /// Run indices by state.
     let failed: Int, unfinished: Int, pending: Int
+    /// A setting every run shares (differs between sweeps in comparisons).
+    let optimizer: String
     /// The finished run that saved snapshots.
     let withSnapshots = 0
     static let failureMessage = "VGG-19 weights not found at /nowhere <script>alert(\"x\")</script> & more"
@@ -31,9 +33,9 @@ struct SyntheticSweep {
     @discardableResult
     static func write(to directory: URL, name: String = "synthetic-grid", styleWeights: [Double] = [100, 1000, 10000, 100000],
                       tvWeights: [Double] = [0, 0.001], failed: Int = 5, unfinished: Int = 6, pending: Int = 7,
-                      offset: Double = 1, withPlan: Bool = true) throws -> SyntheticSweep {
+                      offset: Double = 1, optimizer: String = "lbfgs", withPlan: Bool = true) throws -> SyntheticSweep {
         let sweep = SyntheticSweep(directory: directory, name: name, styleWeights: styleWeights, tvWeights: tvWeights,
-                                   failed: failed, unfinished: unfinished, pending: pending)
+                                   failed: failed, unfinished: unfinished, pending: pending, optimizer: optimizer)
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("runs"), withIntermediateDirectories: true)
         var planRuns: [[String: Any]] = []
         for index in 0..<sweep.runCount {
@@ -65,7 +67,7 @@ struct SyntheticSweep {
         let folder = directory.appendingPathComponent("runs/\(Self.id(index))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Self.json(["content": "/data/Examples/content/chelsea.png", "style": ["/data/Examples/styles/ihc.png"], "size": 64,
-                       "iterations": 30, "optimizer": "lbfgs", "style_weight": sw, "tv_weight": tv, "content_weight": 1,
+                       "iterations": 30, "optimizer": optimizer, "style_weight": sw, "tv_weight": tv, "content_weight": 1,
                        "style_layers": ["relu1_1", "relu2_1"], "init": "content", "seed": 0, "output": "final.png"],
                       to: folder.appendingPathComponent("config.json"))
         if index == failed {
