@@ -1,0 +1,62 @@
+import CBLAS
+import NSTTensor
+
+/// Gram matrix of one layer's activations, G = F Fᵀ / M (N×N, row-major, both triangles filled).
+///
+/// Gatys, Ecker, Bethge 2016, "Image Style Transfer Using Convolutional Neural Networks", eq. 3 defines
+/// G = F Fᵀ; the division by M (the number of positions) follows the authors' released code
+/// (`GramMatrix` … `div_(h*w)`), which makes the style targets independent of image size.
+public struct GramMatrix: Equatable, Sendable {
+    /// N, the number of channels of the layer.
+    public let order: Int
+    /// G[i*N + j].
+    public var values: [Float]
+
+    /// A zero matrix of the given order.
+    public init(order: Int) {
+        self.order = order
+        self.values = [Float](repeating: 0, count: order * order)
+    }
+
+    /// The Gram matrix of `features`.
+    public init(of features: FeatureMap) {
+        self.init(order: features.channels)
+        compute(from: features)
+    }
+
+    /// Recomputes G = F Fᵀ / M in place (no allocation): `cblas_ssyrk` fills the upper triangle, then it is mirrored.
+    public mutating func compute(from features: FeatureMap) {
+        precondition(features.channels == order, "GramMatrix: order \(order) but \(features.channels) channels")
+        let n = order, m = features.plane
+        let scale: Float = m > 0 ? 1 / Float(m) : 0
+        features.data.withUnsafeBufferPointer { f in
+            values.withUnsafeMutableBufferPointer { g in
+                guard let fBase = f.baseAddress, let gBase = g.baseAddress, n > 0 else { return }
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(m),
+                            scale, fBase, Int32(max(m, 1)), 0, gBase, Int32(n))
+                for i in 0..<n {
+                    for j in (i + 1)..<n { gBase[j * n + i] = gBase[i * n + j] }
+                }
+            }
+        }
+    }
+
+    /// Back-propagates through G = F Fᵀ / M: given a symmetric dL/dG, adds dL/dF = (2/M)·(dL/dG)·F to `gradient`.
+    ///
+    /// Derivation: dG_ij = (dF_i·F_j + F_i·dF_j)/M, so dL/dF = (D + Dᵀ) F / M with D = dL/dG; D is symmetric here.
+    public static func backward(upstream: [Float], features: FeatureMap, accumulateInto gradient: inout FeatureMap) {
+        let n = features.channels, m = features.plane
+        precondition(upstream.count == n * n && gradient.channels == n && gradient.plane == m,
+                     "GramMatrix.backward: shape mismatch")
+        guard n > 0, m > 0 else { return }
+        upstream.withUnsafeBufferPointer { d in
+            features.data.withUnsafeBufferPointer { f in
+                gradient.data.withUnsafeMutableBufferPointer { g in
+                    guard let dBase = d.baseAddress, let fBase = f.baseAddress, let gBase = g.baseAddress else { return }
+                    cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(m),
+                                2 / Float(m), dBase, Int32(n), fBase, Int32(m), 1, gBase, Int32(m))
+                }
+            }
+        }
+    }
+}

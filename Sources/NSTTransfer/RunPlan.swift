@@ -1,0 +1,243 @@
+import Foundation
+import NSTImage
+import NSTNetwork
+
+/// A validated configuration with everything resolved: layer names parsed, weights and blend normalised,
+/// input images decoded (as RGB, colour control not yet applied), and the scale schedule fixed.
+public struct RunPlan: Sendable {
+    /// One coarse-to-fine stage.
+    public struct Stage: Equatable, Sendable {
+        /// Content size in pixels at this stage.
+        public let width: Int
+        public let height: Int
+        /// Style images' longest side at this stage.
+        public let styleLongestSide: Int
+        public let iterations: Int
+    }
+
+    public let configuration: RunConfiguration
+    public let content: Image
+    public let styles: [Image]
+    /// w_k, summing to 1.
+    public let blend: [Float]
+    /// Content layers with c_l.
+    public let contentLayers: [(layer: LayerName, weight: Float)]
+    /// Style layers with an s_l override, or nil for the default 1/N_l².
+    public let styleLayers: [(layer: LayerName, weight: Float?)]
+    /// The image for `init = <path>`, if any.
+    public let initImage: Image?
+    public let stages: [Stage]
+
+    /// Every layer the objective needs, in network order.
+    public var requestedLayers: [LayerName] {
+        Array(Set(contentLayers.map(\.layer) + styleLayers.map(\.layer))).sorted()
+    }
+}
+
+extension RunConfiguration {
+    /// Checks every option and input file (existence and decoding) without starting any work.
+    public func validate() throws {
+        _ = try plan()
+    }
+
+    /// Validates and resolves the configuration; throws the first problem found, naming key, value and fix.
+    public func plan() throws -> RunPlan {
+        try checkValues()
+        let contentLayers = try parseLayers(contentLayers, key: "content_layers")
+        let styleLayers = try parseLayers(styleLayers, key: "style_layers")
+        let contentOverrides = try parseOverrides(layerWeights.content, role: "content", allowed: contentLayers)
+        let styleOverrides = try parseOverrides(layerWeights.style, role: "style", allowed: styleLayers)
+        guard !contentLayers.isEmpty || !styleLayers.isEmpty || tvWeight > 0 else {
+            throw ConfigurationError.invalidValue(key: "content_layers, style_layers", value: "[] and []",
+                                                  hint: "nothing to optimise; give at least one content or style layer")
+        }
+        let blend = try normalisedBlend()
+
+        guard let contentPath = content, !contentPath.isEmpty else {
+            throw ConfigurationError.missing(key: "content", hint: "pass --content IMAGE or \"content\": \"path\"")
+        }
+        let contentImage = try loadImage(contentPath, key: "content").toRGB()
+        let styleImages = try style.enumerated().map { index, path in
+            try loadImage(path, key: style.count == 1 ? "style" : "style[\(index)]").toRGB()
+        }
+        var initImage: Image? = nil
+        if case .image(let path) = initialization {
+            initImage = try loadImage(path, key: "init").toRGB()
+        }
+        try checkOutputPaths()
+
+        let stages = try makeStages(content: contentImage, styles: styleImages, contentLayers: contentLayers, styleLayers: styleLayers)
+        return RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
+                       contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
+                       styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
+                       initImage: initImage, stages: stages)
+    }
+
+    private func checkValues() throws {
+        func weight(_ value: Float, _ key: String) throws {
+            guard value.isFinite, value >= 0 else {
+                throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "weights must be finite and ≥ 0")
+            }
+        }
+        try weight(contentWeight, "content_weight")
+        try weight(styleWeight, "style_weight")
+        try weight(tvWeight, "tv_weight")
+        for (name, value) in layerWeights.content.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.content.\(name)") }
+        for (name, value) in layerWeights.style.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.style.\(name)") }
+        func positive(_ value: Int, _ key: String, minimum: Int = 1, hint: String) throws {
+            guard value >= minimum else { throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: hint) }
+        }
+        let minimumSide = 16
+        try positive(size, "size", minimum: minimumSide, hint: "the longest side must be at least \(minimumSide) pixels")
+        if let pixelCount {
+            try positive(pixelCount, "pixel_count", minimum: minimumSide * minimumSide,
+                         hint: "use at least \(minimumSide * minimumSide) pixels")
+        }
+        guard styleScale.isFinite, styleScale > 0 else {
+            throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)", hint: "use a finite factor > 0, e.g. 1")
+        }
+        try positive(iterations, "iterations", minimum: 0, hint: "use 0 or more iterations")
+        for (i, side) in scales.enumerated() {
+            try positive(side, "scales[\(i)]", minimum: minimumSide, hint: "each scale is a longest side of at least \(minimumSide) pixels")
+        }
+        if let perScale = iterationsPerScale {
+            guard perScale.count == max(scales.count, 1) else {
+                throw ConfigurationError.invalidValue(key: "iterations_per_scale", value: "\(perScale)",
+                    hint: "give one count per scale (\(max(scales.count, 1)) for scales \(scales))")
+            }
+            for (i, n) in perScale.enumerated() {
+                try positive(n, "iterations_per_scale[\(i)]", minimum: 0, hint: "use 0 or more iterations")
+            }
+        }
+        if let learningRate {
+            guard learningRate.isFinite, learningRate > 0 else {
+                throw ConfigurationError.invalidValue(key: "learning_rate", value: "\(learningRate)", hint: "use a finite value > 0")
+            }
+        }
+        try positive(lbfgsHistory, "lbfgs_history", hint: "keep at least 1 pair (default 100)")
+        try positive(saveEvery, "save_every", minimum: 0, hint: "use 0 (final image only) or a positive interval")
+        try positive(printEvery, "print_every", minimum: 0, hint: "use 0 (no plain progress lines) or a positive interval")
+        if style.isEmpty {
+            throw ConfigurationError.missing(key: "style", hint: "pass --style IMAGE (repeatable) or \"style\": [\"path\", …]")
+        }
+        if case .style = initialization, style.isEmpty {
+            throw ConfigurationError.invalidValue(key: "init", value: "\"style\"", hint: "needs a style image")
+        }
+    }
+
+    private func parseLayers(_ names: [String], key: String) throws -> [LayerName] {
+        var seen = Set<LayerName>()
+        return try names.map { name in
+            let layer: LayerName
+            do {
+                layer = try LayerName(name)
+            } catch {
+                throw ConfigurationError.unknownLayer(key: key, name: name, suggestion: LayerName.nearest(to: name))
+            }
+            guard seen.insert(layer).inserted else {
+                throw ConfigurationError.invalidValue(key: key, value: "\(names)", hint: "'\(layer)' is listed twice")
+            }
+            return layer
+        }
+    }
+
+    private func parseOverrides(_ overrides: [String: Float], role: String, allowed: [LayerName]) throws -> [LayerName: Float] {
+        var result: [LayerName: Float] = [:]
+        for (name, value) in overrides.sorted(by: { $0.key < $1.key }) {
+            let key = "layer_weights.\(role).\(name)"
+            let layer: LayerName
+            do {
+                layer = try LayerName(name)
+            } catch {
+                throw ConfigurationError.unknownLayer(key: key, name: name, suggestion: LayerName.nearest(to: name))
+            }
+            guard allowed.contains(layer) else {
+                throw ConfigurationError.invalidValue(key: key, value: "\(value)",
+                    hint: "\(layer) is not one of the \(role)_layers \(allowed.map(\.description)); add it there or remove the override")
+            }
+            result[layer] = value
+        }
+        return result
+    }
+
+    private func normalisedBlend() throws -> [Float] {
+        guard let blend = styleBlend else {
+            return Array(repeating: 1 / Float(max(style.count, 1)), count: style.count)
+        }
+        guard blend.count == style.count else {
+            throw ConfigurationError.invalidValue(key: "style_blend", value: "\(blend)",
+                hint: "give one weight per style image (\(style.count) styles, \(blend.count) weights)")
+        }
+        guard blend.allSatisfy({ $0.isFinite && $0 >= 0 }), blend.reduce(0, +) > 0 else {
+            throw ConfigurationError.invalidValue(key: "style_blend", value: "\(blend)",
+                hint: "weights must be finite, ≥ 0 and not all zero")
+        }
+        let total = blend.reduce(0, +)
+        return blend.map { $0 / total }
+    }
+
+    private func loadImage(_ path: String, key: String) throws -> Image {
+        do {
+            return try ImageIO.load(URL(fileURLWithPath: path))
+        } catch let error as ImageError {
+            throw ConfigurationError.image(key: key, error)
+        }
+    }
+
+    private func checkOutputPaths() throws {
+        let outputURL = URL(fileURLWithPath: output)
+        guard ImageFormat(pathExtension: outputURL.pathExtension) != nil else {
+            throw ConfigurationError.invalidValue(key: "output", value: "\"\(output)\"", hint: "end the name in .png or .jpg")
+        }
+        for (key, path) in [("output", output), ("log", log)] {
+            guard let path else { continue }
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ConfigurationError.invalidValue(key: key, value: "\"\(path)\"", hint: "folder \(folder) does not exist; create it first")
+            }
+        }
+    }
+
+    private func makeStages(content: Image, styles: [Image], contentLayers: [LayerName],
+                            styleLayers: [LayerName]) throws -> [RunPlan.Stage] {
+        let iterationCounts = scheduledIterations
+        let sides: [Int?] = scales.isEmpty ? [pixelCount == nil ? size : nil] : scales.map { $0 }
+        return try zip(sides, iterationCounts).map { side, iterations in
+            let (width, height) = RunConfiguration.scaledSize(width: content.width, height: content.height,
+                                                              longestSide: side, pixelCount: pixelCount)
+            let styleSide = max(1, Int((Float(max(width, height)) * styleScale).rounded()))
+            let sizeKey = side == nil ? "pixel_count" : (scales.isEmpty ? "size" : "scales")
+            do {
+                try VGG19.validate(width: width, height: height, layers: contentLayers + styleLayers)
+            } catch {
+                throw ConfigurationError.invalidValue(key: sizeKey, value: "\(side ?? pixelCount ?? 0)",
+                                                      hint: "the content becomes \(width)×\(height): \(error)")
+            }
+            for (index, style) in styles.enumerated() {
+                let (sw, sh) = RunConfiguration.scaledSize(width: style.width, height: style.height,
+                                                           longestSide: styleSide, pixelCount: nil)
+                do {
+                    try VGG19.validate(width: sw, height: sh, layers: styleLayers)
+                } catch {
+                    throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)",
+                        hint: "at \(sizeKey) \(side ?? pixelCount ?? 0) style image \(index + 1) becomes \(sw)×\(sh): \(error)")
+                }
+            }
+            return RunPlan.Stage(width: width, height: height, styleLongestSide: styleSide, iterations: iterations)
+        }
+    }
+
+    /// Content size for a longest side (or, if nil, a pixel count), keeping the aspect ratio as NSTImage does.
+    static func scaledSize(width: Int, height: Int, longestSide: Int?, pixelCount: Int?) -> (Int, Int) {
+        let factor: Double
+        if let longestSide {
+            factor = Double(longestSide) / Double(max(width, height, 1))
+        } else {
+            factor = (Double(pixelCount ?? width * height) / Double(max(width * height, 1))).squareRoot()
+        }
+        var w = max(1, Int((Double(width) * factor).rounded())), h = max(1, Int((Double(height) * factor).rounded()))
+        if let longestSide { if width >= height { w = longestSide } else { h = longestSide } }
+        return (w, h)
+    }
+}

@@ -1,0 +1,132 @@
+import NSTNetwork
+import NSTTensor
+
+/// One weighted loss value at one layer, for the per-layer columns of the loss log.
+public struct LayerLoss: Equatable, Sendable {
+    public enum Role: String, Sendable { case content, style }
+    public let role: Role
+    public let layer: LayerName
+    public var value: Float
+
+    /// Column name in the loss log, e.g. `style_relu1_1`.
+    public var columnName: String { "\(role.rawValue)_\(layer)" }
+}
+
+/// The weighted terms of one evaluation: α·L_c, β·L_s, γ·L_tv and their per-layer parts.
+public struct LossBreakdown: Equatable, Sendable {
+    public var content: Float = 0
+    public var style: Float = 0
+    public var tv: Float = 0
+    public var layers: [LayerLoss] = []
+    /// L = α·L_c + β·L_s + γ·L_tv.
+    public var total: Float { content + style + tv }
+}
+
+/// The style-transfer objective L(x) = α·L_c + β·L_s + γ·L_tv on a network-space image x (3×H×W),
+/// with its gradient from one VGG-19 forward and backward pass.
+public final class TransferObjective {
+    public let network: VGG19
+    public let width: Int
+    public let height: Int
+    /// Layers the forward pass computes, in network order.
+    public let layers: [LayerName]
+    private var contentTerms: [(layer: LayerName, loss: ContentLoss)]
+    private var styleTerms: [(layer: LayerName, loss: StyleLoss)]
+    private let tv: TotalVariationLoss
+    /// dL/d(activation) for each of `layers`, reused across evaluations.
+    private var layerGradients: [FeatureMap] = []
+    private var inputGradient: FeatureMap
+    /// The breakdown of the most recent evaluation.
+    public private(set) var lastBreakdown = LossBreakdown()
+    /// Number of evaluations so far (forward + backward passes).
+    public private(set) var evaluations = 0
+
+    /// Builds the objective: P_l from `content`, A_l^k from each of `styles` (network space), weights from `plan`.
+    /// With `targets`, P_l and A_l are looked up there (and computed once) instead of recomputed for every run.
+    public init(network: VGG19, content: FeatureMap, styles: [FeatureMap], plan: RunPlan, targets: TargetCache? = nil) {
+        let config = plan.configuration
+        self.network = network
+        self.width = content.width
+        self.height = content.height
+        self.layers = plan.requestedLayers
+        self.tv = TotalVariationLoss(weight: config.tvWeight)
+
+        // Targets keep the network's buffers alive; copy-on-write gives the network fresh ones on its next forward.
+        let contentLayerNames = plan.contentLayers.map(\.layer)
+        let contentFeatures = targets?.contentFeatures(network: network, input: content, layers: contentLayerNames)
+            ?? network.forward(content, layers: contentLayerNames)
+        contentTerms = plan.contentLayers.compactMap { layer, c in
+            contentFeatures[layer].map { (layer, ContentLoss(target: $0, weight: config.contentWeight * c)) }
+        }
+        var grams: [[GramMatrix]] = []   // [style][layer]
+        for style in styles {
+            let styleLayerNames = plan.styleLayers.map(\.layer)
+            let styleGrams = targets?.styleGrams(network: network, input: style, layers: styleLayerNames)
+                ?? network.forward(style, layers: styleLayerNames).mapValues { GramMatrix(of: $0) }
+            grams.append(plan.styleLayers.map { layer, _ in styleGrams[layer] ?? GramMatrix(order: 0) })
+        }
+        styleTerms = plan.styleLayers.enumerated().map { index, entry in
+            let targets = grams.map { $0[index] }
+            let n = Float(targets.first?.order ?? 1)
+            let s = entry.weight ?? 1 / (n * n)   // s_l = 1/N_l² unless overridden
+            return (entry.layer, StyleLoss(targets: targets, blend: plan.blend, weight: config.styleWeight * s))
+        }
+        inputGradient = FeatureMap(channels: 3, height: content.height, width: content.width)
+        lastBreakdown.layers = contentTerms.map { LayerLoss(role: .content, layer: $0.layer, value: 0) }
+            + styleTerms.map { LayerLoss(role: .style, layer: $0.layer, value: 0) }
+    }
+
+    /// L(x); writes ∇L into `gradient`. Usable directly as an `Objective`.
+    public func evaluate(_ x: [Float], _ gradient: inout [Float]) -> Float {
+        evaluations += 1
+        let input = FeatureMap(channels: 3, height: height, width: width, data: x)
+        var gradients: [LayerName: FeatureMap] = [:]
+        var breakdown = lastBreakdown
+        breakdown.content = 0
+        breakdown.style = 0
+        do {
+            let features = network.forward(input, layers: layers)
+            if layerGradients.isEmpty {
+                layerGradients = layers.map { l in features[l].map { FeatureMap(channels: $0.channels, height: $0.height, width: $0.width) } ?? FeatureMap(channels: 0, height: 0, width: 0) }
+            } else {
+                for i in layerGradients.indices {
+                    layerGradients[i].data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+                }
+            }
+            var column = 0
+            for term in contentTerms {
+                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
+                let value = term.loss.evaluate(f, accumulateInto: &layerGradients[slot])
+                breakdown.content += value
+                breakdown.layers[column].value = value
+                column += 1
+            }
+            for t in styleTerms.indices {
+                let layer = styleTerms[t].layer
+                guard let f = features[layer], let slot = layers.firstIndex(of: layer) else { continue }
+                let value = styleTerms[t].loss.evaluate(f, accumulateInto: &layerGradients[slot])
+                breakdown.style += value
+                breakdown.layers[column].value = value
+                column += 1
+            }
+        }
+        for (layer, g) in zip(layers, layerGradients) { gradients[layer] = g }
+        var dx = network.backward(gradients)
+        gradients = [:]
+        breakdown.tv = tv.evaluate(input, accumulateInto: &dx)
+        lastBreakdown = breakdown
+        if gradient.count == dx.count {
+            gradient.withUnsafeMutableBufferPointer { out in
+                dx.data.withUnsafeBufferPointer { src in _ = out.update(fromContentsOf: src) }
+            }
+        } else {
+            gradient = dx.data
+        }
+        return breakdown.total
+    }
+
+    /// The objective as a closure for the optimizers.
+    public var closure: Objective {
+        { [unowned self] x, gradient in self.evaluate(x, &gradient) }
+    }
+}
