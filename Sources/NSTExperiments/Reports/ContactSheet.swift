@@ -51,11 +51,18 @@ public struct ContactSheet: Sendable {
     public func render(with gnuplot: Gnuplot, to stem: URL) throws -> (width: Int, height: Int) {
         let columns = cells.map(\.count).max() ?? 0
         let thumbnails = cells.flatMap { $0.compactMap { $0?.thumbnail } }
-        let box = min(320, max(96, thumbnails.map { max($0.width, $0.height) }.max() ?? 160))
+        let box = min(320, max(180, thumbnails.map { max($0.width, $0.height) }.max() ?? 180))
         let lines = max(1, cells.flatMap { $0.compactMap { $0?.lines.count } }.max() ?? 1)
+        // Wide enough that neither the labels under an image nor a column header run into the next column
+        // (about 7 px per character at the 10–12 pt label fonts).
+        let longestText = max(cells.flatMap { $0.compactMap { $0?.lines.map(\.count).max() } }.max() ?? 0,
+                              columnHeaders.map { $0.count + 2 }.max() ?? 0)
+        let slot = max(box, 7 * longestText)
+        // Boxes only as tall as the tallest image needs, so landscape images leave no empty bands.
+        let boxHeight = max(box / 3, thumbnails.map { Int((Double($0.height) * Double(box) / Double(max($0.width, $0.height))).rounded()) }.max() ?? box)
         let longestRowHeader = rowHeaders.map(\.count).max() ?? 0
         let rowHeaderWidth = rowHeaders.isEmpty ? 0 : min(220, 24 + 8 * longestRowHeader)
-        let cellWidth = box + Self.gap, cellHeight = box + lines * Self.lineHeight + Self.gap
+        let cellWidth = slot + Self.gap, cellHeight = boxHeight + lines * Self.lineHeight + Self.gap
         let top = Self.margin + Self.titleHeight + (subtitle.isEmpty ? 0 : Self.subtitleHeight)
             + (columnHeaders.isEmpty ? 0 : Self.headerHeight)
         let width = max(360, Self.margin * 2 + rowHeaderWidth + columns * cellWidth)
@@ -70,30 +77,30 @@ public struct ContactSheet: Sendable {
         }
         let left = Self.margin + rowHeaderWidth
         for (c, header) in columnHeaders.enumerated() {
-            decorations += "set label \(Gnuplot.quote(header)) at screen \(sx(left + c * cellWidth + box / 2)),\(sy(top - 8)) center font ',12'\n"
+            decorations += "set label \(Gnuplot.quote(header)) at screen \(sx(left + c * cellWidth + slot / 2)),\(sy(top - 8)) center font ',12'\n"
         }
         for (r, header) in rowHeaders.enumerated() {
-            decorations += "set label \(Gnuplot.quote(header)) at screen \(sx(Self.margin)),\(sy(top + r * cellHeight + box / 2)) left font ',12'\n"
+            decorations += "set label \(Gnuplot.quote(header)) at screen \(sx(Self.margin)),\(sy(top + r * cellHeight + boxHeight / 2)) left font ',12'\n"
         }
         var images: [String] = []
         for (r, row) in cells.enumerated() {
             for (c, cell) in row.enumerated() {
                 guard let cell else { continue }
-                let x0 = left + c * cellWidth, y0 = top + r * cellHeight
+                let x0 = left + c * cellWidth + (slot - box) / 2, y0 = top + r * cellHeight
                 for (n, line) in cell.lines.enumerated() {
-                    decorations += "set label \(Gnuplot.quote(line)) at screen \(sx(x0 + box / 2)),\(sy(y0 + box + 4 + (n + 1) * Self.lineHeight - 4)) center font ',10'\n"
+                    decorations += "set label \(Gnuplot.quote(line)) at screen \(sx(x0 + box / 2)),\(sy(y0 + boxHeight + 4 + (n + 1) * Self.lineHeight - 4)) center font ',10'\n"
                 }
                 if let t = cell.thumbnail {
                     let scale = Double(box) / Double(max(t.width, t.height))
                     let w = Int((Double(t.width) * scale).rounded()), h = Int((Double(t.height) * scale).rounded())
-                    let ix = x0 + (box - w) / 2, iy = y0 + (box - h) / 2
+                    let ix = x0 + (box - w) / 2, iy = y0 + (boxHeight - h) / 2
                     images.append("set lmargin at screen \(sx(ix)); set rmargin at screen \(sx(ix + w))\n"
                         + "set tmargin at screen \(sy(iy)); set bmargin at screen \(sy(iy + h))\n"
                         + "set xrange [-0.5:\(Double(t.width) - 0.5)]; set yrange [-0.5:\(Double(t.height) - 0.5)]\n"
                         + "plot \(Gnuplot.quote(t.file.path)) binary filetype=png with rgbimage\n")
                 } else {
-                    decorations += "set object rect from screen \(sx(x0)),\(sy(y0 + box)) to screen \(sx(x0 + box)),\(sy(y0)) fc rgb '#eeeeee' fs solid noborder behind\n"
-                    decorations += "set label \(Gnuplot.quote(cell.placeholder)) at screen \(sx(x0 + box / 2)),\(sy(y0 + box / 2)) center font ',12' tc rgb '#aa0000'\n"
+                    decorations += "set object rect from screen \(sx(x0)),\(sy(y0 + boxHeight)) to screen \(sx(x0 + box)),\(sy(y0)) fc rgb '#eeeeee' fs solid noborder behind\n"
+                    decorations += "set label \(Gnuplot.quote(cell.placeholder)) at screen \(sx(x0 + box / 2)),\(sy(y0 + boxHeight / 2)) center font ',12' tc rgb '#aa0000'\n"
                 }
             }
         }

@@ -44,6 +44,20 @@ public struct ReportGrid: Sendable {
             columnKey = candidates.count >= 2 ? candidates[1] : candidates.first
         }
         let runs = results.runs
+        if rowKey == nil || columnKey == nil || Self.linked(rowKey, columnKey, runs) {
+            // One axis, or two keys zipped together (a grid of them would be mostly empty): one wrapped sheet of all runs.
+            self.rowKey = nil
+            self.columnKey = columnKey ?? rowKey
+            self.rowValues = []
+            self.columnValues = self.columnKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
+            let ordered = swept.count == 1 ? self.columnValues.compactMap { v in runs.first { $0.params[self.columnKey ?? ""] == v } } : runs
+            let width = min(Self.maxColumns, max(1, ordered.count))
+            self.pages = [Page(fixed: [], cells: stride(from: 0, to: ordered.count, by: width).map { start in
+                (start..<(start + width)).map { $0 < ordered.count ? ordered[$0] : nil }
+            })]
+            self.note = note
+            return
+        }
         let rowValues = rowKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
         let columnValues = columnKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
         let others = swept.filter { $0 != rowKey && $0 != columnKey }
@@ -67,19 +81,18 @@ public struct ReportGrid: Sendable {
         self.note = note
     }
 
+    /// True when each value of one key comes with exactly one value of the other (a `zip` in the sweep file).
+    static func linked(_ a: String?, _ b: String?, _ runs: [SweepResults.Run]) -> Bool {
+        guard let a, let b else { return false }
+        let pairs = Set(runs.map { [$0.params[a] ?? .null, $0.params[b] ?? .null] })
+        return pairs.count > 1 && pairs.count == Set(pairs.map { $0[0] }).count && pairs.count == Set(pairs.map { $0[1] }).count
+    }
+
     static func cells(_ runs: [SweepResults.Run], rowKey: String?, rowValues: [ReportValue],
                       columnKey: String?, columnValues: [ReportValue]) -> [[SweepResults.Run?]] {
-        if let rowKey, let columnKey {
-            return rowValues.map { r in
-                columnValues.map { c in runs.first { $0.params[rowKey] == r && $0.params[columnKey] == c } }
-            }
-        }
-        // One key (or none): runs in axis order, wrapped.
-        let key = columnKey ?? rowKey
-        let ordered = key.map { k in (columnKey != nil ? columnValues : rowValues).compactMap { v in runs.first { $0.params[k] == v } } } ?? runs
-        let width = min(maxColumns, max(1, ordered.count))
-        return stride(from: 0, to: ordered.count, by: width).map { start in
-            (start..<(start + width)).map { $0 < ordered.count ? ordered[$0] : nil }
+        guard let rowKey, let columnKey else { return [] }
+        return rowValues.map { r in
+            columnValues.map { c in runs.first { $0.params[rowKey] == r && $0.params[columnKey] == c } }
         }
     }
 }

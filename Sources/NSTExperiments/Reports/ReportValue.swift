@@ -54,8 +54,8 @@ public enum ReportValue: Codable, Hashable, Sendable, CustomStringConvertible {
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return ReportValue.format(n)
         case .string(let s): return s.contains("/") ? (s as NSString).lastPathComponent : s
-        case .array(let a): return a.map(\.label).joined(separator: "+")
-        case .object(let o): return o.keys.sorted().map { "\($0)=\(o[$0]?.label ?? "")" }.joined(separator: ",")
+        case .array(let a): return a.isEmpty ? "[]" : a.map(\.label).joined(separator: "+")
+        case .object: return canonical
         }
     }
 

@@ -115,8 +115,7 @@ public struct ReportWriter: Sendable {
             let cells: [[ContactSheet.Cell?]] = page.cells.map { row in
                 row.map { run -> ContactSheet.Cell? in
                     guard let run else { return nil }
-                    var lines = axes.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
-                    if axes.isEmpty && !results.swept.isEmpty { lines = results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" } }
+                    var lines = (grid.isTwoDimensional ? axes : results.swept).map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                     lines.append(run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)")
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
@@ -125,14 +124,14 @@ public struct ReportWriter: Sendable {
             let twoD = grid.isTwoDimensional
             let sheet = ContactSheet(
                 title: "\(results.name): final images",
-                subtitle: (twoD ? "rows: \(grid.rowKey ?? ""), columns: \(grid.columnKey ?? "")" : axes.first.map { "by \($0)" } ?? "")
+                subtitle: (twoD ? "rows: \(grid.rowKey ?? ""), columns: \(grid.columnKey ?? "")" : results.swept.isEmpty ? "" : "varied: " + results.swept.joined(separator: ", "))
                     + (page.caption.isEmpty ? "" : (twoD || !axes.isEmpty ? "; " : "") + page.caption),
                 columnHeaders: twoD ? grid.columnValues.map { "\(grid.columnKey ?? "")=\($0.label)" } : [],
                 rowHeaders: twoD ? grid.rowValues.map(\.label) : [],
                 cells: cells)
             let stem = grid.pages.count == 1 ? "contact-sheet" : "contact-sheet-\(p + 1)"
             try sheet.render(with: gnuplot, to: folder.appendingPathComponent(stem))
-            let layout = twoD ? "Rows are \(grid.rowKey ?? ""), columns \(grid.columnKey ?? "")." : axes.first.map { "Ordered by \($0)." } ?? ""
+            let layout = twoD ? "Rows are \(grid.rowKey ?? ""), columns \(grid.columnKey ?? "")." : results.swept.count == 1 ? "Ordered by \(results.swept[0])." : "In run order."
             figures.append(ReportFigure(png: "\(stem).png", svg: nil,
                                         title: "Final images" + (page.caption.isEmpty ? "" : ", \(page.caption)"),
                                         caption: "\(layout) Each image is labelled with its parameters, run number and final total loss."))
@@ -179,7 +178,8 @@ public struct ReportWriter: Sendable {
             let n = results.runs(state).count
             return n == 0 ? nil : "\(n) \(state.rawValue)"
         }
-        var blocks: [ReportDocument.Block] = [
+        var blocks: [ReportDocument.Block] = results.sweepDescription.map { [.paragraph($0)] } ?? []
+        blocks += [
             .paragraph("\(results.runs.count) runs: \(counts.joined(separator: ", ")). Rebuilt from the files in \(results.directory.lastPathComponent)/ (plan.json and each run's status.json, config.json and losses.csv)."),
             .heading("What the sweep varied"),
         ]

@@ -93,6 +93,8 @@ public struct SweepResults: Sendable {
     public var manifest: [String: ReportValue]?
     /// The copy of the sweep file (`sweep.json` or `sweep.yaml`), if present.
     public var sweepFile: String?
+    /// The sweep file's `description`, if it has one.
+    public var sweepDescription: String?
     /// Things the loader tolerated and the reader should know (missing plan, unreadable run files).
     public var warnings: [String]
 
@@ -136,10 +138,15 @@ public struct SweepResults: Sendable {
         let sweepFile = ["sweep.json", "sweep.yaml", "sweep.yml"].first {
             fm.fileExists(atPath: directory.appendingPathComponent($0).path)
         }
+        var sweepDescription: String?
+        if sweepFile == "sweep.json", let data = FileManager.default.contents(atPath: directory.appendingPathComponent("sweep.json").path),
+           case .object(let top)? = try? JSONDecoder().decode(ReportValue.self, from: data), case .string(let text)? = top["description"] {
+            sweepDescription = text
+        }
         let name = plan.name ?? directory.lastPathComponent
         return SweepResults(directory: directory, name: name, swept: plan.swept, layout: plan.report,
                             runs: runs.sorted { $0.index < $1.index }, manifest: manifest,
-                            sweepFile: sweepFile, warnings: warnings)
+                            sweepFile: sweepFile, sweepDescription: sweepDescription, warnings: warnings)
     }
 
     static func readRun(_ planned: Plan.PlannedRun, sweep: URL) throws -> Run {
