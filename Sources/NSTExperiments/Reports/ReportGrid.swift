@@ -46,11 +46,13 @@ public struct ReportGrid: Sendable {
         let runs = results.runs
         if rowKey == nil || columnKey == nil || Self.linked(rowKey, columnKey, runs) {
             // One axis, or two keys zipped together (a grid of them would be mostly empty): one wrapped sheet of all runs.
+            let key = columnKey ?? rowKey
+            let values = key.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
             self.rowKey = nil
-            self.columnKey = columnKey ?? rowKey
+            self.columnKey = key
             self.rowValues = []
-            self.columnValues = self.columnKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
-            let ordered = swept.count == 1 ? self.columnValues.compactMap { v in runs.first { $0.params[self.columnKey ?? ""] == v } } : runs
+            self.columnValues = values
+            let ordered = swept.count == 1 ? values.compactMap { v in runs.first { $0.params[key ?? ""] == v } } : runs
             let width = min(Self.maxColumns, max(1, ordered.count))
             self.pages = [Page(fixed: [], cells: stride(from: 0, to: ordered.count, by: width).map { start in
                 (start..<(start + width)).map { $0 < ordered.count ? ordered[$0] : nil }
