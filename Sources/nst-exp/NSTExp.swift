@@ -7,6 +7,7 @@ struct NSTExp: ParsableCommand {
         commandName: "nst-exp",
         abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
         subcommands: [WeightsCommand.self, ExamplesCommand.self, FeaturesCommand.self, BenchCommand.self,
-                      RunCommand.self, ExportCommand.self, ReportCommand.self, CompareCommand.self]
+                      RunCommand.self, ExportCommand.self, ReportCommand.self, CompareCommand.self,
+                      ReportFiguresCommand.self]
     )
 }

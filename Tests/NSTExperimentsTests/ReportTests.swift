@@ -229,6 +229,11 @@ struct ReportTests {
             #expect(status != 0)
             #expect(stderr.contains("nothing") || stderr.lowercased().contains("undefined"), "\(stderr)")
         }
+        // An error before a large datablock: gnuplot exits without reading the rest (a broken pipe for the writer).
+        let rows = (0..<40_000).map { [Double($0), Double($0) * 0.5] }
+        #expect(throws: ReportError.self) {
+            try gnuplot.run("set terminal dumb\nthis_is_not_a_command\n" + Gnuplot.datablock("big", rows: rows), output: "big")
+        }
         #expect(Gnuplot.quote("it's") == "'it''s'")
         #expect(Gnuplot.datablock("d", rows: [[1, .nan], [2, .infinity]]) == "$d << EOD\n1.0 NaN\n2.0 NaN\nEOD\n")
     }

@@ -41,8 +41,11 @@ public struct Gnuplot: Sendable {
             throw ReportError.gnuplotMissing(hint: "\(executable.path) could not be started (\(error.localizedDescription)); reinstall with `apt-get install gnuplot-nox`")
         }
         // Feed stdin on another thread: gnuplot may fill the stderr pipe before it has read the whole script.
+        // If gnuplot stops at an error before reading everything, the write fails with EPIPE (SIGPIPE is
+        // ignored so that this is an error, not the end of our process); its exit status tells what happened.
+        _ = Self.ignoreBrokenPipes
         let writer = Thread {
-            input.fileHandleForWriting.write(Data(script.utf8))
+            try? input.fileHandleForWriting.write(contentsOf: Data(script.utf8))
             try? input.fileHandleForWriting.close()
         }
         writer.start()
@@ -53,6 +56,9 @@ public struct Gnuplot: Sendable {
         }
         return messages
     }
+
+    /// Writing to a child that has exited raises SIGPIPE, which by default terminates the writer.
+    static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Renders the same plot commands to `<stem>.png` (Cairo) and `<stem>.svg` at one size, in one gnuplot process.
     public func render(_ body: String, data: String = "", to stem: URL, width: Int, height: Int, svg: Bool = true) throws {

@@ -47,14 +47,17 @@ public enum ReportValue: Codable, Hashable, Sendable, CustomStringConvertible {
         return current
     }
 
-    /// A short human label: numbers in compact form, paths by their file name, lists joined by "+".
+    /// A short human label: numbers in compact form, paths by their file name, lists joined by "+" (or first…last).
     public var label: String {
         switch self {
         case .null: return "–"
         case .bool(let b): return b ? "true" : "false"
         case .number(let n): return ReportValue.format(n)
         case .string(let s): return s.contains("/") ? (s as NSString).lastPathComponent : s
-        case .array(let a): return a.isEmpty ? "[]" : a.map(\.label).joined(separator: "+")
+        case .array(let a):
+            // Long lists (layer sets) as first…last, so labels stay short enough for plots and contact sheets.
+            if a.count > 3, let first = a.first, let last = a.last { return "\(first.label)…\(last.label) (\(a.count))" }
+            return a.isEmpty ? "[]" : a.map(\.label).joined(separator: "+")
         case .object: return canonical
         }
     }

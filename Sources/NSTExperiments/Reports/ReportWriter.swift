@@ -40,7 +40,10 @@ public struct ReportWriter: Sendable {
         let plots = ReportPlots(gnuplot: gnuplot, results: results, folder: folder)
         var summaryPlots: [ReportFigure] = []
         if let overlay = try plots.overlay() { summaryPlots.append(overlay) }
-        for key in results.swept { if let f = try plots.finalAgainst(key) { summaryPlots.append(f) } }
+        // A key zipped with an earlier one would only repeat that key's plot.
+        for (k, key) in results.swept.enumerated() where !results.swept[..<k].contains(where: { ReportGrid.linked($0, key, results.runs) }) {
+            if let f = try plots.finalAgainst(key) { summaryPlots.append(f) }
+        }
         let heatMaps = try plots.heatMaps(grid)
         var runPlots: [ReportFigure] = []
         for run in results.runs { if let f = try plots.lossCurves(run) { runPlots.append(f) } }
