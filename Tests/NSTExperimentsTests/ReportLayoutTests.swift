@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 import Testing
 @testable import NSTExperiments
 
@@ -65,5 +66,32 @@ struct ReportLayoutTests {
         #expect(!summary.figures.contains { $0.png.contains("/plots/loss-") }, "per-run curves stay in the group reports")
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("2-second/report/index.html").path))
         #expect(throws: ReportError.self) { try FigureIndex(writer: ReportWriter()).write(root: root.appendingPathComponent("not-a-sweep")) }
+    }
+
+    @Test("a sweep over content/style pairs gets an inputs sheet (content, style, result per run) read from config.json paths")
+    func inputsSheet() throws {
+        let dir = try SyntheticSweep.temporaryFolder("inputs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sweep = try SyntheticSweep.write(to: dir, styleWeights: [100, 1000], tvWeights: [0], failed: 99, unfinished: 98, pending: 97)
+        var planRuns: [[String: Any]] = []
+        for index in 0..<sweep.runCount {
+            let content = dir.appendingPathComponent("content-\(index).png"), style = dir.appendingPathComponent("style-\(index).png")
+            try ImageIO.save(SyntheticSweep.picture(index + 10), to: content)
+            try ImageIO.save(SyntheticSweep.picture(index + 20), to: style)
+            let id = SyntheticSweep.id(index)
+            let configURL = dir.appendingPathComponent("runs/\(id)/config.json")
+            var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["content"] = content.path
+            config["style"] = [style.path]
+            try SyntheticSweep.json(config, to: configURL)
+            planRuns.append(["index": index, "id": id, "dir": "runs/\(id)",
+                             "params": ["content": "../content-\(index).png", "style": "../style-\(index).png"]])
+        }
+        try SyntheticSweep.json(["name": "pairs", "swept": ["content", "style"], "runs": planRuns], to: dir.appendingPathComponent("plan.json"))
+        let summary = try ReportWriter().write(sweep: dir)
+        #expect(summary.figures.first?.png == "contact-sheet-inputs.png")
+        try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("contact-sheet-inputs.png"))
+        #expect(!summary.figures.contains { $0.png == "plots/final-vs-style.png" }, "style is zipped with content: plotted once")
+        #expect(summary.figures.contains { $0.png == "plots/final-vs-content.png" })
     }
 }

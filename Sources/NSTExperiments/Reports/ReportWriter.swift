@@ -35,7 +35,8 @@ public struct ReportWriter: Sendable {
         let grid = ReportGrid(results)
         if let note = grid.note { warnings.append(note) }
 
-        let sheets = try contactSheets(results, grid: grid, thumbnails: thumbnails, folder: folder)
+        var sheets = try contactSheets(results, grid: grid, thumbnails: thumbnails, folder: folder)
+        if let inputs = try inputSheet(results, thumbnails: thumbnails, folder: folder, warnings: &warnings) { sheets.insert(inputs, at: 0) }
         let snapshotSheets = try self.snapshotSheets(results, folder: folder, warnings: &warnings)
         let plots = ReportPlots(gnuplot: gnuplot, results: results, folder: folder)
         var summaryPlots: [ReportFigure] = []
@@ -140,6 +141,48 @@ public struct ReportWriter: Sendable {
                                         caption: "\(layout) Each image is labelled with its parameters, run number and final total loss."))
         }
         return figures
+    }
+
+    /// When the sweep varies its inputs (`content` or `style`): content, style and result of each run side by
+    /// side, the classic layout of Gatys et al.'s figures. Inputs are read from the paths in each run's config.json.
+    func inputSheet(_ results: SweepResults, thumbnails: [String: ContactSheet.Thumbnail], folder: URL,
+                    warnings: inout [String]) throws -> ReportFigure? {
+        guard results.swept.contains(where: { $0 == "content" || $0 == "style" }), results.runs.count <= 12 else { return nil }
+        var made: [String: ContactSheet.Thumbnail] = [:]
+        func input(_ path: String?) -> ContactSheet.Cell {
+            guard let path else { return ContactSheet.Cell(thumbnail: nil, lines: ["–"], placeholder: "none") }
+            let name = (path as NSString).lastPathComponent
+            if made[path] == nil, FileManager.default.fileExists(atPath: path) {
+                do {
+                    made[path] = try ContactSheet.Thumbnail.make(from: URL(fileURLWithPath: path),
+                        to: folder.appendingPathComponent("images/input-\(made.count)-\(ReportPlots.fileSafe(name)).png"),
+                        longestSide: thumbnailSize)
+                } catch {
+                    warnings.append("input \(path) could not be read: \(error)")
+                }
+            }
+            return ContactSheet.Cell(thumbnail: made[path], lines: [name], placeholder: "not found")
+        }
+        let cells: [[ContactSheet.Cell?]] = results.runs.map { run in
+            var style: String?
+            // config.json holds the resolved paths; the plan keeps them as written in the sweep file.
+            switch run.config?.value(atDottedKey: "style") ?? run.value(for: "style") {
+            case .string(let s)?: style = s
+            case .array(let a)?: if case .string(let s)? = a.first { style = s }
+            default: style = nil
+            }
+            var content: String?
+            if case .string(let c)? = run.config?.value(atDottedKey: "content") ?? run.value(for: "content") { content = c }
+            let result = ContactSheet.Cell(thumbnail: thumbnails[run.id],
+                                           lines: [run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)"],
+                                           placeholder: run.state.rawValue)
+            return [input(content), input(style), result]
+        }
+        guard !made.isEmpty else { return nil }
+        let sheet = ContactSheet(title: "\(results.name): inputs and results", columnHeaders: ["content", "style", "result"], cells: cells)
+        try sheet.render(with: gnuplot, to: folder.appendingPathComponent("contact-sheet-inputs"))
+        return ReportFigure(png: "contact-sheet-inputs.png", svg: nil, title: "Inputs and results",
+                            caption: "Each row is one run: its content image, its (first) style image and the result, with the final total loss.")
     }
 
     /// For runs that saved snapshots: the snapshots and the final image in a row, labelled by iteration.
