@@ -66,6 +66,10 @@ struct ReportLayoutTests {
         #expect(!summary.figures.contains { $0.png.contains("/plots/loss-") }, "per-run curves stay in the group reports")
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("2-second/report/index.html").path))
         #expect(throws: ReportError.self) { try FigureIndex(writer: ReportWriter()).write(root: root.appendingPathComponent("not-a-sweep")) }
+
+        var withOverrides = try SweepResults.load(root.appendingPathComponent("1-first"))
+        withOverrides.manifest?["command_line"] = .string("nst-exp run Experiments/report/x.json --set size=128 --set=iterations=30")
+        #expect(FigureIndex.sweepSource(withOverrides) == "Experiments/report/x.json with --set size=128 --set iterations=30")
     }
 
     @Test("a sweep over content/style pairs gets an inputs sheet (content, style, result per run) read from config.json paths")

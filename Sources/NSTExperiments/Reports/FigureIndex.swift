@@ -72,10 +72,21 @@ public struct FigureIndex: Sendable {
         return text + ")."
     }
 
-    /// The sweep file as given on the command line that ran it (from manifest.json), if recorded.
+    /// The sweep file as given on the command line that ran it (from manifest.json), with any `--set`
+    /// overrides, e.g. "Experiments/report/2a-weight-ratio.json with --set iterations=30".
     static func sweepSource(_ results: SweepResults) -> String? {
-        guard case .array(let words)? = results.manifest?["command_line"] else { return nil }
-        for case .string(let word) in words where word.hasSuffix(".json") || word.hasSuffix(".yaml") { return word }
-        return nil
+        var words: [String] = []
+        switch results.manifest?["command_line"] {
+        case .string(let line)?: words = line.split(separator: " ").map(String.init)
+        case .array(let list)?: words = list.compactMap { if case .string(let w) = $0 { return w } else { return nil } }
+        default: return nil
+        }
+        guard let file = words.first(where: { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) else { return nil }
+        var overrides: [String] = []
+        for (i, word) in words.enumerated() {
+            if word == "--set", i + 1 < words.count { overrides.append("--set \(words[i + 1])") }
+            else if word.hasPrefix("--set=") { overrides.append("--set \(word.dropFirst("--set=".count))") }
+        }
+        return overrides.isEmpty ? file : "\(file) with \(overrides.joined(separator: " "))"
     }
 }
