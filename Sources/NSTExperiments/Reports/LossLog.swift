@@ -1,0 +1,65 @@
+import Foundation
+
+/// The per-iteration loss log `losses.csv` of one run: `iteration,total,content,style,tv,seconds` and per-layer columns.
+public struct LossLog: Equatable, Sendable {
+    /// Column names from the header, e.g. `total`, `style:relu1_1`.
+    public var columns: [String]
+    /// One row per iteration, one value per column (NaN for empty cells).
+    public var rows: [[Double]]
+
+    /// The four weighted terms plotted for every run, in this order.
+    public static let terms = ["total", "content", "style", "tv"]
+
+    /// Parses CSV text. A last line cut short by a killed run is dropped rather than rejected.
+    public static func parse(_ text: String, path: String) throws -> LossLog {
+        var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
+        guard !lines.isEmpty else { return LossLog(columns: [], rows: []) }
+        let header = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false)
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+        guard header.first == "iteration" else {
+            throw ReportError.malformedFile(path: path, reason: "the header starts with \"\(header.first ?? "")\", expected \"iteration\"")
+        }
+        var rows: [[Double]] = []
+        for (n, line) in lines.enumerated() {
+            let cells = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard cells.count == header.count else {
+                if n == lines.count - 1 { break }
+                throw ReportError.malformedFile(path: path, reason: "line \(n + 2) has \(cells.count) cells, the header has \(header.count)")
+            }
+            var row: [Double] = []
+            row.reserveCapacity(cells.count)
+            for cell in cells {
+                let trimmed = cell.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { row.append(.nan); continue }
+                guard let v = Double(trimmed) else {
+                    if n == lines.count - 1 { return LossLog(columns: header, rows: rows) }
+                    throw ReportError.malformedFile(path: path, reason: "line \(n + 2): \"\(trimmed)\" is not a number")
+                }
+                row.append(v)
+            }
+            rows.append(row)
+        }
+        return LossLog(columns: header, rows: rows)
+    }
+
+    /// Loads `losses.csv`; nil when the file does not exist.
+    public static func load(_ url: URL) throws -> LossLog? {
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ReportError.malformedFile(path: url.path, reason: "unreadable")
+        }
+        return try parse(String(decoding: data, as: UTF8.self), path: url.path)
+    }
+
+    /// Values of one column, or nil if the log has no such column.
+    public func column(_ name: String) -> [Double]? {
+        guard let i = columns.firstIndex(of: name) else { return nil }
+        return rows.map { $0[i] }
+    }
+
+    /// The last row's value in a column.
+    public func last(_ name: String) -> Double? {
+        guard let values = column(name), let v = values.last, !v.isNaN else { return nil }
+        return v
+    }
+}

@@ -1,0 +1,271 @@
+import Foundation
+
+/// Everything a sweep's output folder records, read back from the files alone (plan.json, manifest.json and each
+/// run's status.json, config.json, losses.csv and images), so that merged Slurm shards read like one sweep.
+public struct SweepResults: Sendable {
+    /// Rows and columns of the contact sheet and heat map, from the sweep's `report` block.
+    public struct Layout: Codable, Equatable, Sendable {
+        public var rows: String?
+        public var columns: String?
+        public init(rows: String?, columns: String?) { self.rows = rows; self.columns = columns }
+    }
+
+    /// Where a run stands, as far as its folder tells.
+    public enum State: String, Sendable, CaseIterable {
+        case finished, failed, interrupted
+        /// The folder exists but has no status.json: the run crashed or was killed, or is still running.
+        case unfinished
+        /// No folder yet: the run has not started (e.g. another shard's, not merged in).
+        case pending
+    }
+
+    /// The final weighted loss terms of a run.
+    public struct Losses: Equatable, Sendable {
+        public var total: Double?
+        public var content: Double?
+        public var style: Double?
+        public var tv: Double?
+        public init(total: Double?, content: Double?, style: Double?, tv: Double?) {
+            self.total = total; self.content = content; self.style = style; self.tv = tv
+        }
+        /// The term by name (`total`, `content`, `style`, `tv`).
+        public subscript(term: String) -> Double? {
+            switch term {
+            case "total": return total
+            case "content": return content
+            case "style": return style
+            case "tv": return tv
+            default: return nil
+            }
+        }
+    }
+
+    /// A snapshot image saved during the run.
+    public struct Snapshot: Equatable, Sendable {
+        public var iteration: Int
+        public var file: URL
+    }
+
+    /// One run of the sweep.
+    public struct Run: Sendable {
+        public var index: Int
+        public var id: String
+        /// The run folder, and its path relative to the sweep folder.
+        public var directory: URL
+        public var relativePath: String
+        /// The swept values of this run.
+        public var params: [String: ReportValue]
+        public var state: State
+        public var error: String?
+        /// Final losses from status.json, or the last logged row for runs that did not finish.
+        public var final: Losses?
+        public var iterations: Int?
+        public var seconds: Double?
+        public var peakRSSMiB: Double?
+        public var started: String?
+        public var losses: LossLog?
+        /// The full resolved configuration (config.json), if present.
+        public var config: ReportValue?
+        public var finalImage: URL?
+        public var snapshots: [Snapshot]
+
+        /// "0003" style index label.
+        public var indexLabel: String { String(format: "%04d", index) }
+
+        /// A value of this run for a key: its swept value, else the value in its config.json.
+        public func value(for key: String) -> ReportValue? {
+            params[key] ?? config?.value(atDottedKey: key)
+        }
+
+        /// "style_weight=100, tv_weight=0" for the given keys.
+        public func label(keys: [String]) -> String {
+            keys.map { "\($0)=\(value(for: $0)?.label ?? "–")" }.joined(separator: ", ")
+        }
+    }
+
+    public var directory: URL
+    public var name: String
+    /// Keys that vary across runs, in the plan's order.
+    public var swept: [String]
+    public var layout: Layout?
+    public var runs: [Run]
+    /// manifest.json as parsed, if present.
+    public var manifest: [String: ReportValue]?
+    /// The copy of the sweep file (`sweep.json` or `sweep.yaml`), if present.
+    public var sweepFile: String?
+    /// The sweep file's `description`, if it has one.
+    public var sweepDescription: String?
+    /// Things the loader tolerated and the reader should know (missing plan, unreadable run files).
+    public var warnings: [String]
+
+    /// Runs in a given state.
+    public func runs(_ state: State) -> [Run] { runs.filter { $0.state == state } }
+
+    /// Reads a sweep folder. Without plan.json the runs are found from `runs/*/config.json` and the swept keys
+    /// are those whose values differ between runs.
+    public static func load(_ directory: URL) throws -> SweepResults {
+        let fm = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ReportError.notASweep(path: directory.path, hint: "the folder does not exist; give the output folder of `nst-exp run`, e.g. Reports/<name>")
+        }
+        var warnings: [String] = []
+        let planURL = directory.appendingPathComponent("plan.json")
+        let plan: Plan
+        if fm.fileExists(atPath: planURL.path) {
+            plan = try decodeJSON(Plan.self, at: planURL)
+        } else {
+            plan = try Plan.reconstruct(from: directory)
+            warnings.append("plan.json is missing; runs were found from runs/*/config.json and the swept keys guessed from their differences")
+        }
+        var runs: [Run] = []
+        for planned in plan.runs {
+            do {
+                runs.append(try readRun(planned, sweep: directory))
+            } catch let error as ReportError {
+                warnings.append("run \(planned.id): \(error)")
+                var broken = Run(index: planned.index, id: planned.id, directory: directory.appendingPathComponent(planned.dir),
+                                 relativePath: planned.dir, params: planned.params, state: .failed, snapshots: [])
+                broken.error = "the report could not read this run's files: \(error)"
+                runs.append(broken)
+            }
+        }
+        let manifestURL = directory.appendingPathComponent("manifest.json")
+        var manifest: [String: ReportValue]?
+        if fm.fileExists(atPath: manifestURL.path) {
+            if case .object(let o) = try decodeJSON(ReportValue.self, at: manifestURL) { manifest = o }
+        }
+        let sweepFile = ["sweep.json", "sweep.yaml", "sweep.yml"].first {
+            fm.fileExists(atPath: directory.appendingPathComponent($0).path)
+        }
+        var sweepDescription: String?
+        if sweepFile == "sweep.json", let data = FileManager.default.contents(atPath: directory.appendingPathComponent("sweep.json").path),
+           case .object(let top)? = try? JSONDecoder().decode(ReportValue.self, from: data), case .string(let text)? = top["description"] {
+            sweepDescription = text
+        }
+        let name = plan.name ?? directory.lastPathComponent
+        return SweepResults(directory: directory, name: name, swept: plan.swept, layout: plan.report,
+                            runs: runs.sorted { $0.index < $1.index }, manifest: manifest,
+                            sweepFile: sweepFile, sweepDescription: sweepDescription, warnings: warnings)
+    }
+
+    static func readRun(_ planned: Plan.PlannedRun, sweep: URL) throws -> Run {
+        let fm = FileManager.default
+        let folder = sweep.appendingPathComponent(planned.dir)
+        var run = Run(index: planned.index, id: planned.id, directory: folder, relativePath: planned.dir,
+                      params: planned.params, state: .pending, snapshots: [])
+        guard fm.fileExists(atPath: folder.path) else { return run }
+        run.state = .unfinished
+        let configURL = folder.appendingPathComponent("config.json")
+        if fm.fileExists(atPath: configURL.path) { run.config = try decodeJSON(ReportValue.self, at: configURL) }
+        run.losses = try LossLog.load(folder.appendingPathComponent("losses.csv"))
+        let statusURL = folder.appendingPathComponent("status.json")
+        var output = "final.png"
+        if fm.fileExists(atPath: statusURL.path) {
+            let status = try decodeJSON(ReportValue.self, at: statusURL)
+            guard case .object(let s) = status, case .string(let text)? = s["status"],
+                  let state = State(rawValue: text), [.finished, .failed, .interrupted].contains(state) else {
+                throw ReportError.malformedFile(path: statusURL.path, reason: "\"status\" must be \"finished\", \"failed\" or \"interrupted\"")
+            }
+            run.state = state
+            if case .string(let e)? = s["error"] { run.error = e }
+            if case .object(let f)? = s["final"] {
+                run.final = Losses(total: f["total"]?.number, content: f["content"]?.number,
+                                   style: f["style"]?.number, tv: f["tv"]?.number)
+            }
+            run.iterations = s["iterations"]?.number.map { Int($0) }
+            run.seconds = s["seconds"]?.number
+            run.peakRSSMiB = s["peak_rss_mib"]?.number
+            if case .string(let t)? = s["started"] { run.started = t }
+            if case .string(let o)? = s["output"] { output = o }
+        }
+        if let log = run.losses, !log.rows.isEmpty {
+            if run.final == nil {
+                run.final = Losses(total: log.last("total"), content: log.last("content"), style: log.last("style"), tv: log.last("tv"))
+            }
+            if run.iterations == nil { run.iterations = log.last("iteration").map { Int($0) } }
+            if run.seconds == nil { run.seconds = log.last("seconds") }
+        }
+        let image = folder.appendingPathComponent(output)
+        if fm.fileExists(atPath: image.path) { run.finalImage = image }
+        run.snapshots = snapshots(in: folder)
+        return run
+    }
+
+    /// `snapshot-<iteration>.png` (or .jpg) files, by iteration.
+    static func snapshots(in folder: URL) -> [Snapshot] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { name -> Snapshot? in
+            guard name.hasPrefix("snapshot-") else { return nil }
+            let stem = (name as NSString).deletingPathExtension.dropFirst("snapshot-".count)
+            guard let iteration = Int(stem) else { return nil }
+            return Snapshot(iteration: iteration, file: folder.appendingPathComponent(name))
+        }.sorted { $0.iteration < $1.iteration }
+    }
+
+    static func decodeJSON<T: Decodable>(_ type: T.Type, at url: URL) throws -> T {
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            throw ReportError.malformedFile(path: url.path, reason: "unreadable")
+        }
+        do {
+            return try JSONDecoder().decode(T.self, from: data)
+        } catch {
+            throw ReportError.malformedFile(path: url.path, reason: Self.describe(error))
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "wrong type at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context):
+            return "not valid JSON (\(context.debugDescription))"
+        default:
+            return error.localizedDescription
+        }
+    }
+}
+
+extension SweepResults {
+    /// plan.json: the resolved list of runs.
+    struct Plan: Decodable {
+        struct PlannedRun: Decodable {
+            var index: Int
+            var id: String
+            var dir: String
+            var params: [String: ReportValue]
+        }
+        var name: String?
+        var swept: [String]
+        var report: Layout?
+        var runs: [PlannedRun]
+
+        /// Finds runs from `runs/<index>-<hash>/config.json` when plan.json is gone; swept keys are the
+        /// top-level config keys whose values differ.
+        static func reconstruct(from directory: URL) throws -> Plan {
+            let runsFolder = directory.appendingPathComponent("runs")
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: runsFolder.path) else {
+                throw ReportError.notASweep(path: directory.path, hint: "it has neither plan.json nor a runs/ folder; give the output folder of `nst-exp run`")
+            }
+            var found: [(index: Int, id: String, config: [String: ReportValue])] = []
+            for name in names.sorted() {
+                let parts = name.split(separator: "-", maxSplits: 1)
+                guard parts.count == 2, let index = Int(parts[0]) else { continue }
+                let url = runsFolder.appendingPathComponent(name).appendingPathComponent("config.json")
+                var config: [String: ReportValue] = [:]
+                if FileManager.default.fileExists(atPath: url.path),
+                   case .object(let o) = try decodeJSON(ReportValue.self, at: url) { config = o }
+                found.append((index, name, config))
+            }
+            let keys = Set(found.flatMap { $0.config.keys }).sorted()
+            let swept = keys.filter { key in Set(found.map { $0.config[key] ?? .null }).count > 1 }
+            let runs = found.map { run in
+                PlannedRun(index: run.index, id: run.id, dir: "runs/\(run.id)",
+                           params: Dictionary(uniqueKeysWithValues: swept.map { ($0, run.config[$0] ?? .null) }))
+            }
+            return Plan(name: directory.lastPathComponent, swept: swept, report: nil, runs: runs)
+        }
+    }
+}

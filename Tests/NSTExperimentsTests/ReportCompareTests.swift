@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import NSTExperiments
+
+@Suite("Sweep comparison")
+struct ReportCompareTests {
+    @Test("runs with the same swept values line up across sweeps; the runs tables are united; differing settings are named")
+    func comparesTwoSweeps() throws {
+        let root = try SyntheticSweep.temporaryFolder("compare")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let a = try SyntheticSweep.write(to: root.appendingPathComponent("a"), name: "lbfgs-grid")
+        let b = try SyntheticSweep.write(to: root.appendingPathComponent("b"), name: "adam-grid", tvWeights: [0.001, 0.01],
+                                         failed: 99, unfinished: 98, pending: 97, offset: 2, optimizer: "adam")
+        let comparison = try SweepComparison([SweepResults.load(a.directory), SweepResults.load(b.directory)])
+        #expect(comparison.keys == ["style_weight", "tv_weight"])
+        #expect(comparison.labels == ["lbfgs-grid", "adam-grid"])
+        // 4 style weights × tv {0, 0.001, 0.01}: only tv 0.001 is in both sweeps.
+        #expect(comparison.matches.count == 12)
+        #expect(comparison.shared.count == 4)
+        #expect(comparison.shared.allSatisfy { $0.values["tv_weight"] == .number(0.001) })
+        let pair = try #require(comparison.shared.first { $0.values["style_weight"] == .number(1000) })
+        #expect(pair.runs[0]?.index == 3 && pair.runs[1]?.index == 2)
+        #expect(comparison.differingSettings.map(\.key) == ["optimizer"])
+        #expect(comparison.differingSettings.first?.values == ["lbfgs", "adam"])
+
+        let output = root.appendingPathComponent("comparison")
+        let summary = try ComparisonWriter().write(comparison, to: output)
+        let html = try String(contentsOf: summary.index, encoding: .utf8)
+        try ReportChecks.expectReferencesExist(html, in: output)
+        try ReportChecks.expectNonBlankPNG(output.appendingPathComponent("contact-sheet.png"))
+        try ReportChecks.expectNonBlankPNG(output.appendingPathComponent("plots/final-loss.png"))
+        try ReportChecks.expectValidSVG(output.appendingPathComponent("plots/final-loss.svg"))
+        let tables = html.components(separatedBy: "<tbody>").dropFirst().map { $0.components(separatedBy: "</tbody>")[0] }
+        let union = try #require(tables.last)
+        #expect(union.components(separatedBy: "<tr").count - 1 == a.runCount + b.runCount)
+        #expect(union.components(separatedBy: "<td>adam-grid</td>").count - 1 == b.runCount)
+        #expect(FileManager.default.fileExists(atPath: summary.readme.path))
+    }
+
+    @Test("one sweep is not a comparison")
+    func needsTwoSweeps() throws {
+        let dir = try SyntheticSweep.temporaryFolder("compare-one")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticSweep.write(to: dir)
+        #expect(throws: ReportError.nothingToCompare(count: 1)) { try SweepComparison([SweepResults.load(dir)]) }
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import NSTImage
+import Testing
+@testable import NSTExperiments
+
+@Suite("Report layout and figure index")
+struct ReportLayoutTests {
+    /// A results value with one run per parameter set, all finished (no files needed for the layout).
+    static func results(swept: [String], params: [[String: ReportValue]], layout: SweepResults.Layout? = nil) -> SweepResults {
+        let runs = params.enumerated().map { i, p in
+            SweepResults.Run(index: i, id: SyntheticSweep.id(i), directory: URL(fileURLWithPath: "/nonexistent/\(i)"),
+                             relativePath: "runs/\(i)", params: p, state: .finished, snapshots: [])
+        }
+        return SweepResults(directory: URL(fileURLWithPath: "/nonexistent"), name: "layout", swept: swept, layout: layout,
+                            runs: runs, manifest: nil, sweepFile: nil, sweepDescription: nil, warnings: [])
+    }
+
+    @Test("a 3-key grid: rows and columns from the report block, one page per value of the third key")
+    func pagesForTheThirdKey() {
+        var params: [[String: ReportValue]] = []
+        for seed in [0.0, 1.0] { for sw in [10.0, 100.0, 1000.0] { for tv in [0.0, 1.0] {
+            params.append(["seed": .number(seed), "style_weight": .number(sw), "tv_weight": .number(tv)])
+        } } }
+        let grid = ReportGrid(Self.results(swept: ["seed", "style_weight", "tv_weight"], params: params,
+                                           layout: .init(rows: "style_weight", columns: "tv_weight")))
+        #expect(grid.isTwoDimensional)
+        #expect(grid.rowValues == [.number(10), .number(100), .number(1000)])
+        #expect(grid.pages.count == 2)
+        #expect(grid.pages.map(\.caption) == ["seed=0", "seed=1"])
+        #expect(grid.pages[1].cells[2][1]?.index == 11)
+    }
+
+    @Test("without a report block, seeds are not chosen as an axis; zipped keys give one wrapped sheet in run order")
+    func automaticAxes() {
+        var params: [[String: ReportValue]] = []
+        for seed in [0.0, 1.0] { for sw in [10.0, 100.0] { for tv in [0.0, 1.0] {
+            params.append(["seed": .number(seed), "style_weight": .number(sw), "tv_weight": .number(tv)])
+        } } }
+        let grid = ReportGrid(Self.results(swept: ["seed", "style_weight", "tv_weight"], params: params))
+        #expect(grid.rowKey == "style_weight" && grid.columnKey == "tv_weight")
+
+        let zipped = (0..<8).map { i -> [String: ReportValue] in
+            ["content": .string("c\(i).png"), "style": .string("s\(i).png")]
+        }
+        let wrapped = ReportGrid(Self.results(swept: ["content", "style"], params: zipped))
+        #expect(!wrapped.isTwoDimensional)
+        #expect(wrapped.pages.count == 1)
+        #expect(wrapped.pages[0].cells.map(\.count) == [ReportGrid.maxColumns, ReportGrid.maxColumns])
+        #expect(wrapped.pages[0].cells.flatMap { $0 }.compactMap { $0?.index } == Array(0..<8))
+    }
+
+    @Test("the figure index rebuilds every group's report and shows their figures with captions naming the sweep file")
+    func figureIndex() throws {
+        let root = try SyntheticSweep.temporaryFolder("figures")
+        defer { try? FileManager.default.removeItem(at: root) }
+        try SyntheticSweep.write(to: root.appendingPathComponent("1-first"), name: "1-first")
+        try SyntheticSweep.write(to: root.appendingPathComponent("2-second"), name: "2-second", tvWeights: [0])
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("not-a-sweep"), withIntermediateDirectories: true)
+        let summary = try FigureIndex(writer: ReportWriter()).write(root: root)
+        let html = try String(contentsOf: summary.index, encoding: .utf8)
+        try ReportChecks.expectReferencesExist(html, in: root)
+        #expect(html.contains("<h2 id=\"1-first\">1-first</h2>") && html.contains("<h2 id=\"2-second\">2-second</h2>"))
+        #expect(!html.contains("not-a-sweep</h2>"))
+        #expect(summary.figures.contains { $0.png == "1-first/report/contact-sheet.png" })
+        #expect(summary.figures.allSatisfy { $0.caption.contains("Made by") && $0.caption.contains("sweep.json") })
+        #expect(!summary.figures.contains { $0.png.contains("/plots/loss-") }, "per-run curves stay in the group reports")
+        #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("2-second/report/index.html").path))
+        #expect(throws: ReportError.self) { try FigureIndex(writer: ReportWriter()).write(root: root.appendingPathComponent("not-a-sweep")) }
+
+        var withOverrides = try SweepResults.load(root.appendingPathComponent("1-first"))
+        withOverrides.manifest?["command_line"] = .string("nst-exp run Experiments/report/x.json --set size=128 --set=iterations=30")
+        #expect(FigureIndex.sweepSource(withOverrides) == "Experiments/report/x.json with --set size=128 --set iterations=30")
+    }
+
+    @Test("a sweep over content/style pairs gets an inputs sheet (content, style, result per run) read from config.json paths")
+    func inputsSheet() throws {
+        let dir = try SyntheticSweep.temporaryFolder("inputs")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sweep = try SyntheticSweep.write(to: dir, styleWeights: [100, 1000], tvWeights: [0], failed: 99, unfinished: 98, pending: 97)
+        var planRuns: [[String: Any]] = []
+        for index in 0..<sweep.runCount {
+            let content = dir.appendingPathComponent("content-\(index).png"), style = dir.appendingPathComponent("style-\(index).png")
+            try ImageIO.save(SyntheticSweep.picture(index + 10), to: content)
+            try ImageIO.save(SyntheticSweep.picture(index + 20), to: style)
+            let id = SyntheticSweep.id(index)
+            let configURL = dir.appendingPathComponent("runs/\(id)/config.json")
+            var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["content"] = content.path
+            config["style"] = [style.path]
+            try SyntheticSweep.json(config, to: configURL)
+            planRuns.append(["index": index, "id": id, "dir": "runs/\(id)",
+                             "params": ["content": "../content-\(index).png", "style": "../style-\(index).png"]])
+        }
+        try SyntheticSweep.json(["name": "pairs", "swept": ["content", "style"], "runs": planRuns], to: dir.appendingPathComponent("plan.json"))
+        let summary = try ReportWriter().write(sweep: dir)
+        #expect(summary.figures.first?.png == "contact-sheet-inputs.png")
+        try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("contact-sheet-inputs.png"))
+        #expect(!summary.figures.contains { $0.png == "plots/final-vs-style.png" }, "style is zipped with content: plotted once")
+        #expect(summary.figures.contains { $0.png == "plots/final-vs-content.png" })
+    }
+}
