@@ -65,7 +65,6 @@ public struct ConvKernelBenchmark {
         let weight = (0..<(cout * cin * 9)).map { _ in (rng.nextUnitFloat() * 2 - 1) * scale }
         let bias = (0..<cout).map { _ in rng.nextUnitFloat() * 0.1 }
         let flipped = Conv3x3.flippedTransposed(weight, outChannels: cout, inChannels: cin)
-        let winograd = try WinogradWeights(weight: weight, outChannels: cout, inChannels: cin)
         let scratch = ConvScratch()
         var y = [Float](repeating: 0, count: cout * side * side)
         var dx = [Float](repeating: 0, count: cin * side * side)
@@ -91,26 +90,29 @@ public struct ConvKernelBenchmark {
             }
         }
         let dxRef = dx
-        let winogradForward = timed {
-            y.withUnsafeMutableBufferPointer { yp in
-                Winograd3x3.forward(x: x, height: side, width: side, weights: winograd, transposed: false, bias: bias,
-                                    relu: true, y: yp.baseAddress!, scratch: scratch)
+        var rows = [Timing(method: "im2col", forwardCPU: im2colForward.cpu, backwardCPU: im2colBackward.cpu,
+                           forwardWall: im2colForward.wall, backwardWall: im2colBackward.wall,
+                           forwardError: 0, backwardError: 0)]
+        for tile in WinogradTile.allCases {
+            let winograd = try WinogradWeights(weight: weight, outChannels: cout, inChannels: cin, tile: tile)
+            let forward = timed {
+                y.withUnsafeMutableBufferPointer { yp in
+                    Winograd3x3.forward(x: x, height: side, width: side, weights: winograd, transposed: false,
+                                        bias: bias, relu: true, y: yp.baseAddress!, scratch: scratch)
+                }
             }
-        }
-        let winogradBackward = timed {
-            dx.withUnsafeMutableBufferPointer { dp in
-                Winograd3x3.forward(x: dy, height: side, width: side, weights: winograd, transposed: true, bias: nil,
-                                    relu: false, y: dp.baseAddress!, scratch: scratch)
+            let backward = timed {
+                dx.withUnsafeMutableBufferPointer { dp in
+                    Winograd3x3.forward(x: dy, height: side, width: side, weights: winograd, transposed: true,
+                                        bias: nil, relu: false, y: dp.baseAddress!, scratch: scratch)
+                }
             }
+            rows.append(Timing(method: "winograd-\(tile)", forwardCPU: forward.cpu, backwardCPU: backward.cpu,
+                               forwardWall: forward.wall, backwardWall: backward.wall,
+                               forwardError: ConvKernelBenchmark.relativeError(y, yRef),
+                               backwardError: ConvKernelBenchmark.relativeError(dx, dxRef)))
         }
-        return Row(shape: s, timings: [
-            Timing(method: "im2col", forwardCPU: im2colForward.cpu, backwardCPU: im2colBackward.cpu,
-                   forwardWall: im2colForward.wall, backwardWall: im2colBackward.wall, forwardError: 0, backwardError: 0),
-            Timing(method: "winograd", forwardCPU: winogradForward.cpu, backwardCPU: winogradBackward.cpu,
-                   forwardWall: winogradForward.wall, backwardWall: winogradBackward.wall,
-                   forwardError: ConvKernelBenchmark.relativeError(y, yRef),
-                   backwardError: ConvKernelBenchmark.relativeError(dx, dxRef)),
-        ])
+        return Row(shape: s, timings: rows)
     }
 
     /// max |a − b| / max |b|.

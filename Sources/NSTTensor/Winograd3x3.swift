@@ -25,21 +25,37 @@ import Foundation
 /// a fixed budget, so no buffer grows with H·W·C; the workers take every other band (static assignment,
 /// bitwise deterministic for a given thread count) and run single-threaded BLAS.
 public enum Winograd3x3 {
-    /// Upper bound on one band's transformed tiles (V and M), in floats (default 4 MiB; `NST_WINOGRAD_BUDGET` overrides).
+    /// Upper bound on one band's transformed tiles (V and M), in floats (default 32 MiB; `NST_WINOGRAD_BUDGET`
+    /// overrides, for tuning). A band holds at least one tile row, so very wide layers may exceed it.
     public static let bandBudget: Int = {
         if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_BUDGET"], let n = Int(text), n >= 4096 { return n }
-        return 1 << 20
+        return 1 << 23
     }()
 
-    /// Tile rows per band: within the budget, and at least two bands per worker when the image allows it.
+    /// Tiles per band the SGEMMs aim for: each band streams all of U (α²·Cin·Cout floats), so wide layers
+    /// need more columns to amortize it, while V and M (α²·(Cin+Cout) per tile) should stay near the caches.
+    /// Measured on Zen 4: 128 tiles suit up to 256 channels, 256 suit 512. `NST_WINOGRAD_TILES` overrides.
+    public static func targetTiles(inChannels cin: Int, outChannels cout: Int) -> Int {
+        if let n = tilesOverride { return n }
+        return max(128, (cin + cout) / 4)
+    }
+
+    static let tilesOverride: Int? = {
+        if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_TILES"], let n = Int(text), n >= 1 { return n }
+        return nil
+    }()
+
+    /// Tile rows per band: enough rows for `targetTiles` tiles, within the budget, and at least one band per
+    /// worker when the image allows it (assignment is static, so smaller bands would not balance better).
     public static func bandTileRows(_ tile: WinogradTile, inChannels cin: Int, outChannels cout: Int,
                                     height h: Int, width w: Int) -> Int {
         let m = tile.rawValue, alpha = m + 2
         let tilesH = (h + m - 1) / m, tilesW = (w + m - 1) / m
         let perTileRow = alpha * alpha * (cin + cout) * tilesW
         let byBudget = max(1, bandBudget / max(1, perTileRow))
-        let byBalance = max(1, (tilesH + 2 * Parallel.workers - 1) / (2 * Parallel.workers))
-        return min(tilesH, byBudget, byBalance)
+        let byBalance = max(1, (tilesH + Parallel.workers - 1) / Parallel.workers)
+        let byTarget = (targetTiles(inChannels: cin, outChannels: cout) + tilesW - 1) / tilesW
+        return min(tilesH, byTarget, byBudget, byBalance)
     }
 
     /// Floats of scratch each worker needs for a layer of this shape (channels as seen by the pass).

@@ -63,12 +63,12 @@ struct BenchCommand: ParsableCommand {
             print(String(decoding: try enc.encode(rows), as: UTF8.self))
             return
         }
-        print("layer             method    fwd CPU s  bwd CPU s  fwd wall s  bwd wall s  fwd err   bwd err")
+        print("layer             method          fwd CPU s  bwd CPU s  fwd wall s  bwd wall s  fwd err   bwd err")
         for row in rows {
             let s = row.shape
             let label = "\(s.inChannels)→\(s.outChannels) @\(s.side)²"
             for t in row.timings {
-                print(String(format: "%-17@ %-9@ %9.4f  %9.4f  %10.4f  %10.4f  %.1e  %.1e", label, t.method,
+                print(String(format: "%-17@ %-15@ %9.4f  %9.4f  %10.4f  %10.4f  %.1e  %.1e", label, t.method,
                              t.forwardCPU, t.backwardCPU, t.forwardWall, t.backwardWall, t.forwardError, t.backwardError))
             }
         }
