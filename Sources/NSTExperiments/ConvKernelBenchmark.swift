@@ -1,4 +1,6 @@
 import Foundation
+import NSTImage
+import NSTNetwork
 import NSTTensor
 
 /// Times the 3×3 convolution kernels on VGG-19's layer shapes, one layer at a time: banded im2col + SGEMM
@@ -119,5 +121,53 @@ public struct ConvKernelBenchmark {
     public static func relativeError(_ a: [Float], _ b: [Float]) -> Float {
         let scale = max(b.reduce(0) { max($0, abs($1)) }, .leastNormalMagnitude)
         return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) } / scale
+    }
+}
+
+/// How far the Winograd kernels move VGG-19's outputs on a real image: features at the benchmark layers
+/// and the input gradient of the benchmark's backward, each against the im2col network.
+public enum ConvKernelAccuracy {
+    /// One kernel's error at one output: max |a − b| / max |b|, and ‖a − b‖₂ / ‖b‖₂ (a near-tie in a max
+    /// pool or a unit at the ReLU kink can reroute one gradient value, which the max norm shows in full).
+    public struct Row: Codable, Sendable {
+        public var kernel: String
+        public var output: String
+        public var relativeError: Float
+        public var relativeL2Error: Double
+    }
+
+    /// Loads `image`, scales its longest side to `size`, and compares every kernel with im2col.
+    public static func run(weights: VGGWeights, image: URL, size: Int) throws -> [Row] {
+        let picture = try ImageIO.load(image).resized(longestSide: size)
+        let layers = NetworkBenchmark.layers
+        try VGG19.validate(width: picture.width, height: picture.height, layers: layers)
+        let input = VGGInput.fromImage(picture)
+        let net = VGG19(weights: weights)
+        func outputs(_ kernel: ConvKernel) -> (features: [LayerName: FeatureMap], gradient: FeatureMap) {
+            net.convKernel = kernel
+            let features = net.forward(input, layers: layers)
+            return (features, net.backward(features))
+        }
+        let reference = outputs(.im2col)
+        var rows: [Row] = []
+        for kernel in ConvKernel.allCases where kernel != .im2col {
+            let result = outputs(kernel)
+            for layer in layers {
+                guard let a = result.features[layer], let b = reference.features[layer] else { continue }
+                rows.append(row(kernel, layer.description, a.data, b.data))
+            }
+            rows.append(row(kernel, "input gradient", result.gradient.data, reference.gradient.data))
+        }
+        return rows
+    }
+
+    static func row(_ kernel: ConvKernel, _ output: String, _ a: [Float], _ b: [Float]) -> Row {
+        var diff = 0.0, norm = 0.0
+        for (x, y) in zip(a, b) {
+            diff += Double(x - y) * Double(x - y)
+            norm += Double(y) * Double(y)
+        }
+        return Row(kernel: kernel.rawValue, output: output, relativeError: ConvKernelBenchmark.relativeError(a, b),
+                   relativeL2Error: (diff / max(norm, .leastNormalMagnitude)).squareRoot())
     }
 }

@@ -47,6 +47,14 @@ public final class VGG19 {
     /// The 3×3 kernel of the layers above conv1_1 (experimental switch; `NST_CONV` sets the default).
     public var convKernel = ConvKernel.fromEnvironment
 
+    /// The Winograd tile each conv layer takes under `convKernel` (nil: im2col), in network order.
+    var layerWinogradTiles: [WinogradTile?] {
+        steps.compactMap { step -> WinogradTile?? in
+            guard case .conv(let l) = step else { return nil }
+            return .some(l.winogradWeights(for: convKernel)?.tile)
+        }
+    }
+
     public let pooling: Pooling
     let steps: [Step]
     let scratch = ConvScratch()

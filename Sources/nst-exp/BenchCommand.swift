@@ -27,6 +27,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, time each 3×3 kernel (im2col+SGEMM vs Winograd) on VGG-19's layer shapes at this size.")
     var kernels = false
 
+    @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
+    var image: String?
+
     func validate() throws {
         guard size >= 16 else { throw ValidationError("--size must be at least 16 to reach relu5_1, got \(size)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
@@ -70,6 +73,13 @@ struct BenchCommand: ParsableCommand {
             for t in row.timings {
                 print(String(format: "%-17@ %-15@ %9.4f  %9.4f  %10.4f  %10.4f  %.1e  %.1e", label, t.method,
                              t.forwardCPU, t.backwardCPU, t.forwardWall, t.backwardWall, t.forwardError, t.backwardError))
+            }
+        }
+        if let image {
+            let weights = try VGGWeights.loadInstalled()
+            for row in try ConvKernelAccuracy.run(weights: weights, image: URL(fileURLWithPath: image), size: size) {
+                print(String(format: "%-10@ %-15@ max-norm relative error %.2e, L2 relative error %.2e", row.kernel,
+                             row.output, row.relativeError, row.relativeL2Error))
             }
         }
     }
