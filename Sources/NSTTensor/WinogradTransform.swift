@@ -15,15 +15,16 @@ import Foundation
 /// row of p to p²·(row of 1/p), so G·J = Π·D·G for a permutation Π and a diagonal D. Then the flipped,
 /// transposed kernel's transform is U'[a,b] = d_a·d_b·U[π(a), π(b)]ᵀ and the backward-to-input pass
 /// reuses U (see `Winograd3x3`).
-struct WinogradTransform: Sendable {
+final class WinogradTransform: Sendable {
     /// Output tile side m and input tile side α = m + 2.
     let m: Int, alpha: Int
     /// Bᵀ (α×α), G (α×3), Aᵀ (m×α), row-major, in Double.
     let bt: [Double], g: [Double], at: [Double]
     /// π of one tile index and d of `G·J = Π·D·G`.
     let flip: [Int], flipScale: [Double]
-    /// Non-zero entries per row of Bᵀ and of Aᵀ, as (column, coefficient): the transforms' sparse recipes.
-    let btRows: [[(Int, Float)]], atRows: [[(Int, Float)]]
+    /// Non-zero entries of Bᵀ and of Aᵀ row by row, as (column, coefficient): the transforms' sparse
+    /// recipes, flat (row r is terms[offsets[r]..<offsets[r+1]]) so hot loops index them through pointers.
+    let btTerms: [(Int, Float)], btOffsets: [Int], atTerms: [(Int, Float)], atOffsets: [Int]
 
     /// F(4×4, 3×3) on the points 0, ±1, 2, ½ and ∞: the standard 0, ±1, ±2 set would not be closed under
     /// p ↦ 1/p, so the backward pass could not reuse U.
@@ -57,11 +58,14 @@ struct WinogradTransform: Sendable {
         self.g = g
         self.bt = bt
         (flip, flipScale) = WinogradTransform.reversal(g: g, alpha: alpha)
-        func sparse(_ mat: [Double], rows: Int) -> [[(Int, Float)]] {
-            (0..<rows).map { r in (0..<alpha).compactMap { c in mat[r * alpha + c] == 0 ? nil : (c, Float(mat[r * alpha + c])) } }
+        func sparse(_ mat: [Double], rows: Int) -> ([(Int, Float)], [Int]) {
+            let perRow = (0..<rows).map { r in
+                (0..<alpha).compactMap { c in mat[r * alpha + c] == 0 ? nil : (c, Float(mat[r * alpha + c])) }
+            }
+            return (perRow.flatMap { $0 }, perRow.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count) })
         }
-        btRows = sparse(bt, rows: alpha)
-        atRows = sparse(at, rows: m)
+        (btTerms, btOffsets) = sparse(bt, rows: alpha)
+        (atTerms, atOffsets) = sparse(at, rows: m)
     }
 
     /// (V⁻¹)ᵀ by Gauss–Jordan elimination with partial pivoting (V is small and well conditioned here).
@@ -137,17 +141,57 @@ struct WinogradTransform: Sendable {
     /// d_a·d_b for ξ = a·α + b: the SGEMM α of the backward pass.
     func flippedScale(_ xi: Int) -> Float { Float(flipScale[xi / alpha] * flipScale[xi % alpha]) }
 
+    /// row[m·s + j] = max(out_j[s] + bias, lowest), clipped to the width: whole tiles in one loop over
+    /// groups of m (vector shuffles and stores for m = 4), then the partial last tile.
+    @inline(__always)
+    func interleave(_ out: UnsafeMutablePointer<Float>, tiles n: Int, full: Int, bias b: Float, lowest: Float,
+                    row: UnsafeMutablePointer<Float>, width w: Int) {
+        if m == 4 {
+            let o0 = out, o1 = out + n, o2 = out + 2 * n, o3 = out + 3 * n
+            for s in 0..<full {
+                row[4 * s] = max(o0[s] + b, lowest); row[4 * s + 1] = max(o1[s] + b, lowest)
+                row[4 * s + 2] = max(o2[s] + b, lowest); row[4 * s + 3] = max(o3[s] + b, lowest)
+            }
+        } else {
+            for j in 0..<m { for s in 0..<full { row[m * s + j] = max(out[j * n + s] + b, lowest) } }
+        }
+        for j in 0..<(w - full * m) { row[full * m + j] = max(out[j * n + full] + b, lowest) }
+    }
+
     // MARK: band transforms (any m)
 
-    /// dst[0..<n] (=|+=) Σ coef·source(index) over `terms`, four terms per pass so each loop vectorizes.
+    /// Sparse rows of one matrix, borrowed for the duration of a transform.
+    struct Recipe {
+        let terms: UnsafeBufferPointer<(Int, Float)>
+        let start: Int, count: Int
+        var isEmpty: Bool { count == 0 }
+        subscript(i: Int) -> (Int, Float) { terms[start + i] }
+    }
+
+    /// Calls `body` with row-r accessors of Bᵀ and Aᵀ that need no reference counting in the loops.
     @inline(__always)
-    static func combine(_ dst: UnsafeMutablePointer<Float>, count n: Int, _ terms: [(Int, Float)], accumulate: Bool,
+    func withRecipes<R>(_ body: (_ bt: (Int) -> Recipe, _ at: (Int) -> Recipe) -> R) -> R {
+        btTerms.withUnsafeBufferPointer { bt in
+            btOffsets.withUnsafeBufferPointer { bo in
+                atTerms.withUnsafeBufferPointer { at in
+                    atOffsets.withUnsafeBufferPointer { ao in
+                        body({ Recipe(terms: bt, start: bo[$0], count: bo[$0 + 1] - bo[$0]) },
+                             { Recipe(terms: at, start: ao[$0], count: ao[$0 + 1] - ao[$0]) })
+                    }
+                }
+            }
+        }
+    }
+
+    /// dst[0..<n] (=|+=) Σ coef·source(index) over `terms`, up to six terms per pass so each loop vectorizes.
+    @inline(__always)
+    static func combine(_ dst: UnsafeMutablePointer<Float>, count n: Int, _ terms: Recipe, accumulate: Bool,
                         _ source: (Int) -> UnsafePointer<Float>) {
         var i = 0
         var add = accumulate
         if terms.isEmpty && !add { dst.update(repeating: 0, count: n) }
         while i < terms.count {
-            let k = min(4, terms.count - i)
+            let k = min(6, terms.count - i)
             let a = source(terms[i].0), ca = terms[i].1
             switch (k, add) {
             case (1, false): for s in 0..<n { dst[s] = ca * a[s] }
@@ -160,35 +204,64 @@ struct WinogradTransform: Sendable {
                 let c = source(terms[i + 2].0), cc = terms[i + 2].1
                 if add { for s in 0..<n { dst[s] += ca * a[s] + cb * b[s] + cc * c[s] } }
                 else { for s in 0..<n { dst[s] = ca * a[s] + cb * b[s] + cc * c[s] } }
-            default:
+            case (4, _):
                 let b = source(terms[i + 1].0), cb = terms[i + 1].1
                 let c = source(terms[i + 2].0), cc = terms[i + 2].1
                 let d = source(terms[i + 3].0), cd = terms[i + 3].1
                 if add { for s in 0..<n { dst[s] += ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] } }
                 else { for s in 0..<n { dst[s] = ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] } }
+            case (5, _):
+                let b = source(terms[i + 1].0), cb = terms[i + 1].1
+                let c = source(terms[i + 2].0), cc = terms[i + 2].1
+                let d = source(terms[i + 3].0), cd = terms[i + 3].1
+                let e = source(terms[i + 4].0), ce = terms[i + 4].1
+                if add { for s in 0..<n { dst[s] += ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] + ce * e[s] } }
+                else { for s in 0..<n { dst[s] = ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] + ce * e[s] } }
+            default:
+                let b = source(terms[i + 1].0), cb = terms[i + 1].1
+                let c = source(terms[i + 2].0), cc = terms[i + 2].1
+                let d = source(terms[i + 3].0), cd = terms[i + 3].1
+                let e = source(terms[i + 4].0), ce = terms[i + 4].1
+                let f = source(terms[i + 5].0), cf = terms[i + 5].1
+                if add { for s in 0..<n { dst[s] += ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] + ce * e[s] + cf * f[s] } }
+                else { for s in 0..<n { dst[s] = ca * a[s] + cb * b[s] + cc * c[s] + cd * d[s] + ce * e[s] + cf * f[s] } }
             }
             i += k
             add = true
         }
     }
 
-    /// Floats of per-worker row scratch: α transformed rows, a zero row, α de-interleaved tile columns and
-    /// m·α partial output streams plus one output stream.
+    /// Floats of per-worker row scratch: α transformed rows and a zero row (each m·(tiles + 1) wide, so
+    /// de-interleaving reads whole groups of m), m de-interleaved phase streams, m·α partial output
+    /// streams and m output streams.
     func rowScratch(width w: Int) -> Int {
         let tilesW = (w + m - 1) / m
-        return (alpha + 1) * (tilesW * m + 2) + (alpha + m * alpha + 1) * tilesW
+        return (alpha + 1) * paddedWidth(tilesW) + m * (tilesW + 1) + (m * alpha + m) * tilesW
     }
 
+    /// Row width for `tilesW` tiles: a zero column on the left, zeros to the right up to a whole group of m.
+    func paddedWidth(_ tilesW: Int) -> Int { m * (tilesW + 1) }
+
     /// V[ξ = k·α+l][c][tile] = (Bᵀ d B)[k][l] for every α×α input tile of the band: Bᵀ down the columns
-    /// (α image rows combined element-wise), then the tile columns de-interleaved into α contiguous
-    /// streams and combined by B, also element-wise.
+    /// (α image rows combined element-wise), then each row de-interleaved into its m phases (column
+    /// m·s + j of tile s is phase j at s, and for j ≥ m phase j − m at s + 1), combined by B element-wise.
     func inputTransform(x: UnsafePointer<Float>, channels ci: Int, height h: Int, width w: Int,
                         tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
                         rows z: UnsafeMutablePointer<Float>) {
+        withRecipes { bt, _ in
+            inputTransform(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: z, bt: bt)
+        }
+    }
+
+    @inline(__always)
+    func inputTransform(x: UnsafePointer<Float>, channels ci: Int, height h: Int, width w: Int,
+                        tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
+                        rows z: UnsafeMutablePointer<Float>, bt: (Int) -> Recipe) {
         let tilesW = (w + m - 1) / m
-        let wp = tilesW * m + 2
+        let wp = paddedWidth(tilesW)
         let zero = z + alpha * wp
         let streams = zero + wp
+        let phase = tilesW + 1
         zero.update(repeating: 0, count: wp)
         for k in 0..<alpha {
             z[k * wp] = 0
@@ -199,24 +272,36 @@ struct WinogradTransform: Sendable {
             for t in tileRows {
                 let top = m * t - 1
                 for l in 0..<alpha {
-                    WinogradTransform.combine(z + l * wp + 1, count: w, btRows[l], accumulate: false) { k in
+                    WinogradTransform.combine(z + l * wp + 1, count: w, bt(l), accumulate: false) { k in
                         let r = top + k
                         return r >= 0 && r < h ? plane + r * w : UnsafePointer(zero)
                     }
                 }
                 let base = (t - tileRows.lowerBound) * tilesW
                 for k in 0..<alpha {
-                    let src = z + k * wp
-                    for j in 0..<alpha {
-                        let e = streams + j * tilesW
-                        for s in 0..<tilesW { e[s] = src[m * s + j] }
-                    }
+                    deinterleave(z + k * wp, into: streams, phaseLength: phase)
                     for l in 0..<alpha {
                         WinogradTransform.combine(v + ((k * alpha + l) * ci + c) * tiles + base, count: tilesW,
-                                                  btRows[l], accumulate: false) { UnsafePointer(streams + $0 * tilesW) }
+                                                  bt(l), accumulate: false) { j in
+                            UnsafePointer(j < m ? streams + j * phase : streams + (j - m) * phase + 1)
+                        }
                     }
                 }
             }
+        }
+    }
+
+    /// e_j[s] = src[m·s + j] for j < m, s ≤ `phaseLength` − 1; for m = 4 one loop reads whole groups of
+    /// four, which the compiler turns into vector loads and shuffles.
+    @inline(__always)
+    func deinterleave(_ src: UnsafeMutablePointer<Float>, into e: UnsafeMutablePointer<Float>, phaseLength n: Int) {
+        if m == 4 {
+            let e0 = e, e1 = e + n, e2 = e + 2 * n, e3 = e + 3 * n
+            for s in 0..<n {
+                e0[s] = src[4 * s]; e1[s] = src[4 * s + 1]; e2[s] = src[4 * s + 2]; e3[s] = src[4 * s + 3]
+            }
+        } else {
+            for j in 0..<m { for s in 0..<n { e[j * n + s] = src[m * s + j] } }
         }
     }
 
@@ -225,9 +310,21 @@ struct WinogradTransform: Sendable {
     func outputTransform(mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int, width w: Int,
                          tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?, relu: Bool,
                          y: UnsafeMutablePointer<Float>, rows scratch: UnsafeMutablePointer<Float>) {
+        withRecipes { _, at in
+            outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
+                            relu: relu, y: y, rows: scratch, at: at)
+        }
+    }
+
+    @inline(__always)
+    func outputTransform(mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int, width w: Int,
+                         tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                         y: UnsafeMutablePointer<Float>, rows scratch: UnsafeMutablePointer<Float>,
+                         at: (Int) -> Recipe) {
         let tilesW = (w + m - 1) / m
-        let q = scratch + (alpha + 1) * (tilesW * m + 2) + alpha * tilesW
+        let q = scratch + (alpha + 1) * paddedWidth(tilesW) + m * (tilesW + 1)
         let out = q + m * alpha * tilesW
+        let full = w / m
         let lowest: Float = relu ? 0 : -.infinity
         for o in 0..<co {
             let b = bias?[o] ?? 0
@@ -236,7 +333,7 @@ struct WinogradTransform: Sendable {
                 let base = (t - tileRows.lowerBound) * tilesW
                 for i in 0..<m {
                     for l in 0..<alpha {
-                        WinogradTransform.combine(q + (i * alpha + l) * tilesW, count: tilesW, atRows[i], accumulate: false) {
+                        WinogradTransform.combine(q + (i * alpha + l) * tilesW, count: tilesW, at(i), accumulate: false) {
                             UnsafePointer(mm + (($0 * alpha + l) * co + o) * tiles + base)
                         }
                     }
@@ -244,12 +341,11 @@ struct WinogradTransform: Sendable {
                 for i in 0..<m where m * t + i < h {
                     let row = plane + (m * t + i) * w
                     for j in 0..<m {
-                        WinogradTransform.combine(out, count: tilesW, atRows[j], accumulate: false) {
+                        WinogradTransform.combine(out + j * tilesW, count: tilesW, at(j), accumulate: false) {
                             UnsafePointer(q + (i * alpha + $0) * tilesW)
                         }
-                        let count = (w - j + m - 1) / m
-                        for s in 0..<count { row[m * s + j] = max(out[s] + b, lowest) }
                     }
+                    interleave(out, tiles: tilesW, full: full, bias: b, lowest: lowest, row: row, width: w)
                 }
             }
         }
