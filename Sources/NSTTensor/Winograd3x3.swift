@@ -21,9 +21,13 @@ import Foundation
 /// permuting both of ξ's indices. The backward pass therefore reuses U through `CblasTrans`, with no
 /// second weight copy.
 ///
-/// Work is split into bands of tile rows whose transformed tiles (V: 16·Cin·tiles, M: 16·Cout·tiles) fit in
-/// a fixed budget, so no buffer grows with H·W·C; the workers take every other band (static assignment,
-/// bitwise deterministic for a given thread count) and run single-threaded BLAS.
+/// F(4×4, 3×3) (α = 6, 36 products per 4×4 tile, 4× fewer than direct) runs through the same band and
+/// SGEMM machinery with the generic transforms of `WinogradTransform`, on points chosen so that the same
+/// reuse of U holds (with a power-of-two SGEMM α per ξ); its rounding error is about 10× F(2×2)'s.
+///
+/// Work is split into bands of tile rows whose transformed tiles (V: α²·Cin·tiles, M: α²·Cout·tiles) fit in
+/// a fixed budget, so no buffer grows with H (a band holds at least one tile row); the workers take every
+/// other band (static assignment, bitwise deterministic for a given thread count) and run single-threaded BLAS.
 public enum Winograd3x3 {
     /// Upper bound on one band's transformed tiles (V and M), in floats (default 32 MiB; `NST_WINOGRAD_BUDGET`
     /// overrides, for tuning). A band holds at least one tile row, so very wide layers may exceed it.
