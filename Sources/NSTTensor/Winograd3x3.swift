@@ -38,10 +38,10 @@ public enum Winograd3x3 {
 
     /// Tiles per band the SGEMMs aim for: each band streams all of U (α²·Cin·Cout floats), so wide layers
     /// need more columns to amortize it, while V and M (α²·(Cin+Cout) per tile) should stay near the caches.
-    /// Measured on Zen 4: 128 tiles suit up to 256 channels, 256 suit 512. `NST_WINOGRAD_TILES` overrides.
+    /// Measured on Zen 4: 128 tiles suit 64–128 channels, 256 or more suit 256–512. `NST_WINOGRAD_TILES` overrides.
     public static func targetTiles(inChannels cin: Int, outChannels cout: Int) -> Int {
         if let n = tilesOverride { return n }
-        return max(128, (cin + cout) / 4)
+        return max(128, (cin + cout) / 2)
     }
 
     static let tilesOverride: Int? = {
