@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import NSTTensor
 
 /// Pooling used between blocks: max (the paper's network) or average (Gatys et al. 2016 report slightly
@@ -26,8 +27,31 @@ public final class VGG19 {
         /// Weights for the backward pass (transposed and flipped), made on first use.
         lazy var backwardWeights: [Float] = Conv3x3.flippedTransposed(
             weights.weight, outChannels: weights.outChannels, inChannels: weights.inChannels)
+        /// Winograd-transformed weights, made on first use for the selected tile size.
+        var winograd: WinogradWeights?
         init(name: String, block: Int, index: Int, weights: ConvWeights) {
             self.name = name; self.block = block; self.index = index; self.weights = weights
+        }
+
+        /// Weights for `kernel` if it is a Winograd kernel and this layer takes it (not conv1_1: with
+        /// Cin = 3 the im2col GEMM is already wide and the transforms would dominate).
+        func winogradWeights(for kernel: ConvKernel) -> WinogradWeights? {
+            guard let tile = kernel.winogradTile, weights.inChannels > 3 else { return nil }
+            if let w = winograd, w.tile == tile { return w }
+            winograd = try? WinogradWeights(weight: weights.weight, outChannels: weights.outChannels,
+                                            inChannels: weights.inChannels, tile: tile)
+            return winograd
+        }
+    }
+
+    /// The 3×3 kernel of the layers above conv1_1 (experimental switch; `NST_CONV` sets the default).
+    public var convKernel = ConvKernel.fromEnvironment
+
+    /// The Winograd tile each conv layer takes under `convKernel` (nil: im2col), in network order.
+    var layerWinogradTiles: [WinogradTile?] {
+        steps.compactMap { step -> WinogradTile?? in
+            guard case .conv(let l) = step else { return nil }
+            return .some(l.winogradWeights(for: convKernel)?.tile)
         }
     }
 
@@ -132,6 +156,17 @@ public final class VGG19 {
         switch steps[s] {
         case .conv(let layer):
             let wt = layer.weights
+            if let winograd = layer.winogradWeights(for: convKernel) {
+                input.data.withUnsafeBufferPointer { x in
+                    wt.bias.withUnsafeBufferPointer { bias in
+                        outputs[s].data.withUnsafeMutableBufferPointer { y in
+                            Winograd3x3.forward(x: x.baseAddress!, height: input.height, width: input.width,
+                                                weights: winograd, transposed: false, bias: bias.baseAddress!,
+                                                relu: !keepPreActivation, y: y.baseAddress!, scratch: scratch)
+                        }
+                    }
+                }
+            } else {
             input.data.withUnsafeBufferPointer { x in
                 wt.weight.withUnsafeBufferPointer { weight in
                     wt.bias.withUnsafeBufferPointer { bias in
@@ -143,6 +178,7 @@ public final class VGG19 {
                         }
                     }
                 }
+            }
             }
             if keepPreActivation {
                 preActivations[s] = outputs[s]
@@ -189,6 +225,15 @@ public final class VGG19 {
                 }
                 let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width)
                                      : (c: outputs[s - 1].channels, h: outputs[s - 1].height, w: outputs[s - 1].width)
+                if s > 0, let winograd = layer.winogradWeights(for: convKernel) {
+                    gradA.data.withUnsafeBufferPointer { dy in
+                        gradB.data.withUnsafeMutableBufferPointer { dx in
+                            Winograd3x3.forward(x: dy.baseAddress!, height: inShape.h, width: inShape.w, weights: winograd,
+                                                transposed: true, bias: nil, relu: false, y: dx.baseAddress!, scratch: scratch)
+                        }
+                    }
+                    break
+                }
                 let bw = s == 0 ? [] : layer.backwardWeights
                 gradA.data.withUnsafeBufferPointer { dy in
                     bw.withUnsafeBufferPointer { weight in
@@ -256,4 +301,24 @@ public final class VGG19 {
             }
         }
     }
+}
+
+/// The 3×3 convolution kernel VGG19 runs above conv1_1: banded im2col + SGEMM, or Winograd F(2×2,3×3) or
+/// F(4×4,3×3) (`Winograd3x3`), forward and backward to the input.
+public enum ConvKernel: String, Sendable, CaseIterable {
+    case im2col, winograd2, winograd4
+
+    /// The Winograd tile, or nil for im2col.
+    public var winogradTile: WinogradTile? {
+        switch self {
+        case .im2col: return nil
+        case .winograd2: return .f2x2
+        case .winograd4: return .f4x4
+        }
+    }
+
+    /// `NST_CONV` (im2col, winograd2 or winograd4), else im2col.
+    public static let fromEnvironment: ConvKernel = {
+        ProcessInfo.processInfo.environment["NST_CONV"].flatMap { ConvKernel(rawValue: $0) } ?? .im2col
+    }()
 }
