@@ -110,6 +110,7 @@ public enum Conv3x3 {
                                weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                                outChannels cout: Int, relu: Bool, y: UnsafeMutablePointer<Float>,
                                scratch: ConvScratch) {
+        guard h > 0, w > 0 else { return }   // an empty map (input too small for the layer): nothing to do
         let rows = bandRows(inChannels: cin, height: h, width: w)
         let bands = (h + rows - 1) / rows
         let k = cin * 9
@@ -136,6 +137,7 @@ public enum Conv3x3 {
     public static func backwardInputCol2im(dy: UnsafePointer<Float>, outChannels cout: Int, height h: Int, width w: Int,
                                            weight: UnsafePointer<Float>, inChannels cin: Int,
                                            dx: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+        guard h > 0, w > 0 else { return }
         let k = cin * 9
         let byBudget = max(1, bandBudget / max(1, k * w))
         let rows = min(h, byBudget, max(2, (h + 2 * Parallel.workers - 1) / (2 * Parallel.workers)))

@@ -93,6 +93,7 @@ public enum Winograd3x3 {
     public static func forward(x: UnsafePointer<Float>, height h: Int, width w: Int, weights: WinogradWeights,
                                transposed: Bool, bias: UnsafePointer<Float>?, relu: Bool,
                                y: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+        guard h > 0, w > 0 else { return }   // an empty map (input too small for the layer): nothing to do
         let tile = weights.tile, transform = tile.transform
         let m = transform.m, alpha = transform.alpha, positions = alpha * alpha
         let ci = transposed ? weights.outChannels : weights.inChannels

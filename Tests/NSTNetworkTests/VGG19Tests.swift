@@ -136,3 +136,18 @@ func randomMap(_ c: Int, _ h: Int, _ w: Int, seed: UInt64, scale: Float = 1) -> 
         #expect(grey.channels == 3 && abs(grey[0, 0, 1] - (255 - 103.939)) < 1e-3)
     }
 }
+
+@Suite struct TooSmallInputTests {
+    /// A 6×6 input has no positions left after pool3; asking for relu5_1 must return empty maps, not trap.
+    @Test(arguments: ConvKernel.allCases)
+    func inputsSmallerThanTheDeepestLayerGiveEmptyMaps(_ kernel: ConvKernel) {
+        let net = VGG19(weights: .random(seed: 9, widthDivisor: 16))
+        net.convKernel = kernel
+        let x = randomMap(3, 6, 6, seed: 10, scale: 10)
+        let f = net.forward(x, layers: [layer("relu1_1"), layer("relu5_1")])
+        #expect(f[layer("relu5_1")]?.count == 0)
+        #expect(f[layer("relu1_1")]?.count == 4 * 36)
+        let g = net.backward([layer("relu1_1"): f[layer("relu1_1")] ?? x])
+        #expect(g.count == 3 * 36)
+    }
+}
