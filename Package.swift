@@ -43,7 +43,7 @@ let package = Package(
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
-                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage",
+                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),

@@ -12,6 +12,8 @@ public struct NetworkBenchmark {
         public var threads: Int
         public var medianSeconds: Double
         public var minSeconds: Double
+        /// Process CPU time (user + system) per iteration: robust to other load on the machine.
+        public var cpuSecondsPerIteration: Double
         public var forwardSeconds: Double
         public var backwardSeconds: Double
         public var gflop: Double
@@ -63,6 +65,7 @@ public struct NetworkBenchmark {
         let input = FeatureMap(channels: 3, height: size, width: size,
                                data: (0..<(3 * size * size)).map { _ in (rng.nextUnitFloat() - 0.5) * 200 })
         var times: [Double] = [], fwd: [Double] = [], bwd: [Double] = []
+        var cpuStart = 0.0
         for r in 0...repeats {
             let t0 = DispatchTime.now().uptimeNanoseconds
             let feats = net.forward(input, layers: NetworkBenchmark.layers)
@@ -71,7 +74,7 @@ public struct NetworkBenchmark {
             let grads = feats.mapValues { f in FeatureMap(channels: f.channels, height: f.height, width: f.width, data: f.data) }
             _ = net.backward(grads)
             let t2 = DispatchTime.now().uptimeNanoseconds
-            if r == 0 { net.resetProfile() }
+            if r == 0 { net.resetProfile(); cpuStart = ProcessStats.cpuSeconds() }
             if r > 0 {
                 times.append(Double(t2 - t0) / 1e9)
                 fwd.append(Double(t1 - t0) / 1e9)
@@ -81,7 +84,8 @@ public struct NetworkBenchmark {
         let median = NetworkBenchmark.median(times)
         let g = NetworkBenchmark.gflop(size: size, weights: weights)
         return Result(size: size, repeats: repeats, threads: Parallel.workers, medianSeconds: median,
-                      minSeconds: times.min() ?? 0, forwardSeconds: NetworkBenchmark.median(fwd),
+                      minSeconds: times.min() ?? 0,
+                      cpuSecondsPerIteration: (ProcessStats.cpuSeconds() - cpuStart) / Double(repeats), forwardSeconds: NetworkBenchmark.median(fwd),
                       backwardSeconds: NetworkBenchmark.median(bwd), gflop: g, gflopPerSecond: g / median,
                       peakRSSMiB: ProcessStats.peakRSSMiB(), weights: weightsLabel,
                       layers: net.profile.map { LayerTime(name: $0.name, forward: $0.forward / Double(repeats),
@@ -97,6 +101,14 @@ public struct NetworkBenchmark {
 
 /// Process resource figures.
 public enum ProcessStats {
+    /// User plus system CPU time of this process so far, in seconds.
+    public static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func s(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return s(usage.ru_utime) + s(usage.ru_stime)
+    }
+
     /// Peak resident set size of this process, in MiB (getrusage's ru_maxrss is in KiB on Linux).
     public static func peakRSSMiB() -> Double {
         var usage = rusage()

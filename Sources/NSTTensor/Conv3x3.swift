@@ -1,4 +1,5 @@
 import CBLAS
+import Foundation
 
 /// 3×3 convolution, stride 1, zero padding 1: the only convolution VGG-19 has.
 ///
@@ -12,8 +13,11 @@ import CBLAS
 /// (Cin·9 × rows·W) is bounded by `Conv3x3.bandBudget` floats, so no buffer grows as H·W·C·9, and bands
 /// are independent, so the two cores each take every other band with single-threaded BLAS.
 public enum Conv3x3 {
-    /// Upper bound on one band's im2col buffer, in floats (8 MiB).
-    public static let bandBudget = 1 << 21
+    /// Upper bound on one band's im2col buffer, in floats (default 8 MiB; `NST_BAND_BUDGET` overrides, for tuning).
+    public static let bandBudget: Int = {
+        if let text = ProcessInfo.processInfo.environment["NST_BAND_BUDGET"], let n = Int(text), n >= 4096 { return n }
+        return 1 << 21
+    }()
 
     // MARK: forward (reference)
 

@@ -40,7 +40,8 @@ struct BenchCommand: ParsableCommand {
             print(String(format: "size %d×%d, %d threads, %@ weights", result.size, result.size, result.threads, result.weights))
             print(String(format: "median %.3f s (min %.3f; forward %.3f, backward %.3f) over %d runs",
                          result.medianSeconds, result.minSeconds, result.forwardSeconds, result.backwardSeconds, result.repeats))
-            print(String(format: "%.1f GFLOP per iteration, %.1f GFLOP/s", result.gflop, result.gflopPerSecond))
+            print(String(format: "%.1f GFLOP per iteration, %.1f GFLOP/s; CPU time %.3f s per iteration (%.1f GFLOP per CPU-second)",
+                         result.gflop, result.gflopPerSecond, result.cpuSecondsPerIteration, result.gflop / result.cpuSecondsPerIteration))
             print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
             if verbose {
                 for l in result.layers where l.forward + l.backward > 0 {

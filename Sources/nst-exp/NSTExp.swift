@@ -6,7 +6,7 @@ struct NSTExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nst-exp",
         abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
-        subcommands: [WeightsCommand.self, ExamplesCommand.self, FeaturesCommand.self, BenchCommand.self,
-                      RunCommand.self, ExportCommand.self]
+        subcommands: [StylizeCommand.self, MaskCommand.self, FeaturesCommand.self, BenchCommand.self,
+                      RunCommand.self, ExportCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
 }

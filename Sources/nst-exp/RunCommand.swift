@@ -46,6 +46,12 @@ struct RunCommand: ParsableCommand {
     var noShare = false
 
     func run() throws {
+        // Before any work starts threads (see InterruptHandler): Ctrl-C ends the current run after its iteration.
+        let stopFlag = StopFlag()
+        let interrupt = dryRun ? nil : InterruptHandler(stopFlag: stopFlag) {
+            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
+        }
+        defer { withExtendedLifetime(interrupt) {} }
         var sweep = try Sweep.load(from: URL(fileURLWithPath: self.sweep))
         for text in overrides { try sweep.override(text) }
         var options = SweepOptions(output: output.map { URL(fileURLWithPath: $0) } ?? SweepOptions.defaultOutput(for: sweep))
@@ -55,15 +61,13 @@ struct RunCommand: ParsableCommand {
         options.failFast = failFast
         options.shard = try shard.map(SweepOptions.parseShard)
         options.shareTargets = !noShare
-        let runner = try SweepRunner(sweep: sweep, options: options)
+        let runner = try SweepRunner(sweep: sweep, options: options, stopFlag: stopFlag)
         if dryRun {
             printPlan(runner)
             return
         }
-        let interrupt = InterruptHandler(flag: runner.stopFlag)
         let display = SweepDisplay(name: sweep.name, folder: options.output.path)
         let summary = try runner.run(progress: display.handle)
-        interrupt.cancel()
         display.finish(summary)
         if summary.interrupted { throw ExitCode(130) }
         if summary.failed > 0 { throw ExitCode.failure }
@@ -80,28 +84,6 @@ struct RunCommand: ParsableCommand {
             print("  \(run.id)  \(runner.needsRun(run) ? "to run " : "done   ")  \(params)")
         }
         print("all \(plan.runs.count) configurations and their inputs are valid (dry run: nothing was computed)")
-    }
-}
-
-/// Turns SIGINT into a stop request: the run in progress ends after its current iteration and is recorded as
-/// interrupted; a second SIGINT exits at once (the run in progress is then simply rerun on resume).
-final class InterruptHandler {
-    private let source: DispatchSourceSignal
-
-    init(flag: StopFlag) {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler {
-            if flag.isRequested { _exit(130) }
-            flag.request()
-            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
-        }
-        source.resume()
-    }
-
-    func cancel() {
-        source.cancel()
-        signal(SIGINT, SIG_DFL)
     }
 }
 

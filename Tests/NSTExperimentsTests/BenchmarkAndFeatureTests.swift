@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import NSTExperiments
+import NSTImage
+import NSTNetwork
+
+/// `../shared/images/<path>` beside the package root.
+func sharedImage(_ path: String) -> URL {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/images").appendingPathComponent(path)
+}
+
+@Suite struct NetworkBenchmarkTests {
+    @Test func flopCountFollowsTheLayerShapes() {
+        // Forward to relu5_1 then the same again backward: Σ 2·s²·Cin·Cout·9 over conv1_1…conv5_1, twice.
+        let shapes: [(side: Int, cin: Int, cout: Int)] = [(64, 3, 64), (64, 64, 64), (32, 64, 128), (32, 128, 128),
+            (16, 128, 256), (16, 256, 256), (16, 256, 256), (16, 256, 256),
+            (8, 256, 512), (8, 512, 512), (8, 512, 512), (8, 512, 512), (4, 512, 512)]
+        let expected = 2 * shapes.reduce(0.0) { $0 + 2 * Double($1.side * $1.side * $1.cin * $1.cout * 9) } / 1e9
+        let got = NetworkBenchmark.gflop(size: 64, weights: .random(seed: 1))
+        #expect(abs(got - expected) < 1e-9)
+    }
+
+    @Test func reportsTimesAndLayerProfile() {
+        let result = NetworkBenchmark(size: 32, repeats: 2).run(weights: .random(seed: 2, widthDivisor: 8), weightsLabel: "random")
+        #expect(result.medianSeconds > 0 && result.minSeconds <= result.medianSeconds)
+        #expect(result.cpuSecondsPerIteration > 0)
+        #expect(result.peakRSSMiB > 1)
+        #expect(result.layers.map(\.name).prefix(3) == ["conv1_1", "conv1_2", "pool1"])
+        #expect(result.layers.first { $0.name == "conv5_1" }.map { $0.forward > 0 && $0.backward > 0 } == true)
+        #expect(result.layers.first { $0.name == "conv5_2" }.map { $0.forward + $0.backward } == 0)
+    }
+}
+
+@Suite struct FeatureExtractionTests {
+    @Test func extractsRealFeaturesAndWritesMosaics() throws {
+        let weights = try VGGWeights.loadInstalled()
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("nst-features-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let layers = try ["relu1_1", "relu3_1", "relu5_1"].map { try LayerName($0) }
+        let summaries = try FeatureExtraction.run(image: sharedImage("gatys/tubingen.jpg"), size: 128, layers: layers,
+                                                  network: VGG19(weights: weights), output: out)
+        #expect(summaries.map(\.layer) == ["relu1_1", "relu3_1", "relu5_1"])
+        #expect(summaries.map { [$0.channels, $0.height, $0.width] } == [[64, 96, 128], [256, 24, 32], [512, 6, 8]])
+        for s in summaries {
+            #expect(s.mean > 0 && s.max > s.mean)
+            #expect(s.activeFraction > 0.05 && s.activeFraction < 0.95)
+            let mosaic = try ImageIO.load(out.appendingPathComponent("\(s.layer).png"))
+            #expect(mosaic.channels == 1 && mosaic.width >= 96 * 4)
+            #expect(Set(mosaic.pixels.map { ($0 * 8).rounded() }).count > 4, "mosaic of \(s.layer) is flat")
+        }
+        let json = try JSONDecoder().decode([FeatureExtraction.LayerSummary].self,
+                                            from: Data(contentsOf: out.appendingPathComponent("features.json")))
+        #expect(json == summaries)
+    }
+
+    @Test func badInputsFailBeforeWork() throws {
+        let net = VGG19(weights: .random(seed: 3, widthDivisor: 16))
+        let relu51 = try LayerName("relu5_1")
+        #expect(throws: ImageError.self) {
+            try FeatureExtraction.run(image: URL(fileURLWithPath: "/nonexistent/x.png"), size: 64, layers: [relu51], network: net, output: nil)
+        }
+        #expect(throws: NetworkError.self) {
+            try FeatureExtraction.run(image: sharedImage("gatys/tubingen.jpg"), size: 8, layers: [relu51], network: net, output: nil)
+        }
+    }
+}
