@@ -155,10 +155,9 @@ public final class SweepRunner {
             }
             summary.executed += 1
             executedSeconds += record.seconds
-            state.done += 1
             switch record.status {
-            case .finished: summary.finished += 1
-            case .failed: summary.failed += 1; state.failed += 1
+            case .finished: summary.finished += 1; state.done += 1
+            case .failed: summary.failed += 1; state.failed += 1; state.done += 1
             case .interrupted: summary.interrupted = true
             }
             let remaining = max(0, pending - summary.executed)
