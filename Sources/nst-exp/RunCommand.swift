@@ -49,6 +49,12 @@ struct RunCommand: ParsableCommand {
     var noReport = false
 
     func run() throws {
+        // Before any work starts threads (see InterruptHandler): Ctrl-C ends the current run after its iteration.
+        let stopFlag = StopFlag()
+        let interrupt = dryRun ? nil : InterruptHandler(stopFlag: stopFlag) {
+            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
+        }
+        defer { withExtendedLifetime(interrupt) {} }
         var sweep = try Sweep.load(from: URL(fileURLWithPath: self.sweep))
         for text in overrides { try sweep.override(text) }
         var options = SweepOptions(output: output.map { URL(fileURLWithPath: $0) } ?? SweepOptions.defaultOutput(for: sweep))
@@ -58,19 +64,13 @@ struct RunCommand: ParsableCommand {
         options.failFast = failFast
         options.shard = try shard.map(SweepOptions.parseShard)
         options.shareTargets = !noShare
-        let runner = try SweepRunner(sweep: sweep, options: options)
+        let runner = try SweepRunner(sweep: sweep, options: options, stopFlag: stopFlag)
         if dryRun {
             printPlan(runner)
             return
         }
-        // A first Ctrl-C ends the run in progress after its iteration (recorded as interrupted, rerun on
-        // resume); a second exits at once.
-        let interrupt = InterruptHandler(stopFlag: runner.stopFlag) {
-            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
-        }
         let display = SweepDisplay(name: sweep.name, folder: options.output.path)
         let summary = try runner.run(progress: display.handle)
-        withExtendedLifetime(interrupt) {}
         display.finish(summary)
         if shard == nil && !noReport { writeReport(options.output) }
         if summary.interrupted { throw ExitCode(130) }

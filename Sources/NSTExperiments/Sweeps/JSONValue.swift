@@ -41,6 +41,12 @@ public enum JSONValue: Codable, Hashable, Sendable, CustomStringConvertible {
         try JSONDecoder().decode(JSONValue.self, from: data)
     }
 
+    /// True for a JSON string.
+    public var isString: Bool { if case .string = self { return true }; return false }
+
+    /// True for a JSON object.
+    public var isObject: Bool { if case .object = self { return true }; return false }
+
     /// The number, if this is one.
     public var number: Double? {
         switch self {

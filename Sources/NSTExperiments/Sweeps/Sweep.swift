@@ -77,14 +77,14 @@ public struct Sweep: Sendable {
         }
         let parser = SweepParser(file: file)
         name = try parser.name(top["name"], default: source.deletingPathExtension().lastPathComponent)
-        if let description = top["description"], case .string = description {} else if top["description"] != nil {
+        if let description = top["description"], !description.isString {
             throw SweepError.malformed(file: file, path: "description", detail: "must be a string")
         }
         var origins: [String: String] = [:]
         base = try parser.base(top["base"], origins: &origins)
         grid = try parser.dimensions(top["grid"], section: "grid", origins: &origins)
         zip = try parser.dimensions(top["zip"], section: "zip", origins: &origins)
-        if let lengths = Set(zip.map(\.values.count)) as Set<Int>?, lengths.count > 1 {
+        if Set(zip.map(\.values.count)).count > 1 {
             let text = zip.map { "\($0.key): \($0.values.count)" }.joined(separator: ", ")
             throw SweepError.malformed(file: file, path: "zip", detail: "lists must have equal lengths (\(text))")
         }
@@ -100,7 +100,7 @@ public struct Sweep: Sendable {
             origins["seed"] = "seeds"
         }
         report = top["report"]
-        if let report, case .object = report {} else if report != nil {
+        if let report, !report.isObject {
             throw SweepError.malformed(file: file, path: "report", detail: "must be an object such as {\"rows\": \"style_weight\", \"columns\": \"tv_weight\"}")
         }
         self.origins = origins

@@ -50,7 +50,7 @@ public struct SweepPlan: Sendable {
             if SweepPlan.isExcluded(json, by: sweep.exclude) { continue }
             candidates.append((json, origins))
         }
-        let defaults = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
+        let defaults = SweepPlan.defaults
         let keyOrder = SweepPlan.keyOrder(sweep)
         func value(of key: String, in json: JSONValue) -> JSONValue {
             json.value(at: key) ?? defaults.value(at: key) ?? .null
@@ -102,9 +102,11 @@ public struct SweepPlan: Sendable {
         }
     }
 
+    /// The default configuration as JSON: the value of every key a sweep does not set.
+    static let defaults: JSONValue = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
+
     static func isExcluded(_ json: JSONValue, by exclude: [[String: JSONValue]]) -> Bool {
-        let defaults = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
-        return exclude.contains { entry in
+        exclude.contains { entry in
             entry.allSatisfy { key, value in (json.value(at: key) ?? defaults.value(at: key) ?? .null).matches(value) }
         }
     }
@@ -143,9 +145,10 @@ public struct SweepPlan: Sendable {
         case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _): key = k
         case .unreadableFile: key = ""
         }
-        let normalised = key.replacingOccurrences(of: "[", with: ".").split(separator: ".").first.map(String.init) ?? key
+        // The origin of the key itself, of an enclosing object (`layer_weights` for `layer_weights.style.x`), or of a
+        // nested key set on its own (`layer_weights.style.x` for an error about `layer_weights`).
         let matches = origins.filter { key == $0.key || key.hasPrefix($0.key + ".") || key.hasPrefix($0.key + "[")
-                                       || $0.key.hasPrefix(normalised) }
+                                       || $0.key.hasPrefix(key + ".") }
         return matches.max { $0.key.count < $1.key.count }?.value ?? "defaults"
     }
 

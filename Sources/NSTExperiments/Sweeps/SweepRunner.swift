@@ -86,13 +86,14 @@ public final class SweepRunner {
     public let plan: SweepPlan
     public let options: SweepOptions
     /// Request a stop (e.g. from SIGINT): the current run ends after its iteration and is recorded as interrupted.
-    public let stopFlag = StopFlag()
+    public let stopFlag: StopFlag
     private var weightsByPath: [String: VGGWeights] = [:]
     private var caches: [String: TargetCache] = [:]
 
     /// Plans `sweep`, reconciles with an existing plan in the output folder and validates every run; nothing is
     /// written and no network is run, so configuration errors surface before any work.
-    public init(sweep: Sweep, options: SweepOptions) throws {
+    public init(sweep: Sweep, options: SweepOptions, stopFlag: StopFlag = StopFlag()) throws {
+        self.stopFlag = stopFlag
         let fresh = try SweepPlan(sweep: sweep)
         let recorded = try PlanFile.recorded(in: options.output)
         plan = try fresh.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
@@ -154,10 +155,9 @@ public final class SweepRunner {
             }
             summary.executed += 1
             executedSeconds += record.seconds
-            state.done += 1
             switch record.status {
-            case .finished: summary.finished += 1
-            case .failed: summary.failed += 1; state.failed += 1
+            case .finished: summary.finished += 1; state.done += 1
+            case .failed: summary.failed += 1; state.failed += 1; state.done += 1
             case .interrupted: summary.interrupted = true
             }
             let remaining = max(0, pending - summary.executed)
@@ -223,11 +223,10 @@ public final class SweepRunner {
             guard let weights = weightsByPath[SweepRunner.weightsPath(config)] else {
                 throw SweepError.weights(path: SweepRunner.weightsPath(config), reason: "not loaded")
             }
-            let transfer = try StyleTransfer(configuration: config, weights: weights)
+            let transfer = try StyleTransfer(configuration: config, weights: weights, stopFlag: stopFlag)
             if options.shareTargets { transfer.targetCache = cache(for: SweepRunner.weightsPath(config)) }
             let every = max(1, config.printEvery)
             let result = try transfer.run { event in
-                if stopFlag.isRequested { transfer.stopFlag.request() }
                 switch event {
                 case .iteration(let report):
                     if report.iteration % every == 0 || report.iteration == report.totalIterations {
