@@ -136,7 +136,7 @@ struct StylizeCommand: ParsableCommand {
         let interrupt = InterruptHandler(stopFlag: transfer.stopFlag) {
             FileHandle.standardError.write(Data("\nstopping after this iteration (Ctrl-C again to abort)…\n".utf8))
         }
-        for notice in transfer.plan.notices { print(notice.description) }
+        for notice in transfer.plan.notices { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
         let console = ConsoleProgress(printEvery: configuration.printEvery)
         let result = try transfer.run(progress: console.handle)
         withExtendedLifetime(interrupt) {}

@@ -62,4 +62,36 @@ struct SpatialGradientTests {
             #expect(abs(best - analytic) <= 1e-2 * abs(analytic), "\(mode) \(weights) loss \(loss) direction \(seed): numeric \(estimates), analytic \(analytic)")
         }
     }
+
+    @Test("one region covering everything with the whole style image is the plain Gram objective")
+    func singleRegionIsPlain() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = tinyConfiguration(output: folder.appendingPathComponent("unused.png"))
+        let all = try writeMask("all.png", in: folder, width: 1024, height: 768) { _, _ in true }
+        let network = VGG19(weights: tinyWeights)
+        let plainPlan = try config.plan()
+        var region = RegionSpec()
+        region.contentGuide = all
+        config.regions = [region]
+        config.propagation = .simple
+        let guidedPlan = try config.plan()
+        let stage = plainPlan.stages[0]
+        let content = VGGInput.fromImage(try plainPlan.content.resized(width: stage.width, height: stage.height))
+        let styleImages = try plainPlan.styles.map { try $0.resized(longestSide: stage.styleLongestSide) }
+        let styles = styleImages.map(VGGInput.fromImage)
+        let guidance = try #require(guidedPlan.guidance).prepared(contentWidth: stage.width, contentHeight: stage.height,
+                                                                  styleSizes: styleImages.map { (width: $0.width, height: $0.height) })
+        let plain = TransferObjective(network: network, content: content, styles: styles, plan: plainPlan)
+        let guided = TransferObjective(network: network, content: content, styles: styles, plan: guidedPlan,
+                                       guided: try GuidedObjectiveTerms(guidance: guidance, network: network, styles: styles, plan: guidedPlan))
+        var rng = SplitMix64(seed: 3)
+        let x = content.data.map { $0 + (rng.nextUnitFloat() - 0.5) * 40 }
+        var g1 = [Float](repeating: 0, count: x.count), g2 = g1
+        let l1 = plain.evaluate(x, &g1), l2 = guided.evaluate(x, &g2)
+        #expect(abs(l1 - l2) <= 1e-4 * l1, "plain \(l1), guided \(l2)")
+        let scale = g1.map { abs($0) }.max() ?? 1
+        #expect(zip(g1, g2).allSatisfy { abs($0 - $1) <= 1e-3 * scale })
+        #expect(plain.lastBreakdown.layers.map(\.columnName) == guided.lastBreakdown.layers.map(\.columnName))
+    }
 }
