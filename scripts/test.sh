@@ -4,7 +4,8 @@
 # Tests run in release mode: the numeric kernels are many times slower in debug builds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+# slurm-wlm and munge: the sweep tests submit a job array to a throw-away single-node Slurm (scripts/slurm-cluster.sh).
+scripts/install-deps.sh slurm-wlm munge
 swift build -c release --product nst-exp
 .build/release/nst-exp weights install
 .build/release/nst-exp examples install --dir Examples

@@ -3,11 +3,19 @@ import Foundation
 
 /// Turns SIGINT (Ctrl-C) into a stop request: the run finishes its iteration, then writes the image and log.
 /// A second Ctrl-C exits immediately with status 130. Signals return to their default handling on deinit.
+///
+/// Create it before any worker threads start (first thing in a command): on Linux the dispatch source reads
+/// the signal through a signalfd, which only sees it reliably when every thread blocks SIGINT, and threads
+/// inherit the mask of the thread that creates them.
 public final class InterruptHandler {
     private let source: DispatchSourceSignal
 
     /// Installs the handler; `onFirstSignal` runs (off the main thread) when the first Ctrl-C arrives.
     public init(stopFlag: StopFlag, onFirstSignal: @escaping @Sendable () -> Void = {}) {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
         signal(SIGINT, SIG_IGN)   // the dispatch source receives it instead of the default handler
         source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "nst.sigint"))
         source.setEventHandler {
@@ -21,6 +29,10 @@ public final class InterruptHandler {
     deinit {
         source.cancel()
         signal(SIGINT, SIG_DFL)
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        sigaddset(&mask, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
     }
 }
 

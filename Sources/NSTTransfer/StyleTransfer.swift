@@ -97,12 +97,15 @@ public final class StyleTransfer {
     public let plan: RunPlan
     public let network: VGG19
     /// Request a clean stop (e.g. from a SIGINT handler); polled between iterations.
-    public let stopFlag = StopFlag()
+    public let stopFlag: StopFlag
+    /// Shared content and style targets (e.g. across the runs of a sweep); nil computes them for this run only.
+    public var targetCache: TargetCache?
 
     /// Validates `configuration` (throws `ConfigurationError` before any work) and builds VGG-19 on `weights`.
-    public init(configuration: RunConfiguration, weights: VGGWeights) throws {
+    public init(configuration: RunConfiguration, weights: VGGWeights, stopFlag: StopFlag = StopFlag()) throws {
         plan = try configuration.plan()
         network = VGG19(weights: weights, pooling: configuration.pooling)
+        self.stopFlag = stopFlag
     }
 
     /// Runs every stage; returns after writing the final image (and log), also when interrupted or diverged.
@@ -135,7 +138,7 @@ public final class StyleTransfer {
                                          network: network, styles: styleInputs, plan: plan)
             }
             let objective = TransferObjective(network: network, content: VGGInput.fromImage(content),
-                                              styles: styleInputs, plan: plan, guided: guided)
+                                              styles: styleInputs, plan: plan, targets: targetCache, guided: guided)
             let optimizer = makeOptimizer(objective: objective.closure)
             var x = current.data
             let startLoss = optimizer.start(at: x)

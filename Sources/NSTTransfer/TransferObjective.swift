@@ -46,9 +46,11 @@ public final class TransferObjective {
     public private(set) var evaluations = 0
 
     /// Builds the objective: P_l from `content`, A_l^k from each of `styles` (network space), weights from `plan`.
+    /// With `targets`, P_l and A_l are looked up there (and computed once) instead of recomputed for every run.
     /// With `guided` (spatial control), its guided style layers replace the plain Gram terms and its per-region
-    /// content weights, if any, the plain content terms; the plain terms are then not computed.
-    public init(network: VGG19, content: FeatureMap, styles: [FeatureMap], plan: RunPlan, guided: GuidedObjectiveTerms? = nil) {
+    /// content weights, if any, the plain content terms; the plain style targets are then not computed.
+    public init(network: VGG19, content: FeatureMap, styles: [FeatureMap], plan: RunPlan, targets: TargetCache? = nil,
+                guided: GuidedObjectiveTerms? = nil) {
         let config = plan.configuration
         self.network = network
         self.width = content.width
@@ -57,14 +59,18 @@ public final class TransferObjective {
         self.tv = TotalVariationLoss(weight: config.tvWeight)
 
         // Targets keep the network's buffers alive; copy-on-write gives the network fresh ones on its next forward.
-        let contentFeatures = network.forward(content, layers: plan.contentLayers.map(\.layer))
+        let contentLayerNames = plan.contentLayers.map(\.layer)
+        let contentFeatures = targets?.contentFeatures(network: network, input: content, layers: contentLayerNames)
+            ?? network.forward(content, layers: contentLayerNames)
         contentTerms = plan.contentLayers.compactMap { layer, c in
             contentFeatures[layer].map { (layer, ContentLoss(target: $0, weight: config.contentWeight * c)) }
         }
         var grams: [[GramMatrix]] = []   // [style][layer]
         for style in styles where guided == nil {
-            let features = network.forward(style, layers: plan.styleLayers.map(\.layer))
-            grams.append(plan.styleLayers.map { layer, _ in features[layer].map { GramMatrix(of: $0) } ?? GramMatrix(order: 0) })
+            let styleLayerNames = plan.styleLayers.map(\.layer)
+            let styleGrams = targets?.styleGrams(network: network, input: style, layers: styleLayerNames)
+                ?? network.forward(style, layers: styleLayerNames).mapValues { GramMatrix(of: $0) }
+            grams.append(plan.styleLayers.map { layer, _ in styleGrams[layer] ?? GramMatrix(order: 0) })
         }
         styleTerms = guided != nil ? [] : plan.styleLayers.enumerated().map { index, entry in
             let targets = grams.map { $0[index] }

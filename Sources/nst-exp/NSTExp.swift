@@ -6,7 +6,7 @@ struct NSTExp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nst-exp",
         abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
-        subcommands: [StylizeCommand.self, MaskCommand.self, FeaturesCommand.self, BenchCommand.self,
-                      WeightsCommand.self, ExamplesCommand.self]
+        subcommands: [StylizeCommand.self, RunCommand.self, ExportCommand.self, MaskCommand.self,
+                      FeaturesCommand.self, BenchCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
 }

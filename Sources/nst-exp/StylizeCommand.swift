@@ -116,6 +116,10 @@ struct StylizeCommand: ParsableCommand {
     var palette: String?
 
     func run() throws {
+        let stopFlag = StopFlag()
+        let interrupt = InterruptHandler(stopFlag: stopFlag) {
+            FileHandle.standardError.write(Data("\nstopping after this iteration (Ctrl-C again to abort)…\n".utf8))
+        }
         let configuration: RunConfiguration
         do {
             configuration = try resolvedConfiguration()
@@ -132,10 +136,7 @@ struct StylizeCommand: ParsableCommand {
         }
         let weights = try configuration.weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) }
             ?? VGGWeights.loadInstalled()
-        let transfer = try StyleTransfer(configuration: configuration, weights: weights)
-        let interrupt = InterruptHandler(stopFlag: transfer.stopFlag) {
-            FileHandle.standardError.write(Data("\nstopping after this iteration (Ctrl-C again to abort)…\n".utf8))
-        }
+        let transfer = try StyleTransfer(configuration: configuration, weights: weights, stopFlag: stopFlag)
         for notice in transfer.plan.notices { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
         let console = ConsoleProgress(printEvery: configuration.printEvery)
         let result = try transfer.run(progress: console.handle)

@@ -1,0 +1,190 @@
+import Foundation
+
+/// How a run ended, as recorded in its `status.json`.
+public enum RunStatus: String, Codable, Sendable {
+    case finished, failed, interrupted
+}
+
+/// The weighted loss terms at the end of a run.
+public struct FinalLosses: Codable, Equatable, Sendable {
+    public var total: Double
+    public var content: Double
+    public var style: Double
+    public var tv: Double
+    public init(total: Double, content: Double, style: Double, tv: Double) {
+        self.total = total; self.content = content; self.style = style; self.tv = tv
+    }
+}
+
+/// A run folder's `status.json`, written last and atomically: its presence means the run ended.
+public struct RunRecord: Codable, Equatable, Sendable {
+    public var index: Int
+    public var id: String
+    public var status: RunStatus
+    public var error: String?
+    public var configHash: String
+    public var final: FinalLosses?
+    public var iterations: Int
+    public var seconds: Double
+    public var peakRSSMiB: Double
+    /// ISO-8601.
+    public var started: String
+    public var ended: String
+    /// The final image's name inside the run folder.
+    public var output: String
+
+    enum CodingKeys: String, CodingKey {
+        case index, id, status, error, final, iterations, seconds, started, ended, output
+        case configHash = "config_hash", peakRSSMiB = "peak_rss_mib"
+    }
+
+    public init(index: Int, id: String, status: RunStatus, error: String?, configHash: String, final: FinalLosses?,
+                iterations: Int, seconds: Double, peakRSSMiB: Double, started: String, ended: String, output: String) {
+        self.index = index; self.id = id; self.status = status; self.error = error; self.configHash = configHash
+        self.final = final; self.iterations = iterations; self.seconds = seconds; self.peakRSSMiB = peakRSSMiB
+        self.started = started; self.ended = ended; self.output = output
+    }
+
+    // `error` and `final` are written as explicit nulls, as the output format asks.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(index, forKey: .index)
+        try c.encode(id, forKey: .id)
+        try c.encode(status, forKey: .status)
+        try c.encode(error, forKey: .error)
+        try c.encode(configHash, forKey: .configHash)
+        try c.encode(final, forKey: .final)
+        try c.encode(iterations, forKey: .iterations)
+        try c.encode(seconds, forKey: .seconds)
+        try c.encode(peakRSSMiB, forKey: .peakRSSMiB)
+        try c.encode(started, forKey: .started)
+        try c.encode(ended, forKey: .ended)
+        try c.encode(output, forKey: .output)
+    }
+
+    /// Reads `status.json` in `folder`; nil if absent or unreadable (an unfinished run).
+    public static func read(in folder: URL) -> RunRecord? {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("status.json")) else { return nil }
+        return try? JSONDecoder().decode(RunRecord.self, from: data)
+    }
+
+    /// Writes `status.json` atomically (temporary file + rename).
+    public func write(in folder: URL) throws {
+        try SweepFiles.writeJSON(self, to: folder.appendingPathComponent("status.json"))
+    }
+}
+
+/// File helpers of the sweep output folder.
+enum SweepFiles {
+    static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    static func writeJSON<T: Encodable>(_ value: T, to url: URL) throws {
+        let data: Data
+        do { data = try encoder().encode(value) } catch {
+            throw SweepError.io(path: url.path, reason: "cannot encode: \(error)")
+        }
+        try write(data + Data("\n".utf8), to: url)
+    }
+
+    /// Atomic write: readers (other shards, the report) see the old file or the new one, never a torn one.
+    static func write(_ data: Data, to url: URL) throws {
+        do { try data.write(to: url, options: .atomic) } catch {
+            throw SweepError.io(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    static func makeFolder(_ url: URL) throws {
+        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
+            throw SweepError.io(path: url.path, reason: error.localizedDescription)
+        }
+    }
+
+    static func timestamp(_ date: Date = Date()) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: date)
+    }
+}
+
+/// `runs.csv`: one row per planned run, rebuilt from the run folders on disk so concurrent shards never lose rows.
+public enum RunsTable {
+    /// The CSV text for `plan`, reading each run's `status.json` under `folder`.
+    public static func csv(plan: SweepPlan, folder: URL) -> String {
+        let header = ["index", "id", "status"] + plan.swept + ["total", "content", "style", "tv", "iterations", "seconds", "peak_rss_mib"]
+        var lines = [header.map(field).joined(separator: ",")]
+        for run in plan.runs {
+            let record = RunRecord.read(in: folder.appendingPathComponent(run.directory))
+            let status = record.map { $0.configHash == run.configHash ? $0.status.rawValue : "stale" } ?? "pending"
+            var row = ["\(run.index)", run.id, status] + plan.swept.map { run.params[$0].map(\.description) ?? "" }
+            if let record, record.configHash == run.configHash {
+                let f = record.final
+                row += [f.map { "\($0.total)" } ?? "", f.map { "\($0.content)" } ?? "", f.map { "\($0.style)" } ?? "",
+                        f.map { "\($0.tv)" } ?? "", "\(record.iterations)", String(format: "%.3f", record.seconds),
+                        String(format: "%.1f", record.peakRSSMiB)]
+            } else {
+                row += Array(repeating: "", count: 7)
+            }
+            lines.append(row.map(field).joined(separator: ","))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Rewrites `runs.csv` atomically.
+    public static func write(plan: SweepPlan, folder: URL) throws {
+        try SweepFiles.write(Data(csv(plan: plan, folder: folder).utf8), to: folder.appendingPathComponent("runs.csv"))
+    }
+
+    /// RFC 4180 quoting when needed.
+    static func field(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}
+
+/// `plan.json`, as the report generator reads it.
+struct PlanFile: Codable {
+    struct Run: Codable {
+        var index: Int
+        var id: String
+        var dir: String
+        var params: [String: JSONValue]
+        var configHash: String
+        enum CodingKeys: String, CodingKey { case index, id, dir, params, configHash = "config_hash" }
+    }
+    var name: String
+    var swept: [String]
+    var report: JSONValue?
+    var runs: [Run]
+
+    init(plan: SweepPlan) {
+        name = plan.sweep.name
+        swept = plan.swept
+        report = plan.sweep.report
+        runs = plan.runs.map { Run(index: $0.index, id: $0.id, dir: $0.directory, params: $0.params, configHash: $0.configHash) }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(name, forKey: .name)
+        try c.encode(swept, forKey: .swept)
+        try c.encode(report ?? .null, forKey: .report)
+        try c.encode(runs, forKey: .runs)
+    }
+
+    /// The runs recorded in `folder/plan.json`, or [] if there is none.
+    static func recorded(in folder: URL) throws -> [SweepPlan.Recorded] {
+        let url = folder.appendingPathComponent("plan.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+        do {
+            let file = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: url))
+            return file.runs.map { SweepPlan.Recorded(index: $0.index, configHash: $0.configHash) }
+        } catch {
+            throw SweepError.io(path: url.path, reason: "existing plan is unreadable (\(error.localizedDescription)); "
+                                + "move the folder away or pass another --output")
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import NSTTransfer
+
+/// A sweep that cannot be planned or run; every case names the file, the JSON path or run, and the fix.
+public enum SweepError: Error, CustomStringConvertible, LocalizedError {
+    /// The sweep file cannot be read or is not JSON.
+    case unreadable(path: String, reason: String)
+    /// A key that neither the sweep nor the run configuration has.
+    case unknownKey(file: String, path: String, suggestion: String?)
+    /// A value of the wrong type or shape at a JSON path of the sweep.
+    case malformed(file: String, path: String, detail: String)
+    /// A run's configuration is invalid; `location` says which part of the sweep set the offending value.
+    case invalidRun(file: String, run: String, location: String, ConfigurationError)
+    /// Two runs would have the same configuration.
+    case duplicateRuns(file: String, first: Int, second: Int, params: String)
+    /// A `--set key=value` that cannot be applied.
+    case invalidOverride(text: String, hint: String)
+    /// The sweep changed since the output folder was written, altering runs that already exist there.
+    case changed(folder: String, details: [String])
+    /// A `--shard` that is not k/n with 0 ≤ k < n.
+    case invalidShard(text: String)
+    /// Reading or writing the output folder failed.
+    case io(path: String, reason: String)
+    /// The VGG-19 weights cannot be loaded.
+    case weights(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(path, reason):
+            return "cannot read sweep file \(path): \(reason)."
+        case let .unknownKey(file, path, suggestion):
+            let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
+            return "\(file): unknown key '\(path)'.\(hint) Sweep keys are name, description, base, grid, zip, include, "
+                + "exclude, seeds, report; run keys are the snake_case keys of a run configuration (dotted when nested)."
+        case let .malformed(file, path, detail):
+            return "\(file): '\(path)' \(detail)."
+        case let .invalidRun(file, run, location, error):
+            var text = "\(file): \(run) (value from \(location)): \(error.description)"
+            if case .image = error { text += " In a sweep, relative paths are relative to the sweep file's folder." }
+            return text
+        case let .duplicateRuns(file, first, second, params):
+            return "\(file): runs \(first) and \(second) have the same configuration (\(params)); "
+                + "remove the repeated value, or exclude one of them."
+        case let .invalidOverride(text, hint):
+            return "--set \(text): \(hint)."
+        case let .changed(folder, details):
+            let shown = details.prefix(5).joined(separator: "; ") + (details.count > 5 ? "; … (\(details.count) in all)" : "")
+            return "the sweep changed since \(folder) was written: \(shown). Existing runs keep their index; pass "
+                + "--allow-changed to run the new configurations under new indices, or --output a fresh folder."
+        case let .invalidShard(text):
+            return "--shard \(text): expected k/n with 0 ≤ k < n, e.g. 0/4."
+        case let .io(path, reason):
+            return "cannot write \(path): \(reason). Check that the folder is writable."
+        case let .weights(path, reason):
+            return "cannot load the VGG-19 weights \(path): \(reason). Install them with `nst-exp weights install`."
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// The candidate nearest to `word` by Levenshtein distance (case-insensitive), or nil if there are none.
+func nearestKey(to word: String, among candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count), current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+    let target = Array(word.lowercased())
+    return candidates.min { distance(Array($0.lowercased()), target) < distance(Array($1.lowercased()), target) }
+}

@@ -1,0 +1,253 @@
+import Crypto
+import Foundation
+import NSTTransfer
+
+/// One run of a sweep: its stable index, id, swept values and full configuration.
+public struct PlannedRun: Sendable {
+    /// Position in the plan; never reused for another configuration within one output folder.
+    public let index: Int
+    /// SHA-256 (hex) of the canonical configuration JSON.
+    public let configHash: String
+    /// The swept values of this run (dotted key → value as the sweep wrote it).
+    public let params: [String: JSONValue]
+    /// The configuration with input paths as written in the sweep (relative to its folder) and run-folder outputs.
+    public let canonical: RunConfiguration
+    /// The configuration ready to run: input paths absolute (output and log are set per run folder by the runner).
+    public let resolved: RunConfiguration
+
+    /// `<index>-<8 hex>`, e.g. `0007-1a2b3c4d`.
+    public var id: String { String(format: "%04d-", index) + configHash.prefix(8) }
+    /// Folder relative to the sweep's output folder.
+    public var directory: String { "runs/\(id)" }
+}
+
+/// The deterministic expansion of a sweep into runs.
+///
+/// Order: the grid in sorted key order with the last key varying fastest, then the zip dimension, then seeds
+/// (innermost); after the grid come the `include` runs in file order (each crossed with the seeds unless it sets
+/// `seed`). Excluded runs are dropped and the rest numbered 0, 1, 2, … So run i depends only on the file (and
+/// `--set`), never on JSON object order. When an output folder already holds a plan, `reconciled(with:)` keeps
+/// every existing configuration at its old index and appends new ones after the highest old index, so indices are
+/// never renumbered.
+public struct SweepPlan: Sendable {
+    public let sweep: Sweep
+    public private(set) var runs: [PlannedRun]
+    /// Dotted keys that vary across runs: grid keys, zip keys, include keys, then `seed`.
+    public let swept: [String]
+
+    /// Expands `sweep`; throws for unknown keys, wrong types and duplicate runs (no file is opened).
+    public init(sweep: Sweep) throws {
+        self.sweep = sweep
+        let folder = sweep.source.deletingLastPathComponent()
+        var candidates: [(json: JSONValue, origins: [String: String])] = []
+        for assignment in SweepPlan.gridAssignments(sweep) + SweepPlan.includeAssignments(sweep) {
+            var json = sweep.base
+            var origins = sweep.origins.filter { sweep.base.value(at: $0.key) != nil }
+            for (key, value, origin) in assignment {
+                json.set(value, at: key)
+                origins[key] = origin
+            }
+            if SweepPlan.isExcluded(json, by: sweep.exclude) { continue }
+            candidates.append((json, origins))
+        }
+        let defaults = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
+        let keyOrder = SweepPlan.keyOrder(sweep)
+        func value(of key: String, in json: JSONValue) -> JSONValue {
+            json.value(at: key) ?? defaults.value(at: key) ?? .null
+        }
+        // With a single run nothing varies; its dimension keys still label it.
+        swept = candidates.count <= 1 ? keyOrder
+            : keyOrder.filter { key in Set(candidates.map { value(of: key, in: $0.json).jsonText }).count > 1 }
+        var runs: [PlannedRun] = []
+        var seen: [String: Int] = [:]
+        for (index, candidate) in candidates.enumerated() {
+            let canonical = try SweepPlan.decode(candidate.json, origins: candidate.origins, sweep: sweep, index: index)
+            let hash = SweepPlan.hash(canonical)
+            let params = Dictionary(uniqueKeysWithValues: swept.map { ($0, value(of: $0, in: candidate.json)) })
+            if let first = seen[hash] {
+                throw SweepError.duplicateRuns(file: sweep.source.path, first: first, second: index,
+                                               params: JSONValue.object(params).jsonText)
+            }
+            seen[hash] = index
+            runs.append(PlannedRun(index: index, configHash: hash, params: params, canonical: canonical,
+                                   resolved: SweepPlan.resolvePaths(canonical, relativeTo: folder)))
+        }
+        self.runs = runs
+    }
+
+    /// (key, value, where it came from) for every grid point, in order.
+    static func gridAssignments(_ sweep: Sweep) -> [[(String, JSONValue, String)]] {
+        var dimensions: [[[(String, JSONValue, String)]]] = sweep.grid.map { d in
+            d.values.enumerated().map { i, v in [(d.key, v, "grid.\(d.key)[\(i)]")] }
+        }
+        if let length = sweep.zip.first?.values.count {
+            dimensions.append((0..<length).map { i in sweep.zip.map { ($0.key, $0.values[i], "zip.\($0.key)[\(i)]") } })
+        }
+        if let seeds = sweep.seeds {
+            dimensions.append(seeds.enumerated().map { i, s in [("seed", s, "seeds[\(i)]")] })
+        }
+        // Mixed-radix counting, last dimension fastest; no dimensions at all = the base alone.
+        var points: [[(String, JSONValue, String)]] = [[]]
+        for dimension in dimensions {
+            points = points.flatMap { prefix in dimension.map { prefix + $0 } }
+        }
+        return sweep.grid.isEmpty && sweep.zip.isEmpty && sweep.seeds == nil && !sweep.include.isEmpty ? [] : points
+    }
+
+    static func includeAssignments(_ sweep: Sweep) -> [[(String, JSONValue, String)]] {
+        sweep.include.enumerated().flatMap { i, entry -> [[(String, JSONValue, String)]] in
+            let assignment = entry.keys.sorted().map { ($0, entry[$0] ?? .null, "include[\(i)].\($0)") }
+            guard let seeds = sweep.seeds, entry["seed"] == nil else { return [assignment] }
+            return seeds.enumerated().map { j, s in assignment + [("seed", s, "seeds[\(j)]")] }
+        }
+    }
+
+    static func isExcluded(_ json: JSONValue, by exclude: [[String: JSONValue]]) -> Bool {
+        let defaults = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
+        return exclude.contains { entry in
+            entry.allSatisfy { key, value in (json.value(at: key) ?? defaults.value(at: key) ?? .null).matches(value) }
+        }
+    }
+
+    static func keyOrder(_ sweep: Sweep) -> [String] {
+        var keys = sweep.grid.map(\.key) + sweep.zip.map(\.key)
+        for entry in sweep.include {
+            for key in entry.keys.sorted() where !keys.contains(key) && key != "seed" { keys.append(key) }
+        }
+        if sweep.seeds != nil || sweep.include.contains(where: { $0["seed"] != nil }) { keys.append("seed") }
+        return keys
+    }
+
+    /// Decodes one run's JSON with the strict configuration decoder; errors say which part of the sweep is at fault.
+    static func decode(_ json: JSONValue, origins: [String: String], sweep: Sweep, index: Int) throws -> RunConfiguration {
+        var config: RunConfiguration
+        do {
+            config = try RunConfiguration.decode(from: JSONEncoder().encode(json), source: sweep.source.path)
+        } catch let error as ConfigurationError {
+            throw SweepError.invalidRun(file: sweep.source.path, run: "run \(index)",
+                                        location: origin(of: error, in: origins), error)
+        } catch {
+            throw SweepError.unreadable(path: sweep.source.path, reason: error.localizedDescription)
+        }
+        // Outputs live in the run folder; these names are what config.json and the hash record.
+        config.output = "final.png"
+        config.log = "losses.csv"
+        return config
+    }
+
+    /// The sweep location that set the key an error is about (longest matching dotted prefix).
+    static func origin(of error: ConfigurationError, in origins: [String: String]) -> String {
+        let key: String
+        switch error {
+        case let .unknownKey(path, _), let .malformed(path, _): key = path
+        case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _): key = k
+        case .unreadableFile: key = ""
+        }
+        let normalised = key.replacingOccurrences(of: "[", with: ".").split(separator: ".").first.map(String.init) ?? key
+        let matches = origins.filter { key == $0.key || key.hasPrefix($0.key + ".") || key.hasPrefix($0.key + "[")
+                                       || $0.key.hasPrefix(normalised) }
+        return matches.max { $0.key.count < $1.key.count }?.value ?? "defaults"
+    }
+
+    /// SHA-256 of the configuration encoded with sorted keys (paths as written in the sweep).
+    static func hash(_ config: RunConfiguration) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var normalised = config
+        normalised.printEvery = 0   // progress printing does not change a result
+        let data = (try? encoder.encode(normalised)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Input paths made absolute against the sweep file's folder.
+    static func resolvePaths(_ config: RunConfiguration, relativeTo folder: URL) -> RunConfiguration {
+        func resolve(_ path: String) -> String {
+            path.hasPrefix("/") || path.isEmpty ? path : folder.appendingPathComponent(path).standardizedFileURL.path
+        }
+        var c = config
+        c.content = c.content.map(resolve)
+        c.style = c.style.map(resolve)
+        c.weights = c.weights.map(resolve)
+        if case .image(let path) = c.initialization { c.initialization = .image(path: resolve(path)) }
+        return c
+    }
+
+    /// The runs of shard k of n: those whose index ≡ k (mod n), a stable assignment.
+    public func shard(_ k: Int, of n: Int) -> [PlannedRun] {
+        runs.filter { $0.index % n == k }
+    }
+
+    /// Every distinct input file of the plan (content, styles, init images, weights if given), sorted.
+    public var inputFiles: [String] {
+        var files = Set<String>()
+        for run in runs {
+            let c = run.resolved
+            if let content = c.content { files.insert(content) }
+            files.formUnion(c.style)
+            if case .image(let path) = c.initialization { files.insert(path) }
+            if let weights = c.weights { files.insert(weights) }
+        }
+        return files.sorted()
+    }
+
+    // MARK: validation
+
+    /// Runs the configuration checks of every run (values, layer names, input files exist and decode) before any
+    /// computation. Distinct configurations that differ only in weights, seeds and schedule share one check.
+    public func validate() throws {
+        let scratch = FileManager.default.temporaryDirectory
+        var checked = Set<String>()
+        for run in runs {
+            var c = run.resolved
+            c.output = scratch.appendingPathComponent("nst-validate.png").path
+            c.log = nil
+            if !checked.insert(SweepPlan.hash(c)).inserted { continue }
+            do {
+                try c.validate()
+            } catch let error as ConfigurationError {
+                var origins = sweep.origins
+                for key in run.params.keys { origins[key] = "the value \(run.params[key]?.jsonText ?? "") of \(key)" }
+                throw SweepError.invalidRun(file: sweep.source.path, run: "run \(run.id) \(JSONValue.object(run.params).jsonText)",
+                                            location: SweepPlan.origin(of: error, in: origins), error)
+            }
+        }
+    }
+
+    // MARK: stable indices across edits
+
+    /// An index and config hash recorded by an earlier plan.json.
+    public struct Recorded: Sendable, Equatable {
+        public let index: Int
+        public let configHash: String
+        public init(index: Int, configHash: String) { self.index = index; self.configHash = configHash }
+    }
+
+    /// Compares with the runs an earlier invocation planned in the same folder. Identical or extended plans pass;
+    /// if existing indices would get other configurations, throws `SweepError.changed` unless `allowChanged`, in
+    /// which case existing configurations keep their old index and new ones get indices after the highest old one.
+    public func reconciled(with recorded: [Recorded], folder: String, allowChanged: Bool) throws -> SweepPlan {
+        let old = Dictionary(recorded.map { ($0.index, $0.configHash) }, uniquingKeysWith: { a, _ in a })
+        var differences: [String] = []
+        for run in runs {
+            if let hash = old[run.index], hash != run.configHash {
+                differences.append("run \(run.index) was \(hash.prefix(8)), now \(run.configHash.prefix(8))")
+            }
+        }
+        let current = Set(runs.map(\.index))
+        for r in recorded where !current.contains(r.index) {
+            differences.append("run \(r.index) (\(r.configHash.prefix(8))) is no longer in the sweep")
+        }
+        if differences.isEmpty { return self }
+        guard allowChanged else { throw SweepError.changed(folder: folder, details: differences) }
+        let oldIndex = Dictionary(recorded.map { ($0.configHash, $0.index) }, uniquingKeysWith: { a, _ in a })
+        var next = (recorded.map(\.index).max() ?? -1) + 1
+        var copy = self
+        copy.runs = runs.map { run in
+            let index: Int
+            if let kept = oldIndex[run.configHash] { index = kept } else { index = next; next += 1 }
+            return PlannedRun(index: index, configHash: run.configHash, params: run.params,
+                              canonical: run.canonical, resolved: run.resolved)
+        }.sorted { $0.index < $1.index }
+        return copy
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+import NSTImage
+import NSTNetwork
+import NSTTransfer
+
+/// How `SweepRunner` treats existing results and which runs it takes.
+public struct SweepOptions: Sendable {
+    /// The output folder (default `Reports/<name>`).
+    public var output: URL
+    /// Rerun runs whose status is `failed`.
+    public var retryFailed = false
+    /// Rerun every run, finished or not.
+    public var force = false
+    /// Accept a sweep that changed since the output folder was written (changed runs get new indices).
+    public var allowChanged = false
+    /// Stop at the first failed run.
+    public var failFast = false
+    /// Run only shard k of n (runs with index mod n == k).
+    public var shard: (k: Int, n: Int)? = nil
+    /// Compute content features and style Gram targets once per distinct input (off only to measure the saving).
+    public var shareTargets = true
+    /// Recorded in the manifest.
+    public var commandLine: [String] = CommandLine.arguments
+
+    /// Options writing to `output`.
+    public init(output: URL) { self.output = output }
+
+    /// `Reports/<name>` under the current folder.
+    public static func defaultOutput(for sweep: Sweep) -> URL {
+        URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("Reports").appendingPathComponent(sweep.name)
+    }
+
+    /// Parses `k/n`.
+    public static func parseShard(_ text: String) throws -> (k: Int, n: Int) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let k = Int(parts[0]), let n = Int(parts[1]), n >= 1, k >= 0, k < n else {
+            throw SweepError.invalidShard(text: text)
+        }
+        return (k, n)
+    }
+}
+
+/// Where a sweep stands, for the overall progress line.
+public struct SweepProgress: Sendable {
+    /// Runs of this invocation's selection that have ended (finished, failed, or skipped as already done).
+    public var done: Int
+    public var total: Int
+    public var failed: Int
+    /// Estimated seconds left, from the mean duration of the runs executed so far; nil before the first.
+    public var eta: Double?
+}
+
+/// What a sweep reports while it runs.
+public enum SweepEvent {
+    /// A run was skipped because its folder already holds a result with the same configuration.
+    case skipped(PlannedRun, RunStatus, SweepProgress)
+    case runStarted(PlannedRun, SweepProgress)
+    case iteration(PlannedRun, IterationReport, SweepProgress)
+    case runEnded(PlannedRun, RunRecord, SweepProgress)
+}
+
+/// The outcome of `SweepRunner.run`.
+public struct SweepSummary: Sendable {
+    /// Runs in this invocation's selection (the shard, or all).
+    public var selected: Int
+    public var executed: Int
+    public var skipped: Int
+    public var finished: Int
+    public var failed: Int
+    /// True if a stop request (SIGINT) ended the sweep early.
+    public var interrupted: Bool
+    public var seconds: Double
+    /// Target-cache lookups answered without a forward pass, those that ran one, and the seconds saved.
+    public var targetHits: Int
+    public var targetMisses: Int
+    public var targetComputeSeconds: Double
+    public var targetSavedSeconds: Double
+}
+
+/// Executes a sweep's runs into its output folder, resuming from what is on disk.
+///
+/// Each run writes only its own folder (`runs/<id>/`), with `status.json` last and atomic, so a kill at any moment
+/// loses at most the run in progress and concurrent shards need no locks. `runs.csv` is rebuilt from the run
+/// folders after every run.
+public final class SweepRunner {
+    public let plan: SweepPlan
+    public let options: SweepOptions
+    /// Request a stop (e.g. from SIGINT): the current run ends after its iteration and is recorded as interrupted.
+    public let stopFlag = StopFlag()
+    private var weightsByPath: [String: VGGWeights] = [:]
+    private var caches: [String: TargetCache] = [:]
+
+    /// Plans `sweep`, reconciles with an existing plan in the output folder and validates every run; nothing is
+    /// written and no network is run, so configuration errors surface before any work.
+    public init(sweep: Sweep, options: SweepOptions) throws {
+        let fresh = try SweepPlan(sweep: sweep)
+        let recorded = try PlanFile.recorded(in: options.output)
+        plan = try fresh.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
+        self.options = options
+        try plan.validate()
+    }
+
+    /// The runs this invocation is responsible for.
+    public var selection: [PlannedRun] {
+        guard let shard = options.shard else { return plan.runs }
+        return plan.shard(shard.k, of: shard.n)
+    }
+
+    /// The weights file a configuration uses.
+    static func weightsPath(_ config: RunConfiguration) -> String {
+        config.weights ?? VGGWeights.defaultURL.path
+    }
+
+    /// Loads every weights file the selection needs (once each).
+    public func loadWeights() throws {
+        for path in Set(selection.map { SweepRunner.weightsPath($0.resolved) }).sorted() where weightsByPath[path] == nil {
+            do { weightsByPath[path] = try VGGWeights.load(from: URL(fileURLWithPath: path)) } catch {
+                throw SweepError.weights(path: path, reason: "\(error)")
+            }
+        }
+    }
+
+    /// Runs the selection; returns when every run has ended, at the first failure with `failFast`, or on a stop request.
+    public func run(progress: (SweepEvent) -> Void = { _ in }) throws -> SweepSummary {
+        let folder = options.output
+        try loadWeights()
+        try writePreamble()
+        var provenance = try Provenance.collect(
+            weights: Set(selection.map { SweepRunner.weightsPath($0.resolved) }).sorted().joined(separator: ", "),
+            inputs: plan.inputFiles, commandLine: options.commandLine,
+            shard: options.shard.map { "\($0.k)/\($0.n)" })
+        try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
+
+        let clock = ContinuousClock(), started = clock.now
+        let runs = selection
+        var state = SweepProgress(done: 0, total: runs.count, failed: 0, eta: nil)
+        var summary = SweepSummary(selected: runs.count, executed: 0, skipped: 0, finished: 0, failed: 0, interrupted: false,
+                                   seconds: 0, targetHits: 0, targetMisses: 0, targetComputeSeconds: 0, targetSavedSeconds: 0)
+        var executedSeconds = 0.0
+        let pending = runs.filter { needsRun($0) }.count
+        for run in runs {
+            if stopFlag.isRequested { summary.interrupted = true; break }
+            let existing = RunRecord.read(in: folder.appendingPathComponent(run.directory))
+            if let existing, !needsRun(run) {
+                summary.skipped += 1
+                state.done += 1
+                if existing.status == .failed { state.failed += 1; summary.failed += 1 } else { summary.finished += 1 }
+                progress(.skipped(run, existing.status, state))
+                continue
+            }
+            progress(.runStarted(run, state))
+            let record = try execute(run) { report in
+                progress(.iteration(run, report, state))
+            }
+            summary.executed += 1
+            executedSeconds += record.seconds
+            state.done += 1
+            switch record.status {
+            case .finished: summary.finished += 1
+            case .failed: summary.failed += 1; state.failed += 1
+            case .interrupted: summary.interrupted = true
+            }
+            let remaining = max(0, pending - summary.executed)
+            state.eta = executedSeconds / Double(summary.executed) * Double(remaining)
+            try RunsTable.write(plan: plan, folder: folder)
+            progress(.runEnded(run, record, state))
+            if summary.interrupted || (record.status == .failed && options.failFast) { break }
+        }
+        try RunsTable.write(plan: plan, folder: folder)
+        let d = clock.now - started
+        summary.seconds = Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        for cache in caches.values {
+            summary.targetHits += cache.hits
+            summary.targetMisses += cache.misses
+            summary.targetComputeSeconds += cache.computeSeconds
+            summary.targetSavedSeconds += cache.savedSeconds
+        }
+        provenance.ended = SweepFiles.timestamp()
+        try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
+        return summary
+    }
+
+    /// Whether a run must execute, given what its folder holds.
+    public func needsRun(_ run: PlannedRun) -> Bool {
+        if options.force { return true }
+        guard let record = RunRecord.read(in: options.output.appendingPathComponent(run.directory)),
+              record.configHash == run.configHash else { return true }
+        switch record.status {
+        case .finished: return false
+        case .failed: return options.retryFailed
+        case .interrupted: return true
+        }
+    }
+
+    /// The sweep copy and plan.json (atomic; every shard writes the same bytes).
+    func writePreamble() throws {
+        let folder = options.output
+        try SweepFiles.makeFolder(folder.appendingPathComponent("runs"))
+        try SweepFiles.write(plan.sweep.data, to: folder.appendingPathComponent("sweep.json"))
+        try SweepFiles.writeJSON(PlanFile(plan: plan), to: folder.appendingPathComponent("plan.json"))
+    }
+
+    // MARK: one run
+
+    /// Runs one configuration in a fresh folder; failures become a `failed` record rather than an error.
+    func execute(_ run: PlannedRun, iteration: (IterationReport) -> Void) throws -> RunRecord {
+        let dir = options.output.appendingPathComponent(run.directory)
+        try? FileManager.default.removeItem(at: dir)
+        try SweepFiles.makeFolder(dir)
+        var config = run.resolved
+        config.output = dir.appendingPathComponent("final.png").path
+        config.log = dir.appendingPathComponent("losses.csv").path
+        try SweepFiles.writeJSON(config, to: dir.appendingPathComponent("config.json"))
+        let log = RunLog(url: dir.appendingPathComponent("log.txt"))
+        let startDate = Date(), startedText = SweepFiles.timestamp(startDate)
+        log.line("run \(run.id) started \(startedText)")
+        log.line("params \(JSONValue.object(run.params).jsonText)")
+        log.line("config_hash \(run.configHash)")
+        PeakMemory.reset()
+
+        var status = RunStatus.finished, errorText: String? = nil, final: FinalLosses? = nil, iterations = 0
+        do {
+            guard let weights = weightsByPath[SweepRunner.weightsPath(config)] else {
+                throw SweepError.weights(path: SweepRunner.weightsPath(config), reason: "not loaded")
+            }
+            let transfer = try StyleTransfer(configuration: config, weights: weights)
+            if options.shareTargets { transfer.targetCache = cache(for: SweepRunner.weightsPath(config)) }
+            let every = max(1, config.printEvery)
+            let result = try transfer.run { event in
+                if stopFlag.isRequested { transfer.stopFlag.request() }
+                switch event {
+                case .iteration(let report):
+                    if report.iteration % every == 0 || report.iteration == report.totalIterations {
+                        log.line(String(format: "iteration %d/%d  loss %.6g (content %.6g, style %.6g, tv %.6g)  %.1f s",
+                                        report.iteration, report.totalIterations, report.losses.total, report.losses.content,
+                                        report.losses.style, report.losses.tv, report.seconds))
+                    }
+                    iteration(report)
+                case let .stageStarted(index, count, width, height, iterations):
+                    log.line("stage \(index + 1)/\(count): \(width)×\(height), \(iterations) iterations")
+                case let .stageEndedEarly(index, reason):
+                    log.line("stage \(index + 1) ended early: \(reason)")
+                case let .saved(path, isFinal):
+                    log.line("\(isFinal ? "final image" : "snapshot") \(URL(fileURLWithPath: path).lastPathComponent)")
+                }
+            }
+            try renameSnapshots(in: dir)
+            iterations = result.iterations
+            if let last = result.history.last?.losses {
+                final = FinalLosses(total: Double(last.total), content: Double(last.content), style: Double(last.style), tv: Double(last.tv))
+            }
+            switch result.stopReason {
+            case .completed: status = .finished
+            case .interrupted: status = .interrupted; errorText = "interrupted after \(result.iterations) iterations"
+            case .diverged(let detail): status = .failed; errorText = "diverged: \(detail)"
+            }
+        } catch {
+            status = .failed
+            errorText = "\(error)"
+        }
+        let seconds = Date().timeIntervalSince(startDate)
+        if let errorText { log.line("error: \(errorText)") }
+        log.line(String(format: "%@ after %.1f s", status.rawValue, seconds))
+        log.close()
+        let record = RunRecord(index: run.index, id: run.id, status: status, error: errorText, configHash: run.configHash,
+                               final: final, iterations: iterations, seconds: seconds, peakRSSMiB: PeakMemory.mebibytes(),
+                               started: startedText, ended: SweepFiles.timestamp(), output: "final.png")
+        try record.write(in: dir)
+        return record
+    }
+
+    private func cache(for weights: String) -> TargetCache {
+        if let cache = caches[weights] { return cache }
+        let cache = TargetCache()
+        caches[weights] = cache
+        return cache
+    }
+
+    /// StyleTransfer names snapshots `final_<n>.png`; the sweep format wants `snapshot-<5 digits>.png`.
+    private func renameSnapshots(in dir: URL) throws {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []
+        for name in names where name.hasPrefix("final_") {
+            let stem = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
+            guard let n = Int(stem.dropFirst("final_".count)) else { continue }
+            let target = dir.appendingPathComponent(String(format: "snapshot-%05d.", n) + ext)
+            do { try FileManager.default.moveItem(at: dir.appendingPathComponent(name), to: target) } catch {
+                throw SweepError.io(path: target.path, reason: error.localizedDescription)
+            }
+        }
+    }
+}
+
+/// A run's plain-text log, appended line by line so a killed run still leaves what it did.
+final class RunLog {
+    private let handle: FileHandle?
+
+    init(url: URL) {
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        handle = FileHandle(forWritingAtPath: url.path)
+    }
+
+    func line(_ text: String) {
+        handle?.write(Data((text + "\n").utf8))
+    }
+
+    func close() { try? handle?.close() }
+}
+
+/// The peak resident set size of one run inside a long-lived process.
+enum PeakMemory {
+    /// Resets the kernel's high-water mark (Linux: writing 5 to /proc/self/clear_refs resets VmHWM).
+    static func reset() {
+        if let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") {
+            handle.write(Data("5".utf8))
+            try? handle.close()
+        }
+    }
+
+    /// VmHWM in MiB since the last reset, else the process's peak from getrusage.
+    static func mebibytes() -> Double {
+        if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+           let kib = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            return kib / 1024
+        }
+        return ProcessStats.peakRSSMiB()
+    }
+}

@@ -1,0 +1,163 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NSTExperiments
+import NSTTransfer
+
+/// `nst-exp run SWEEP`: plans, validates and runs a hyperparameter sweep, resuming from its output folder.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a sweep file: every run of a grid of configurations, resumable, with provenance.",
+        discussion: """
+        Results go to Reports/<name>/ (plan.json, manifest.json, runs.csv, runs/<index>-<hash>/). Rerunning the \
+        same command skips finished runs and reruns unfinished ones. Run indices never change: a sweep edited in a \
+        way that alters existing runs is refused unless --allow-changed.
+        """)
+
+    @Argument(help: "The sweep file (JSON).")
+    var sweep: String
+
+    @Flag(help: "List the runs and validate every configuration and input, without running anything.")
+    var dryRun = false
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a key for every run, e.g. --set iterations=50 (repeatable; the value is JSON, else a string).", valueName: "key=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Output folder (default: Reports/<name>).")
+    var output: String?
+
+    @Flag(help: "Rerun runs that failed before.")
+    var retryFailed = false
+
+    @Flag(help: "Rerun every run, even finished ones.")
+    var force = false
+
+    @Flag(help: "Accept a sweep that changed since the output folder was written; changed runs get new indices.")
+    var allowChanged = false
+
+    @Flag(help: "Stop at the first failed run.")
+    var failFast = false
+
+    @Option(help: ArgumentHelp("Run only shard k of n: the runs whose index mod n equals k.", valueName: "k/n"))
+    var shard: String?
+
+    @Flag(help: "Recompute content and style targets for every run (to measure what sharing them saves).")
+    var noShare = false
+
+    func run() throws {
+        var sweep = try Sweep.load(from: URL(fileURLWithPath: self.sweep))
+        for text in overrides { try sweep.override(text) }
+        var options = SweepOptions(output: output.map { URL(fileURLWithPath: $0) } ?? SweepOptions.defaultOutput(for: sweep))
+        options.retryFailed = retryFailed
+        options.force = force
+        options.allowChanged = allowChanged
+        options.failFast = failFast
+        options.shard = try shard.map(SweepOptions.parseShard)
+        options.shareTargets = !noShare
+        let runner = try SweepRunner(sweep: sweep, options: options)
+        if dryRun {
+            printPlan(runner)
+            return
+        }
+        // A first Ctrl-C ends the run in progress after its iteration (recorded as interrupted, rerun on
+        // resume); a second exits at once.
+        let interrupt = InterruptHandler(stopFlag: runner.stopFlag) {
+            FileHandle.standardError.write(Data("\nstopping after the current iteration (Ctrl-C again to quit at once)\n".utf8))
+        }
+        let display = SweepDisplay(name: sweep.name, folder: options.output.path)
+        let summary = try runner.run(progress: display.handle)
+        withExtendedLifetime(interrupt) {}
+        display.finish(summary)
+        if summary.interrupted { throw ExitCode(130) }
+        if summary.failed > 0 { throw ExitCode.failure }
+    }
+
+    private func printPlan(_ runner: SweepRunner) {
+        let plan = runner.plan
+        let selection = runner.selection
+        print("sweep '\(plan.sweep.name)': \(plan.runs.count) runs" + (runner.options.shard.map { ", shard \($0.k)/\($0.n): \(selection.count)" } ?? "")
+              + "; swept: " + (plan.swept.isEmpty ? "nothing" : plan.swept.joined(separator: ", ")))
+        print("output: \(runner.options.output.path)")
+        for run in selection {
+            let params = plan.swept.map { "\($0)=\(run.params[$0]?.description ?? "")" }.joined(separator: "  ")
+            print("  \(run.id)  \(runner.needsRun(run) ? "to run " : "done   ")  \(params)")
+        }
+        print("all \(plan.runs.count) configurations and their inputs are valid (dry run: nothing was computed)")
+    }
+}
+
+/// The overall line (runs done of total, failures, ETA) above the per-run line on a terminal; plain lines otherwise.
+final class SweepDisplay {
+    private let name: String
+    private let folder: String
+    private let terminal = isatty(STDOUT_FILENO) == 1
+    private var drawn = false
+
+    init(name: String, folder: String) {
+        self.name = name
+        self.folder = folder
+    }
+
+    func handle(_ event: SweepEvent) {
+        switch event {
+        case let .skipped(run, status, state):
+            permanent("\(overall(state))  \(run.id) already \(status.rawValue), skipped")
+        case let .runStarted(run, state):
+            if terminal { draw(overall(state), "\(run.id) \(params(run)) starting") } else { permanent("\(overall(state))  \(run.id) \(params(run)) started") }
+        case let .iteration(run, report, state):
+            guard terminal else { return }
+            draw(overall(state), String(format: "%@  iteration %d/%d  loss %.4g  %.1f s", run.id, report.iteration,
+                                        report.totalIterations, report.losses.total, report.seconds))
+        case let .runEnded(run, record, state):
+            let loss = record.final.map { String(format: ", loss %.4g", $0.total) } ?? ""
+            let error = record.error.map { ": \($0)" } ?? ""
+            permanent(String(format: "%@  %@ %@ in %.1f s%@%@", overall(state), run.id, record.status.rawValue, record.seconds, loss, error))
+        }
+    }
+
+    func finish(_ summary: SweepSummary) {
+        clear()
+        var text = "sweep '\(name)': \(summary.finished) finished, \(summary.failed) failed of \(summary.selected)"
+            + " (\(summary.executed) run now, \(summary.skipped) already done) in " + SweepDisplay.duration(summary.seconds)
+        if summary.interrupted { text += "; interrupted, rerun the same command to resume" }
+        print(text)
+        if summary.targetHits + summary.targetMisses > 0 {
+            print(String(format: "shared targets: %d computed (%.2f s), %d reused (about %.2f s saved)",
+                         summary.targetMisses, summary.targetComputeSeconds, summary.targetHits, summary.targetSavedSeconds))
+        }
+        print("results: \(folder)/runs.csv")
+    }
+
+    private func overall(_ s: SweepProgress) -> String {
+        "[\(s.done)/\(s.total) done, \(s.failed) failed" + (s.eta.map { ", ETA " + SweepDisplay.duration($0) } ?? "") + "]"
+    }
+
+    private func params(_ run: PlannedRun) -> String {
+        run.params.keys.sorted().map { "\($0)=\(run.params[$0]?.description ?? "")" }.joined(separator: " ")
+    }
+
+    private func draw(_ top: String, _ bottom: String) {
+        clear()
+        FileHandle.standardOutput.write(Data((top + "\n" + bottom).utf8))
+        drawn = true
+    }
+
+    private func clear() {
+        guard terminal, drawn else { return }
+        // Erase the per-run line, move up, erase the overall line.
+        FileHandle.standardOutput.write(Data("\r\u{1B}[2K\u{1B}[1A\r\u{1B}[2K".utf8))
+        drawn = false
+    }
+
+    private func permanent(_ line: String) {
+        clear()
+        print(line)
+        fflush(stdout)
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s) s"
+    }
+}

@@ -1,0 +1,180 @@
+import Foundation
+import NSTImage
+import NSTNetwork
+import NSTTransfer
+import Testing
+@testable import NSTExperiments
+
+/// Running sweeps in-process with the installed VGG-19 on 32–40 px images: output layout, resume, failures,
+/// shared targets.
+@Suite struct SweepRunnerTests {
+    let folder: URL
+    let weights: URL
+    init() throws {
+        folder = try Fixtures.temporaryFolder()
+        weights = VGGWeights.defaultURL
+        guard FileManager.default.fileExists(atPath: weights.path) else { throw WeightsError.notInstalled(path: weights.path) }
+    }
+
+    /// A 2×2 sweep on real photographs at 40 px.
+    func sweepJSON(extra: String = "") -> String {
+        """
+        {"name": "tiny", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
+           "style": "\(Fixtures.sharedImage("gatys/starry_night.jpg"))",
+           "size": 40, "iterations": 4, "save_every": 2}\(extra),
+         "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]},
+         "report": {"rows": "style_weight", "columns": "tv_weight"}}
+        """
+    }
+
+    func runner(_ json: String, configure: (inout SweepOptions) -> Void = { _ in }) throws -> SweepRunner {
+        let sweep = try Fixtures.sweep(json, in: folder)
+        var options = SweepOptions(output: folder.appendingPathComponent("out"))
+        configure(&options)
+        return try SweepRunner(sweep: sweep, options: options)
+    }
+
+    @Test func writesTheDocumentedOutputLayout() throws {
+        let summary = try runner(sweepJSON()).run()
+        #expect(summary.finished == 4 && summary.failed == 0 && summary.executed == 4)
+        let out = folder.appendingPathComponent("out")
+        #expect(try Data(contentsOf: out.appendingPathComponent("sweep.json")) == Data(sweepJSON().utf8))
+
+        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        #expect(plan.name == "tiny" && plan.swept == ["style_weight", "tv_weight"])
+        #expect(plan.report == .object(["rows": .string("style_weight"), "columns": .string("tv_weight")]))
+        #expect(plan.runs.map(\.index) == [0, 1, 2, 3])
+        #expect(plan.runs[3].params == ["style_weight": .int(1000), "tv_weight": .double(0.01)])
+
+        struct Manifest: Decodable {
+            var toolkit_version: String; var swift_version: String; var blas: String; var threads: Int; var cpu: String
+            var command_line: String; var started: String; var ended: String?
+            var weights: [String: String]; var inputs: [String: String?]
+        }
+        let manifest = try Fixtures.json(Manifest.self, at: out.appendingPathComponent("manifest.json"))
+        #expect(manifest.weights["sha256"] == (try Provenance.sha256(ofFile: weights.path)))
+        #expect(manifest.inputs.count == 2 && manifest.inputs.values.allSatisfy { $0?.count == 64 })
+        #expect(manifest.ended != nil && manifest.blas.contains("OpenBLAS") && manifest.threads >= 1)
+
+        for run in plan.runs {
+            let dir = out.appendingPathComponent(run.dir)
+            #expect(run.dir == "runs/\(run.id)" && run.id.hasSuffix(String(run.config_hash.prefix(8))))
+            let record = try Fixtures.json(RunRecord.self, at: dir.appendingPathComponent("status.json"))
+            #expect(record.status == .finished && record.error == nil && record.iterations == 4 && record.configHash == run.config_hash)
+            let config = try RunConfiguration.load(from: dir.appendingPathComponent("config.json"))
+            #expect(config.output == dir.appendingPathComponent("final.png").path)
+            #expect(Float(run.params["style_weight"]?.number ?? 0) == config.styleWeight)
+            let image = try ImageIO.load(dir.appendingPathComponent("final.png"))
+            #expect(max(image.width, image.height) == 40)
+            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("snapshot-00002.png").path))
+            let losses = try String(contentsOf: dir.appendingPathComponent("losses.csv"), encoding: .utf8).split(separator: "\n")
+            #expect(losses[0].hasPrefix("iteration,total,content,style,tv,seconds") && losses.count == 6)
+            let last = losses[5].split(separator: ",")
+            #expect(Float(String(last[1])) == Float(record.final?.total ?? -1))
+            let log = try String(contentsOf: dir.appendingPathComponent("log.txt"), encoding: .utf8)
+            #expect(log.contains("run \(run.id) started") && log.contains("finished after"))
+        }
+        let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")
+        #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib")
+        #expect(csv.count == 5 && csv[4].hasPrefix("3,\(plan.runs[3].id),finished,1000,0.01,"))
+    }
+
+    @Test func resumeSkipsFinishedRunsAndForceReruns() throws {
+        let first = try runner(sweepJSON()).run()
+        #expect(first.executed == 4)
+        let out = folder.appendingPathComponent("out")
+        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let started = try plan.runs.map { try Fixtures.json(RunRecord.self, at: out.appendingPathComponent($0.dir + "/status.json")).started }
+
+        // A run whose status.json is missing (killed) is rerun; the others are skipped untouched.
+        try FileManager.default.removeItem(at: out.appendingPathComponent(plan.runs[2].dir + "/status.json"))
+        let second = try runner(sweepJSON()).run()
+        #expect(second.executed == 1 && second.skipped == 3 && second.finished == 4)
+        let after = try plan.runs.map { try Fixtures.json(RunRecord.self, at: out.appendingPathComponent($0.dir + "/status.json")).started }
+        #expect(after[0] == started[0] && after[1] == started[1] && after[3] == started[3] && after[2] != started[2])
+
+        let forced = try runner(sweepJSON()) { $0.force = true }.run()
+        #expect(forced.executed == 4 && forced.skipped == 0)
+    }
+
+    @Test func aFailingRunIsRecordedAndTheSweepGoesOn() throws {
+        // The second style image exists at planning time and disappears before its runs start.
+        let doomed = folder.appendingPathComponent("doomed.jpg")
+        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        let json = """
+        {"name": "failing", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
+           "size": 32, "iterations": 2},
+         "grid": {"style": ["doomed.jpg", "\(Fixtures.sharedImage("gatys/starry_night.jpg"))"]}}
+        """
+        let sweepRunner = try runner(json)
+        try FileManager.default.removeItem(at: doomed)
+        let summary = try sweepRunner.run()
+        #expect(summary.failed == 1 && summary.finished == 1 && summary.executed == 2)
+        let out = folder.appendingPathComponent("out")
+        struct Manifest: Decodable { var inputs: [String: String?] }
+        let manifest = try Fixtures.json(Manifest.self, at: out.appendingPathComponent("manifest.json"))
+        #expect(manifest.inputs[doomed.path] == .some(nil) && manifest.inputs.count == 3)
+        let record = try Fixtures.json(RunRecord.self, at: out.appendingPathComponent(sweepRunner.plan.runs[0].directory + "/status.json"))
+        #expect(record.status == .failed && record.final == nil)
+        #expect(record.error?.contains("doomed.jpg") == true)
+        let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8)
+        #expect(csv.contains("0,\(sweepRunner.plan.runs[0].id),failed,doomed.jpg,,,,,0,"))
+
+        // Failed runs are kept on a plain rerun, retried with --retry-failed.
+        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        let again = try runner(json).run()
+        #expect(again.executed == 0 && again.failed == 1)
+        let retried = try runner(json) { $0.retryFailed = true }.run()
+        #expect(retried.executed == 1 && retried.failed == 0 && retried.finished == 2)
+    }
+
+    @Test func failFastStopsAtTheFirstFailure() throws {
+        let doomed = folder.appendingPathComponent("doomed.jpg")
+        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        let json = """
+        {"base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))", "size": 32, "iterations": 2},
+         "grid": {"style": ["doomed.jpg"], "style_weight": [1, 2, 3]}}
+        """
+        let sweepRunner = try runner(json) { $0.failFast = true }
+        try FileManager.default.removeItem(at: doomed)
+        let summary = try sweepRunner.run()
+        #expect(summary.executed == 1 && summary.failed == 1)
+    }
+
+    @Test func sharedTargetsGiveIdenticalResultsWithFewerForwardPasses() throws {
+        let shared = try runner(sweepJSON())
+        let sharedSummary = try shared.run()
+        // Four runs, one content and one style image: 2 computed, 6 reused.
+        #expect(sharedSummary.targetMisses == 2 && sharedSummary.targetHits == 6)
+        let unshared = try runner(sweepJSON()) { $0.output = folder.appendingPathComponent("unshared"); $0.shareTargets = false }
+        let unsharedSummary = try unshared.run()
+        #expect(unsharedSummary.targetHits == 0 && unsharedSummary.targetMisses == 0)
+        for run in shared.plan.runs {
+            let a = try Fixtures.json(RunRecord.self, at: folder.appendingPathComponent("out/\(run.directory)/status.json"))
+            let b = try Fixtures.json(RunRecord.self, at: folder.appendingPathComponent("unshared/\(run.directory)/status.json"))
+            #expect(a.final == b.final)
+        }
+    }
+
+    @Test func shardsWriteDisjointFoldersAndRunsTableMergesThem() throws {
+        for k in 0..<2 {
+            let summary = try runner(sweepJSON()) { $0.shard = (k, 2) }.run()
+            #expect(summary.selected == 2 && summary.executed == 2)
+        }
+        let csv = try String(contentsOf: folder.appendingPathComponent("out/runs.csv"), encoding: .utf8)
+        #expect(csv.components(separatedBy: ",finished,").count - 1 == 4)
+    }
+
+    @Test func aStopRequestEndsTheRunAsInterruptedAndResumeReruns() throws {
+        let sweepRunner = try runner(sweepJSON())
+        var seen = 0
+        let summary = try sweepRunner.run { event in
+            if case .iteration = event { seen += 1; if seen == 2 { sweepRunner.stopFlag.request() } }
+        }
+        #expect(summary.interrupted && summary.executed == 1 && summary.finished == 0)
+        let record = try Fixtures.json(RunRecord.self, at: folder.appendingPathComponent("out/\(sweepRunner.plan.runs[0].directory)/status.json"))
+        #expect(record.status == .interrupted)
+        let resumed = try runner(sweepJSON()).run()
+        #expect(resumed.executed == 4 && resumed.finished == 4)
+    }
+}
