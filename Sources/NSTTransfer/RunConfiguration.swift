@@ -224,16 +224,19 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try c.encode(saveEvery, forKey: .saveEvery)
         try c.encodeIfPresent(log, forKey: .log)
         try c.encode(printEvery, forKey: .printEvery)
+        // Spatial keys only when they differ from the defaults, so configurations without masks encode (and hash,
+        // for sweep provenance and resume) exactly as before these keys existed.
+        let defaults = RunConfiguration()
         try c.encodeIfPresent(contentMask, forKey: .contentMask)
-        try c.encode(styleMasks, forKey: .styleMasks)
-        try c.encode(regions, forKey: .regions)
+        if styleMasks != defaults.styleMasks { try c.encode(styleMasks, forKey: .styleMasks) }
+        if regions != defaults.regions { try c.encode(regions, forKey: .regions) }
         try c.encodeIfPresent(propagation, forKey: .propagation)
-        try c.encode(erosion, forKey: .erosion)
-        try c.encode(featherRadius, forKey: .featherRadius)
-        try c.encode(regionWeighting, forKey: .regionWeighting)
-        try c.encode(contentRegionWeights, forKey: .contentRegionWeights)
-        try c.encode(maskTolerance, forKey: .maskTolerance)
-        try c.encode(palette, forKey: .palette)
+        if erosion != defaults.erosion { try c.encode(erosion, forKey: .erosion) }
+        if featherRadius != defaults.featherRadius { try c.encode(featherRadius, forKey: .featherRadius) }
+        if regionWeighting != defaults.regionWeighting { try c.encode(regionWeighting, forKey: .regionWeighting) }
+        if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
+        if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
+        if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
     }
 
     /// "max", "average" or "avg".

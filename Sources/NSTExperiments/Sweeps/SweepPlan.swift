@@ -140,7 +140,7 @@ public struct SweepPlan: Sendable {
         let key: String
         switch error {
         case let .unknownKey(path, _), let .malformed(path, _): key = path
-        case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _): key = k
+        case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _), let .guidance(k, _): key = k
         case .unreadableFile: key = ""
         }
         let normalised = key.replacingOccurrences(of: "[", with: ".").split(separator: ".").first.map(String.init) ?? key
