@@ -52,7 +52,7 @@ let package = Package(
                                                             .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
-        .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage"]),
+        .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage"]),
     ],
     swiftLanguageModes: [.v5]

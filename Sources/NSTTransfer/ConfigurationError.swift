@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 
 /// A run configuration that cannot be used; every case names the key, the offending value and the fix.
@@ -17,6 +18,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
     case unknownLayer(key: String, name: String, suggestion: String)
     /// An image named by an option is missing or cannot be decoded.
     case image(key: String, ImageError)
+    /// A mask or label map that cannot be used (size, missing region colour, bad colour text).
+    case guidance(key: String, GuidanceError)
 
     public var description: String {
         switch self {
@@ -35,6 +38,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
             return "'\(key)' names unknown VGG-19 layer '\(name)'; did you mean '\(suggestion)'? "
                 + "Valid names: conv1_1…conv5_4, relu1_1…relu5_4, pool1…pool5."
         case let .image(key, error):
+            return "'\(key)': \(error.description)"
+        case let .guidance(key, error):
             return "'\(key)': \(error.description)"
         }
     }

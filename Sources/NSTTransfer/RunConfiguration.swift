@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTNetwork
 
 /// Every option of a style-transfer run, with its default, in one place (JSON keys in snake_case).
@@ -64,6 +65,28 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Colour control: none, luminance or histogram.
     public var preserveColor: ColorPreservation = .none
 
+    // MARK: spatial control (Gatys et al. 2017, Sec. 3; see SpatialGuidance.swift)
+    /// Colour-coded label map for the content image; each colour is a region.
+    public var contentMask: String? = nil
+    /// One label map per style image, aligned with `style` (JSON: a string or a list; null = no map for that style).
+    public var styleMasks: [String?] = []
+    /// Explicit regions (content guide, style image and its guide, λ_r); empty = pair the label maps' colours.
+    public var regions: [RegionSpec] = []
+    /// How guides reach each layer: simple, inside or all; nil = inside with one style image, simple with several.
+    public var propagation: PropagationMode? = nil
+    /// Extra erosion (k > 0) or dilation (k < 0) of every propagated guide, in positions of each layer.
+    public var erosion: Int = 0
+    /// Gaussian feathering of every guide, in pixels at the working size (0 = hard guides).
+    public var featherRadius: Double = 0
+    /// Default λ_r: uniform (1/R) or area (each region's share of the content).
+    public var regionWeighting: RegionWeighting = .uniform
+    /// c_r per region, keyed by region colour (#RRGGBB or palette name) or mask name; others keep 1.
+    public var contentRegionWeights: [String: Float] = [:]
+    /// Largest per-channel difference for a label-map pixel to match a colour (0.1 = deep-photo thresholds).
+    public var maskTolerance: Float = 0.1
+    /// Label-map colours: discovered from each map (auto) or the nine deep-photo-styletransfer codes.
+    public var palette: MaskPalette = .auto
+
     // MARK: reporting
     /// Save a snapshot every N iterations (0 = only the final image).
     public var saveEvery: Int = 0
@@ -84,6 +107,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentLayers = "content_layers", styleLayers = "style_layers", layerWeights = "layer_weights"
         case initialization = "init", seed, pooling, preserveColor = "preserve_color"
         case saveEvery = "save_every", log, printEvery = "print_every"
+        case contentMask = "content_mask", styleMasks = "style_masks", regions, propagation, erosion
+        case featherRadius = "feather_radius", regionWeighting = "region_weighting"
+        case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
     }
 
     /// Every JSON key, in declaration order.
@@ -145,6 +171,28 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.saveEvery, &saveEvery)
         try readOptional(.log, &log)
         try read(.printEvery, &printEvery)
+        try readOptional(.contentMask, &contentMask)
+        if c.contains(.styleMasks) {
+            if let single = try? c.decode(String.self, forKey: .styleMasks) {
+                styleMasks = [single]
+            } else {
+                styleMasks = try c.decode([String?].self, forKey: .styleMasks)
+            }
+        }
+        try read(.regions, &regions)
+        if let text = try c.decodeIfPresent(String.self, forKey: .propagation) {
+            guard let parsed = PropagationMode(rawValue: text) else {
+                throw ConfigurationError.invalidValue(key: "propagation", value: "\"\(text)\"",
+                    hint: "use one of " + PropagationMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
+            }
+            propagation = parsed
+        }
+        try read(.erosion, &erosion)
+        try read(.featherRadius, &featherRadius)
+        try readEnum(.regionWeighting, &regionWeighting)
+        try read(.contentRegionWeights, &contentRegionWeights)
+        try read(.maskTolerance, &maskTolerance)
+        try readEnum(.palette, &palette)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -176,6 +224,19 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try c.encode(saveEvery, forKey: .saveEvery)
         try c.encodeIfPresent(log, forKey: .log)
         try c.encode(printEvery, forKey: .printEvery)
+        // Spatial keys only when they differ from the defaults, so configurations without masks encode (and hash,
+        // for sweep provenance and resume) exactly as before these keys existed.
+        let defaults = RunConfiguration()
+        try c.encodeIfPresent(contentMask, forKey: .contentMask)
+        if styleMasks != defaults.styleMasks { try c.encode(styleMasks, forKey: .styleMasks) }
+        if regions != defaults.regions { try c.encode(regions, forKey: .regions) }
+        try c.encodeIfPresent(propagation, forKey: .propagation)
+        if erosion != defaults.erosion { try c.encode(erosion, forKey: .erosion) }
+        if featherRadius != defaults.featherRadius { try c.encode(featherRadius, forKey: .featherRadius) }
+        if regionWeighting != defaults.regionWeighting { try c.encode(regionWeighting, forKey: .regionWeighting) }
+        if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
+        if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
+        if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
     }
 
     /// "max", "average" or "avg".

@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 import NSTNetwork
 
@@ -27,6 +28,11 @@ public struct RunPlan: Sendable {
     /// The image for `init = <path>`, if any.
     public let initImage: Image?
     public let stages: [Stage]
+    /// Spatial control (regions and their guides at the images' own sizes), nil without masks.
+    public internal(set) var guidance: SpatialGuidance? = nil
+
+    /// What the user should see before the run: resampled masks, unmatched pixels, empty or vanishing regions.
+    public var notices: [GuidanceNotice] { guidance?.notices ?? [] }
 
     /// Every layer the objective needs, in network order.
     public var requestedLayers: [LayerName] {
@@ -67,10 +73,15 @@ extension RunConfiguration {
         try checkOutputPaths()
 
         let stages = try makeStages(content: contentImage, styles: styleImages, contentLayers: contentLayers, styleLayers: styleLayers)
-        return RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
-                       contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
-                       styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
-                       initImage: initImage, stages: stages)
+        var plan = RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
+                           contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
+                           styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
+                           initImage: initImage, stages: stages)
+        if var guidance = try resolveGuidance(content: contentImage, styles: styleImages) {
+            guidance.notices += try vanishingRegionWarnings(guidance, stages: stages, styles: styleImages, styleLayers: styleLayers)
+            plan.guidance = guidance
+        }
+        return plan
     }
 
     private func checkValues() throws {

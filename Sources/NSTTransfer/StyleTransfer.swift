@@ -131,8 +131,14 @@ public final class StyleTransfer {
             current = index == 0 ? try initialImage(stage: stage, sources: sources)
                                  : VGGInput.fromImage(try resize(VGGInput.toImage(current), width: stage.width,
                                                                  height: stage.height, what: "previous result"))
+            let styleInputs = styles.map(VGGInput.fromImage)
+            let guided = try plan.guidance.map { guidance in
+                try GuidedObjectiveTerms(guidance: guidance.prepared(contentWidth: stage.width, contentHeight: stage.height,
+                                                                     styleSizes: styles.map { (width: $0.width, height: $0.height) }),
+                                         network: network, styles: styleInputs, plan: plan)
+            }
             let objective = TransferObjective(network: network, content: VGGInput.fromImage(content),
-                                              styles: styles.map(VGGInput.fromImage), plan: plan, targets: targetCache)
+                                              styles: styleInputs, plan: plan, targets: targetCache, guided: guided)
             let optimizer = makeOptimizer(objective: objective.closure)
             var x = current.data
             let startLoss = optimizer.start(at: x)

@@ -1,3 +1,4 @@
+import NSTGuidance
 import NSTNetwork
 import NSTTensor
 
@@ -32,6 +33,9 @@ public final class TransferObjective {
     public let layers: [LayerName]
     private var contentTerms: [(layer: LayerName, loss: ContentLoss)]
     private var styleTerms: [(layer: LayerName, loss: StyleLoss)]
+    /// With spatial control: guided style terms replace `styleTerms`, region-weighted content terms `contentTerms`.
+    private var guidedStyleTerms: [(layer: LayerName, loss: GuidedStyleLayer)] = []
+    private var regionContentTerms: [(layer: LayerName, target: FeatureMap, weights: GuidedContentWeights)] = []
     private let tv: TotalVariationLoss
     /// dL/d(activation) for each of `layers`, reused across evaluations.
     private var layerGradients: [FeatureMap] = []
@@ -43,7 +47,10 @@ public final class TransferObjective {
 
     /// Builds the objective: P_l from `content`, A_l^k from each of `styles` (network space), weights from `plan`.
     /// With `targets`, P_l and A_l are looked up there (and computed once) instead of recomputed for every run.
-    public init(network: VGG19, content: FeatureMap, styles: [FeatureMap], plan: RunPlan, targets: TargetCache? = nil) {
+    /// With `guided` (spatial control), its guided style layers replace the plain Gram terms and its per-region
+    /// content weights, if any, the plain content terms; the plain style targets are then not computed.
+    public init(network: VGG19, content: FeatureMap, styles: [FeatureMap], plan: RunPlan, targets: TargetCache? = nil,
+                guided: GuidedObjectiveTerms? = nil) {
         let config = plan.configuration
         self.network = network
         self.width = content.width
@@ -59,21 +66,30 @@ public final class TransferObjective {
             contentFeatures[layer].map { (layer, ContentLoss(target: $0, weight: config.contentWeight * c)) }
         }
         var grams: [[GramMatrix]] = []   // [style][layer]
-        for style in styles {
+        for style in styles where guided == nil {
             let styleLayerNames = plan.styleLayers.map(\.layer)
             let styleGrams = targets?.styleGrams(network: network, input: style, layers: styleLayerNames)
                 ?? network.forward(style, layers: styleLayerNames).mapValues { GramMatrix(of: $0) }
             grams.append(plan.styleLayers.map { layer, _ in styleGrams[layer] ?? GramMatrix(order: 0) })
         }
-        styleTerms = plan.styleLayers.enumerated().map { index, entry in
+        styleTerms = guided != nil ? [] : plan.styleLayers.enumerated().map { index, entry in
             let targets = grams.map { $0[index] }
             let n = Float(targets.first?.order ?? 1)
             let s = entry.weight ?? 1 / (n * n)   // s_l = 1/N_l² unless overridden
             return (entry.layer, StyleLoss(targets: targets, blend: plan.blend, weight: config.styleWeight * s))
         }
+        if let guided {
+            guidedStyleTerms = guided.styleLayers
+            if !guided.contentWeights.isEmpty {
+                regionContentTerms = contentTerms.compactMap { term in
+                    guided.contentWeights[term.layer].map { (term.layer, term.loss.target, $0) }
+                }
+                contentTerms = []
+            }
+        }
         inputGradient = FeatureMap(channels: 3, height: content.height, width: content.width)
-        lastBreakdown.layers = contentTerms.map { LayerLoss(role: .content, layer: $0.layer, value: 0) }
-            + styleTerms.map { LayerLoss(role: .style, layer: $0.layer, value: 0) }
+        lastBreakdown.layers = (contentTerms.map(\.layer) + regionContentTerms.map(\.layer)).map { LayerLoss(role: .content, layer: $0, value: 0) }
+            + (styleTerms.map(\.layer) + guidedStyleTerms.map(\.layer)).map { LayerLoss(role: .style, layer: $0, value: 0) }
     }
 
     /// L(x); writes ∇L into `gradient`. Usable directly as an `Objective`.
@@ -101,10 +117,28 @@ public final class TransferObjective {
                 breakdown.layers[column].value = value
                 column += 1
             }
+            for term in regionContentTerms {
+                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
+                let value = layerGradients[slot].data.withUnsafeMutableBufferPointer {
+                    Float(term.weights.evaluate(f, target: term.target, gradient: $0.baseAddress))
+                }
+                breakdown.content += value
+                breakdown.layers[column].value = value
+                column += 1
+            }
             for t in styleTerms.indices {
                 let layer = styleTerms[t].layer
                 guard let f = features[layer], let slot = layers.firstIndex(of: layer) else { continue }
                 let value = styleTerms[t].loss.evaluate(f, accumulateInto: &layerGradients[slot])
+                breakdown.style += value
+                breakdown.layers[column].value = value
+                column += 1
+            }
+            for term in guidedStyleTerms {
+                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
+                let value = layerGradients[slot].data.withUnsafeMutableBufferPointer {
+                    Float(term.loss.evaluate(f, gradient: $0.baseAddress))
+                }
                 breakdown.style += value
                 breakdown.layers[column].value = value
                 column += 1

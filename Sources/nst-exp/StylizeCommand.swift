@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSTGuidance
 import NSTNetwork
 import NSTTransfer
 
@@ -92,6 +93,28 @@ struct StylizeCommand: ParsableCommand {
     @Option(help: "Without a terminal, print a progress line every N iterations (default: \(defaults.printEvery)).")
     var printEvery: Int?
 
+    // Spatial control (Gatys et al. 2017)
+    @Option(help: ArgumentHelp("Colour label map of the content image; each colour is a region (default: none, no spatial control).", valueName: "image"))
+    var contentMask: String?
+    @Option(help: ArgumentHelp("Label map of a style image, repeated in the order of --style; 'none' for a style without one (default: none).", valueName: "image"))
+    var styleMask: [String] = []
+    @Option(help: ArgumentHelp("An explicit region, repeatable: comma-separated key=value with keys color or content-guide, style (index), style-color or style-guide, weight, content-weight, e.g. \"color=#00FF00,style=1,style-color=white\" (default: pair the label maps' colours).", valueName: "key=value,…"))
+    var region: [String] = []
+    @Option(help: "Guide propagation to each layer: simple, inside or all (default: inside with one style image, simple with several).")
+    var propagation: String?
+    @Option(help: "Erode (k > 0) or dilate (k < 0) the propagated guides by k positions (default: \(defaults.erosion)).")
+    var erosion: Int?
+    @Option(help: "Feather (blur) every guide by this radius in pixels (default: \(defaults.featherRadius), hard guides).")
+    var feather: Double?
+    @Option(help: "Default region weights λ_r: uniform or area (default: \(defaults.regionWeighting.rawValue)).")
+    var regionWeighting: String?
+    @Option(help: ArgumentHelp("Content weight c_r per region, e.g. green=2,#FFFFFF=0.5 (default: 1 everywhere).", valueName: "color=w,…"))
+    var contentRegionWeights: String?
+    @Option(help: "Label-map colour tolerance, largest per-channel difference (default: \(defaults.maskTolerance)).")
+    var maskTolerance: Float?
+    @Option(help: "Label-map colours: auto (discovered per map) or deep-photo (the nine deep-photo-styletransfer codes) (default: \(defaults.palette.rawValue)).")
+    var palette: String?
+
     func run() throws {
         let stopFlag = StopFlag()
         let interrupt = InterruptHandler(stopFlag: stopFlag) {
@@ -114,6 +137,7 @@ struct StylizeCommand: ParsableCommand {
         let weights = try configuration.weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) }
             ?? VGGWeights.loadInstalled()
         let transfer = try StyleTransfer(configuration: configuration, weights: weights, stopFlag: stopFlag)
+        for notice in transfer.plan.notices { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
         let console = ConsoleProgress(printEvery: configuration.printEvery)
         let result = try transfer.run(progress: console.handle)
         withExtendedLifetime(interrupt) {}
@@ -166,7 +190,73 @@ struct StylizeCommand: ParsableCommand {
         if let saveEvery { c.saveEvery = saveEvery }
         if let log { c.log = log }
         if let printEvery { c.printEvery = printEvery }
+        try applySpatialOptions(to: &c)
         return c
+    }
+
+    /// The spatial-control flags onto their configuration keys.
+    private func applySpatialOptions(to c: inout RunConfiguration) throws {
+        if let contentMask { c.contentMask = contentMask }
+        if !styleMask.isEmpty { c.styleMasks = styleMask.map { $0 == "none" ? nil : $0 } }
+        if !region.isEmpty { c.regions = try region.map(parseRegion) }
+        if let propagation {
+            guard let mode = PropagationMode(rawValue: propagation) else {
+                throw ValidationError("--propagation \(propagation): use simple, inside or all")
+            }
+            c.propagation = mode
+        }
+        if let erosion { c.erosion = erosion }
+        if let feather { c.featherRadius = feather }
+        if let regionWeighting {
+            guard let rule = RegionWeighting(rawValue: regionWeighting) else {
+                throw ValidationError("--region-weighting \(regionWeighting): use uniform or area")
+            }
+            c.regionWeighting = rule
+        }
+        if let contentRegionWeights {
+            for entry in names(contentRegionWeights) {
+                let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+                guard parts.count == 2, let value = Float(parts[1]) else {
+                    throw ValidationError("--content-region-weights: '\(entry)' is not color=weight (e.g. green=2)")
+                }
+                c.contentRegionWeights[parts[0]] = value
+            }
+        }
+        if let maskTolerance { c.maskTolerance = maskTolerance }
+        if let palette {
+            guard let kind = MaskPalette(rawValue: palette) else {
+                throw ValidationError("--palette \(palette): use auto or deep-photo")
+            }
+            c.palette = kind
+        }
+    }
+
+    /// `key=value,…` of one --region (keys as in the JSON `regions` entries, with - or _).
+    private func parseRegion(_ text: String) throws -> RegionSpec {
+        var spec = RegionSpec()
+        for entry in names(text) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { throw ValidationError("--region: '\(entry)' is not key=value (in '\(text)')") }
+            let key = parts[0].replacingOccurrences(of: "-", with: "_"), value = parts[1]
+            func number() throws -> Float {
+                guard let v = Float(value) else { throw ValidationError("--region: \(parts[0])=\(value) is not a number") }
+                return v
+            }
+            switch key {
+            case "color": spec.color = value
+            case "content_guide": spec.contentGuide = value
+            case "style":
+                guard let index = Int(value) else { throw ValidationError("--region: style=\(value) is not a style index (0, 1, …)") }
+                spec.style = index
+            case "style_color": spec.styleColor = value
+            case "style_guide": spec.styleGuide = value
+            case "weight": spec.weight = try number()
+            case "content_weight": spec.contentWeight = try number()
+            default:
+                throw ValidationError("--region: unknown key '\(parts[0])'; use color, content-guide, style, style-color, style-guide, weight or content-weight")
+            }
+        }
+        return spec
     }
 
     private func names(_ text: String) -> [String] {

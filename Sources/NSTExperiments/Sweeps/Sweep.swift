@@ -49,7 +49,7 @@ public struct Sweep: Sendable {
     /// Keys a sweep file may have at the top level.
     public static let topLevelKeys = ["name", "description", "base", "grid", "zip", "include", "exclude", "seeds", "report"]
     /// Run-configuration keys whose values are file paths, resolved against the sweep file's folder.
-    public static let pathKeys = ["content", "style", "init", "weights"]
+    public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks"]
 
     /// Reads and parses a sweep file.
     public static func load(from url: URL) throws -> Sweep {
