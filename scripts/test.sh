@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 # slurm-wlm and munge: the sweep tests submit a job array to a throw-away single-node Slurm (scripts/slurm-cluster.sh).
 # chromium: the report tests load the generated HTML in headless Chromium.
 scripts/install-deps.sh slurm-wlm munge chromium
-swift build -c release --product nst-exp
+# One set of build flags for the tool and the tests, so the second step reuses the first's build.
+swift build -c release -Xswiftc -enable-testing --product nst-exp
 .build/release/nst-exp weights install
 .build/release/nst-exp examples install --dir Examples
 swift test -c release -Xswiftc -enable-testing
