@@ -84,25 +84,8 @@ public struct LayerName: Hashable, Comparable, Codable, CustomStringConvertible,
 
     /// The valid name closest to `name` by edit distance, for error hints.
     public static func nearest(to name: String) -> String {
-        let target = Array(name.lowercased())
-        return all.map(\.description).min { editDistance(Array($0), target) < editDistance(Array($1), target) } ?? "relu1_1"
+        NameSuggestion.nearest(to: name, among: all.map(\.description)) ?? "relu1_1"
     }
-}
-
-/// Levenshtein distance, for "did you mean" hints.
-func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var prev = Array(0...b.count)
-    var cur = prev
-    for i in 1...a.count {
-        cur[0] = i
-        for j in 1...b.count {
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&prev, &cur)
-    }
-    return prev[b.count]
 }
 
 import Foundation

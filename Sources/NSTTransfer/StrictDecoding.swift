@@ -1,3 +1,4 @@
+import NSTNetwork
 import Foundation
 
 /// A coding key for any string, used to list the keys actually present in a JSON object.
@@ -35,24 +36,7 @@ func jsonPath(_ path: [CodingKey]) -> String {
     return text.isEmpty ? "(top level)" : text
 }
 
-/// The candidate with the smallest Levenshtein distance to `word` (ties: the first), or nil if there are none.
+/// The candidate nearest to `word` (see `NameSuggestion`), or nil if there are none.
 func nearest(to word: String, among candidates: [String]) -> String? {
-    let target = Array(word.lowercased())
-    return candidates.min { levenshtein(Array($0.lowercased()), target) < levenshtein(Array($1.lowercased()), target) }
-}
-
-/// Levenshtein edit distance (insertions, deletions, substitutions of one character each cost 1).
-func levenshtein(_ a: [Character], _ b: [Character]) -> Int {
-    if a.isEmpty { return b.count }
-    if b.isEmpty { return a.count }
-    var previous = Array(0...b.count)
-    var current = previous
-    for i in 1...a.count {
-        current[0] = i
-        for j in 1...b.count {
-            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
-    }
-    return previous[b.count]
+    NameSuggestion.nearest(to: word, among: candidates)
 }

@@ -1,3 +1,4 @@
+import NSTNetwork
 import Foundation
 import NSTTransfer
 
@@ -59,21 +60,7 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
     public var errorDescription: String? { description }
 }
 
-/// The candidate nearest to `word` by Levenshtein distance (case-insensitive), or nil if there are none.
+/// The candidate nearest to `word` (see `NameSuggestion`), or nil if there are none.
 func nearestKey(to word: String, among candidates: [String]) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count), current = previous
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
-    }
-    let target = Array(word.lowercased())
-    return candidates.min { distance(Array($0.lowercased()), target) < distance(Array($1.lowercased()), target) }
+    NameSuggestion.nearest(to: word, among: candidates)
 }
