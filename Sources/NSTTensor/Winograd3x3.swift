@@ -29,13 +29,15 @@ import Foundation
 /// a fixed budget, so no buffer grows with H (a band holds at least one tile row); the workers take every
 /// other band (static assignment, bitwise deterministic for a given thread count) and run single-threaded BLAS.
 public enum Winograd3x3 {
-    /// Upper bound on one band's transformed tiles (V and M), in floats (default 8 MiB; `NST_WINOGRAD_BUDGET`
-    /// overrides, for tuning). A band holds at least one tile row, so very wide layers may exceed it.
-    /// Measured at 512×512 (CPU s per iteration / peak RSS): 32 MiB 2.91 / 719 MiB, 16 MiB 2.95 / 686,
-    /// 8 MiB 2.98 / 670, 4 MiB 3.19 / 668 — 8 MiB keeps the step within 3 % and the memory under 700 MiB.
+    /// Upper bound on one band's transformed tiles (V and M), in floats (default 16 MiB per worker;
+    /// `NST_WINOGRAD_BUDGET` overrides, for tuning). A band holds at least one tile row, so very wide layers
+    /// may exceed it. With F(2×2) at 512×512 (CPU s per iteration / peak RSS): 32 MiB 2.91 / 719 MiB,
+    /// 16 MiB 2.95 / 686, 8 MiB 2.98 / 670, 4 MiB 3.19 / 668. With F(4×4), whose wide layers need more tiles
+    /// per band to amortize streaming U, 8 → 16 MiB took the 512→512 layer at 64² from 0.088 to 0.071 CPU s
+    /// and the 256→256 one at 128² from 0.107 to 0.087.
     public static let bandBudget: Int = {
         if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_BUDGET"], let n = Int(text), n >= 4096 { return n }
-        return 1 << 21
+        return 1 << 22
     }()
 
     /// Tiles per band the SGEMMs aim for: each band streams all of U (α²·Cin·Cout floats), so wide layers
@@ -74,7 +76,7 @@ public enum Winograd3x3 {
 
     /// Per-worker row buffers of the tile transforms.
     static func rowScratch(_ tile: WinogradTile, width w: Int) -> Int {
-        tile == .f2x2 ? (4 + 2) * paddedWidth(w) : tile.transform.rowScratch(width: w)
+        tile == .f2x2 ? (4 + 2) * paddedWidth(w) : rowScratchF4(width: w)
     }
 
     /// F(2×2) row width: one zero column on the left, zeros up to the last tile's right edge.
@@ -115,8 +117,8 @@ public enum Winograd3x3 {
                     inputTransform(x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v, tiles: tiles,
                                    rows: rowBuffer, paddedWidth: paddedWidth(w))
                 } else {
-                    transform.inputTransform(x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v,
-                                             tiles: tiles, rows: rowBuffer)
+                    inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v,
+                                     tiles: tiles, rows: rowBuffer)
                 }
                 for xi in 0..<positions {
                     let mXi = mm + xi * co * tiles, vXi = v + xi * ci * tiles
@@ -135,8 +137,8 @@ public enum Winograd3x3 {
                     outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
                                     bias: bias, relu: relu, y: y, discard: rowBuffer + 5 * paddedWidth(w))
                 } else {
-                    transform.outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
-                                              bias: bias, relu: relu, y: y, rows: rowBuffer)
+                    outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
+                                      bias: bias, relu: relu, y: y, rows: rowBuffer)
                 }
             }
         }

@@ -64,6 +64,8 @@ public struct StyleLoss: Sendable {
     private let blendedTarget: GramMatrix
     private var gram: GramMatrix
     private var upstream: [Float]
+    /// Per-worker partial Gram matrices, kept across evaluations.
+    private var gramScratch: [Float] = []
 
     /// A style term matching the Gram matrices `targets`, mixed with `blend` (normalised here).
     public init(targets: [GramMatrix], blend: [Float], weight: Float) {
@@ -85,7 +87,7 @@ public struct StyleLoss: Sendable {
 
     /// Returns the weighted loss for `features` and adds its gradient to `gradient`.
     public mutating func evaluate(_ features: FeatureMap, accumulateInto gradient: inout FeatureMap) -> Float {
-        gram.compute(from: features)
+        gram.compute(from: features, scratch: &gramScratch)
         let n = gram.order, count = n * n
         guard count > 0 else { return 0 }
         var loss: Double = 0

@@ -7,7 +7,12 @@ import NSTNetwork
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Time one style-transfer iteration's network cost (forward to relu5_1 + backward to the input).")
+        abstract: "Time one style-transfer iteration's network cost (forward to relu5_1 + backward to the input).",
+        discussion: """
+            --step times whole L-BFGS steps of a real transfer instead (forward, losses, backward and the optimizer \
+            update, default run configuration, content scaled to SIZE×SIZE); --accuracy runs 50 iterations with the \
+            fast default kernel and with the im2col reference and compares every loss term.
+            """)
 
     @Option(help: "Image side in pixels (square input).")
     var size: Int = 512
@@ -27,16 +32,41 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, time each 3×3 kernel (im2col+SGEMM vs Winograd) on VGG-19's layer shapes at this size.")
     var kernels = false
 
+    @Flag(help: "Time whole L-BFGS steps of a real transfer (forward, losses, backward, optimizer update).")
+    var step = false
+
+    @Option(help: "With --step: untimed L-BFGS steps first; the default run's history holds 100 pairs, so --warmup 100 times steps with a full history.")
+    var warmup: Int = 2
+
+    @Flag(help: "Run a transfer with the fast default kernel and with the im2col reference and compare every loss term (exit 1 above 1e-3 relative).")
+    var accuracy = false
+
+    @Option(help: "With --accuracy: L-BFGS iterations of each run.")
+    var iterations: Int = 50
+
+    @Option(help: "With --step or --accuracy: content image (default: Examples/content/astronaut.png).")
+    var content: String = "Examples/content/astronaut.png"
+
+    @Option(help: "With --step or --accuracy: style image (default: Examples/styles/hubble_deep_field.jpg).")
+    var style: String = "Examples/styles/hubble_deep_field.jpg"
+
     @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
     var image: String?
 
     func validate() throws {
         guard size >= 16 else { throw ValidationError("--size must be at least 16 to reach relu5_1, got \(size)") }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
+        guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
+        guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
+        guard [kernels, step, accuracy].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --kernels, --step and --accuracy")
+        }
     }
 
     func run() throws {
         if kernels { return try runKernels() }
+        if step { return try runStep() }
+        if accuracy { return try runAccuracy() }
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = NetworkBenchmark(size: size, repeats: repeats).run(weights: weights.0, weightsLabel: weights.1)
         if json {
@@ -56,6 +86,60 @@ struct BenchCommand: ParsableCommand {
                 }
             }
         }
+    }
+
+    func runStep() throws {
+        let weights = try BenchCommand.weights(random: randomWeights)
+        let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup).run(
+            weights: weights.0, weightsLabel: weights.1, content: try BenchCommand.existing(content, "--content"),
+            style: try BenchCommand.existing(style, "--style"))
+        if json { return try BenchCommand.printJSON(result) }
+        print(String(format: "L-BFGS step, %d×%d, %@ on %@, %d threads, kernel %@, %@ weights, history %d",
+                     result.size, result.size, result.contentImage, result.styleImage, result.threads, result.kernel,
+                     result.weights, result.lbfgsHistory))
+        print(String(format: "median %.3f s per step (min %.3f) over %d steps, %.2f evaluations per step",
+                     result.medianSeconds, result.minSeconds, result.steps, result.evaluationsPerStep))
+        print(String(format: "  forward %.3f s, losses %.3f s, backward %.3f s, optimizer %.3f s",
+                     result.forwardSeconds, result.lossSeconds, result.backwardSeconds, result.optimizerSeconds))
+        print(String(format: "%.1f GFLOP of direct convolution per evaluation, %.1f GFLOP/s equivalent; CPU time %.3f s per step",
+                     result.gflop, result.gflopPerSecond, result.cpuSecondsPerStep))
+        print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
+    }
+
+    func runAccuracy() throws {
+        let weights = try BenchCommand.weights(random: randomWeights)
+        let result = try KernelAgreement(size: size, iterations: iterations).run(
+            weights: weights.0, content: try BenchCommand.existing(content, "--content"),
+            style: try BenchCommand.existing(style, "--style"))
+        if json {
+            try BenchCommand.printJSON(result)
+        } else {
+            print(String(format: "%@ vs %@ reference at the iterate of %d L-BFGS iterations, %d×%d",
+                         result.fastKernel, result.referenceKernel, result.iterations, result.width, result.height))
+            for t in result.terms {
+                print(String(format: "  %-16@ %.6e  %.6e  relative difference %.1e", t.name, t.fast, t.reference,
+                             t.relativeDifference))
+            }
+            print(String(format: "  gradient (relative L2) %.1e", result.gradientDifference))
+            print(String(format: "worst term %.1e (bar 1e-3): %@", result.worst, result.worst <= 1e-3 ? "agrees" : "DISAGREES"))
+            let t = result.trajectoryTotals
+            print(String(format: "(each kernel's own %d-iteration trajectory ends at total %.6e vs %.6e, %.1e apart: float32 L-BFGS amplifies any rounding change)",
+                         result.iterations, t.fast, t.reference, t.relativeDifference))
+        }
+        if result.worst > 1e-3 { throw ExitCode(1) }
+    }
+
+    static func existing(_ path: String, _ flag: String) throws -> URL {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ValidationError("\(flag) \(path): no such file; install the example images (nst-exp examples install) or pass an image path")
+        }
+        return URL(fileURLWithPath: path)
+    }
+
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let enc = JSONEncoder()
+        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try enc.encode(value), as: UTF8.self))
     }
 
     func runKernels() throws {

@@ -65,3 +65,56 @@ func sharedImage(_ path: String) -> URL {
         }
     }
 }
+
+@Suite struct StepBenchmarkTests {
+    /// Whole L-BFGS steps on the real network and images: the loss falls, every part of the step is timed,
+    /// and the parts add up to no more than the step.
+    @Test func timesRealLBFGSSteps() throws {
+        let result = try StepBenchmark(size: 48, steps: 3, warmup: 1).run(
+            weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
+            content: sharedImage("gatys/tubingen.jpg"), style: sharedImage("gatys/starry_night.jpg"))
+        #expect(result.size == 48 && result.steps == 3 && result.lbfgsHistory == 100)
+        #expect(result.evaluationsPerStep >= 1)
+        #expect(result.medianSeconds > 0 && result.minSeconds <= result.medianSeconds)
+        #expect(result.forwardSeconds > 0 && result.backwardSeconds > 0 && result.lossSeconds >= 0)
+        #expect(result.forwardSeconds + result.backwardSeconds <= result.medianSeconds * 1.5)
+        #expect(result.total.isFinite && result.total > 0 && result.style > 0 && result.content > 0)
+        // Forward to relu5_1 and back, at 48×48: 2·Σ 2·s²·Cin·Cout·9.
+        #expect(abs(result.gflop - StepBenchmark.gflop(width: 48, height: 48,
+                                                        layers: try ["relu5_1"].map { try LayerName($0) },
+                                                        weights: try VGGWeights.loadInstalled())) < 1e-9)
+    }
+
+    @Test func missingImageIsAnErrorNamingIt() throws {
+        #expect(throws: (any Error).self) {
+            try StepBenchmark(size: 32, steps: 1, warmup: 0).run(
+                weights: .random(seed: 1, widthDivisor: 16), weightsLabel: "random",
+                content: URL(fileURLWithPath: "/nonexistent/content.png"), style: sharedImage("gatys/starry_night.jpg"))
+        }
+    }
+}
+
+@Suite struct KernelAgreementTests {
+    /// The accuracy bar, at test size: after 50 L-BFGS iterations with the fast default kernel, every
+    /// loss term at the reached iterate agrees with the im2col direct convolution to 1e-3 relative.
+    @Test func fastDefaultKernelAgreesWithReferenceAfter50Iterations() throws {
+        let result = try KernelAgreement(size: 64, iterations: 50).run(
+            weights: try VGGWeights.loadInstalled(), content: sharedImage("gatys/tubingen.jpg"),
+            style: sharedImage("gatys/starry_night.jpg"))
+        #expect(result.fastKernel == "winograd4" && result.referenceKernel == "im2col")
+        #expect(result.terms.map(\.name) == ["total", "content", "style", "content_relu4_2", "style_relu1_1",
+                                             "style_relu2_1", "style_relu3_1", "style_relu4_1", "style_relu5_1"])
+        #expect(result.worst <= 1e-3, "worst term \(result.worst)")
+        #expect(result.gradientDifference > 0 && result.gradientDifference < 1e-2)
+        // The iterate is 50 steps from the content image: the terms are far from their starting values.
+        #expect(result.terms[0].reference < 1e9)
+    }
+
+    /// Comparing a kernel with itself gives exactly zero difference: the check has nothing built in.
+    @Test func sameKernelAgreesExactly() throws {
+        let result = try KernelAgreement(size: 32, iterations: 3, fast: .im2col, reference: .im2col).run(
+            weights: .random(seed: 5, widthDivisor: 8), content: sharedImage("gatys/tubingen.jpg"),
+            style: sharedImage("gatys/starry_night.jpg"))
+        #expect(result.worst == 0 && result.gradientDifference == 0 && result.trajectoryTotals.relativeDifference == 0)
+    }
+}

@@ -80,6 +80,7 @@ func randomMap(_ c: Int, _ h: Int, _ w: Int, seed: UInt64, scale: Float = 1) -> 
     @Test(arguments: [Pooling.max, .average])
     func backwardMatchesFiniteDifferences(_ pooling: Pooling) {
         let net = VGG19(weights: .random(seed: 5, widthDivisor: 16), pooling: pooling)
+        net.convKernel = .im2col   // finite differences need an exact forward; the Winograd kernels are checked below
         let x = randomMap(3, 16, 16, seed: 6, scale: 20)
         let layers = [layer("relu1_1"), layer("conv2_2"), layer("pool2"), layer("relu3_1"), layer("relu5_1")]
         let feats = net.forward(x, layers: layers)
@@ -113,6 +114,31 @@ func randomMap(_ c: Int, _ h: Int, _ w: Int, seed: UInt64, scale: Float = 1) -> 
             checked += 1
         }
         #expect(checked >= 34)
+    }
+
+    /// The Winograd backward against the im2col one, on gradients given at relu, conv (pre-activation) and pool
+    /// layers: a wrong mask or layer would be off by O(1), F(4×4) rounding by about 1e-3.
+    @Test(arguments: [ConvKernel.winograd2, .winograd4], [Pooling.max, .average])
+    func winogradBackwardMatchesIm2col(_ kernel: ConvKernel, _ pooling: Pooling) {
+        let weights = VGGWeights.random(seed: 9, widthDivisor: 8)
+        let x = randomMap(3, 40, 36, seed: 10, scale: 40)
+        let layers = [layer("relu1_1"), layer("conv2_2"), layer("pool2"), layer("relu3_1"), layer("relu4_2"), layer("relu5_1")]
+        func gradient(_ k: ConvKernel) -> [Float] {
+            let net = VGG19(weights: weights, pooling: pooling)
+            net.convKernel = k
+            let feats = net.forward(x, layers: layers)
+            var r: [LayerName: FeatureMap] = [:]
+            for (i, l) in layers.enumerated() {
+                guard let f = feats[l] else { return [] }
+                r[l] = randomMap(f.channels, f.height, f.width, seed: 200 + UInt64(i))
+            }
+            return net.backward(r).data
+        }
+        let fast = gradient(kernel), reference = gradient(.im2col)
+        #expect(fast.count == reference.count && !reference.isEmpty)
+        let diff = zip(fast, reference).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
+        let norm = reference.reduce(0.0) { $0 + Double($1) * Double($1) }
+        #expect(norm > 0 && (diff / norm).squareRoot() < (kernel == .winograd4 ? 1e-2 : 1e-4))
     }
 
     @Test func backwardFromAShallowLayerSkipsTheRest() {

@@ -117,6 +117,56 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         }
     }
 
+    /// The written-out F(4×4) transforms against the generic Toom–Cook ones they replace, on partial tiles
+    /// (H, W not multiples of 4) and a band that starts below the first tile row.
+    @Test(arguments: [(9, 11), (4, 4), (1, 6), (13, 1)])
+    func f4SpecializedTransformsMatchGeneric(_ h: Int, _ w: Int) {
+        let t = WinogradTransform.f4x4
+        let ci = 5, co = 3, tilesH = (h + 3) / 4, tilesW = (w + 3) / 4
+        let band = (tilesH > 1 ? 1 : 0)..<tilesH
+        let tiles = band.count * tilesW
+        let x = randomArray(ci * h * w, seed: 41)
+        var fast = [Float](repeating: .nan, count: 36 * ci * tiles), slow = fast
+        var rows = [Float](repeating: 0, count: max(t.rowScratch(width: w), Winograd3x3.rowScratchF4(width: w)))
+        rows.withUnsafeMutableBufferPointer { r in
+            fast.withUnsafeMutableBufferPointer {
+                Winograd3x3.inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: band,
+                                             v: $0.baseAddress!, tiles: tiles, rows: r.baseAddress!)
+            }
+            slow.withUnsafeMutableBufferPointer {
+                t.inputTransform(x: x, channels: ci, height: h, width: w, tileRows: band, v: $0.baseAddress!,
+                                 tiles: tiles, rows: r.baseAddress!)
+            }
+        }
+        #expect(maxRelativeError(fast, slow) < 1e-6)
+
+        var mm = randomArray(36 * co * tiles, seed: 42)
+        let bias = randomArray(co, seed: 43)
+        for relu in [false, true] {
+            var yFast = [Float](repeating: .nan, count: co * h * w), ySlow = yFast
+            rows.withUnsafeMutableBufferPointer { r in
+                mm.withUnsafeMutableBufferPointer { m in
+                    bias.withUnsafeBufferPointer { b in
+                        yFast.withUnsafeMutableBufferPointer {
+                            Winograd3x3.outputTransformF4(mm: m.baseAddress!, channels: co, height: h, width: w,
+                                                          tileRows: band, tiles: tiles, bias: b.baseAddress!, relu: relu,
+                                                          y: $0.baseAddress!, rows: r.baseAddress!)
+                        }
+                        ySlow.withUnsafeMutableBufferPointer {
+                            t.outputTransform(mm: m.baseAddress!, channels: co, height: h, width: w, tileRows: band,
+                                              tiles: tiles, bias: b.baseAddress!, relu: relu, y: $0.baseAddress!,
+                                              rows: r.baseAddress!)
+                        }
+                    }
+                }
+            }
+            // Rows of the band are written by both (NaN elsewhere in both), and agree.
+            let written = (0..<(co * h * w)).filter { !ySlow[$0].isNaN }
+            #expect(!written.isEmpty && written.allSatisfy { !yFast[$0].isNaN })
+            #expect(maxRelativeError(written.map { yFast[$0] }, written.map { ySlow[$0] }) < 1e-6, "relu \(relu)")
+        }
+    }
+
     /// L(x) = Σ r·conv(x) is linear, so dL/dx = transposed(r); central differences in Double on the fast
     /// forward check that the two passes are adjoint.
     @Test(arguments: WinogradTile.allCases)

@@ -106,20 +106,14 @@ public final class LBFGS: Optimizer {
             for idx in order {
                 let a = rho[idx] * sPairs[idx].withUnsafeBufferPointer { dot($0, UnsafeBufferPointer(q)) }
                 alpha[idx] = a
-                let af = Float(a)
-                yPairs[idx].withUnsafeBufferPointer { y in
-                    for i in 0..<q.count { q[i] -= af * y[i] }
-                }
+                yPairs[idx].withUnsafeBufferPointer { axpy(-Float(a), $0, q) }
             }
             let yy = yPairs[newest].withUnsafeBufferPointer { dot($0, $0) }
             let gamma = Float(1 / (rho[newest] * yy))   // sᵀy / yᵀy
             for i in 0..<q.count { q[i] *= gamma }
             for idx in order.reversed() {
                 let b = rho[idx] * yPairs[idx].withUnsafeBufferPointer { dot($0, UnsafeBufferPointer(q)) }
-                let coefficient = Float(alpha[idx] - b)
-                sPairs[idx].withUnsafeBufferPointer { s in
-                    for i in 0..<q.count { q[i] += coefficient * s[i] }
-                }
+                sPairs[idx].withUnsafeBufferPointer { axpy(Float(alpha[idx] - b), $0, q) }
             }
         }
         return gradient.withUnsafeBufferPointer { g in direction.withUnsafeBufferPointer { dot(g, $0) } }

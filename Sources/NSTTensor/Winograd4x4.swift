@@ -1,0 +1,139 @@
+/// F(4×4, 3×3) band transforms with the matrices of `WinogradTransform.f4x4` written out (points 0, ±1, 2, ½, ∞,
+/// rows of Bᵀ balanced by powers of two):
+///
+///        ⎡ ½  −5/4    0     5/4   −½   0⎤
+///        ⎢ 0   −1    3/2    3/2   −1   0⎥          ⎡1 1  1 1  1   0⎤
+///   Bᵀ = ⎢ 0  −4/9  14/9  −14/9   4/9  0⎥     Aᵀ = ⎢0 1 −1 2  ½   0⎥
+///        ⎢ 0   8/9 −16/9   −8/9  16/9  0⎥          ⎢0 1  1 4  ¼   0⎥
+///        ⎢ 0  16/9  −8/9  −16/9   8/9  0⎥          ⎣0 1 −1 8  ⅛   1⎦
+///        ⎣ 0  −½    5/4     0    −5/4  ½⎦
+///
+/// They replace the generic `WinogradTransform.inputTransform`/`outputTransform` (kept as the reference the
+/// tests compare against) in the hot path: the generic ones go through closures per row and tile, which cost
+/// reference counting and kept the compiler from vectorizing (about 20 % of an F(4×4) step at 512×512).
+/// Layout and contracts are the generic ones: V[ξ = 6k+l][c][tile], M[ξ][o][tile], y planar.
+extension Winograd3x3 {
+    // Bᵀ entries that are not short binary fractions, rounded once.
+    private static let b4: Float = 4 / 9, b8: Float = 8 / 9, b14: Float = 14 / 9, b16: Float = 16 / 9
+
+    /// z = Bᵀ·(a0…a5) for one column of six values.
+    @inline(__always)
+    static func bt6(_ a0: Float, _ a1: Float, _ a2: Float, _ a3: Float, _ a4: Float, _ a5: Float)
+        -> (Float, Float, Float, Float, Float, Float) {
+        (0.5 * a0 - 1.25 * a1 + 1.25 * a3 - 0.5 * a4,
+         -a1 + 1.5 * a2 + 1.5 * a3 - a4,
+         -b4 * a1 + b14 * a2 - b14 * a3 + b4 * a4,
+         b8 * a1 - b16 * a2 - b8 * a3 + b16 * a4,
+         b16 * a1 - b8 * a2 - b16 * a3 + b8 * a4,
+         -0.5 * a1 + 1.25 * a2 - 1.25 * a4 + 0.5 * a5)
+    }
+
+    /// Row scratch of the F(4×4) transforms, in floats: six transformed rows of padded width, a zero row and
+    /// four phase streams (input); 24 rows of q and four output streams (output) fit in the same space.
+    static func rowScratchF4(width w: Int) -> Int {
+        let tilesW = (w + 3) / 4
+        return max(7 * paddedWidthF4(w) + 4 * (tilesW + 1), 28 * tilesW + 4 * paddedWidthF4(w))
+    }
+
+    /// Padded row: column 0 is image column −1, zeros up to the last tile's sixth column.
+    static func paddedWidthF4(_ w: Int) -> Int { 4 * ((w + 3) / 4) + 4 }
+
+    /// V for the band's tiles: Bᵀ down the columns (six image rows combined element-wise, contiguous over x),
+    /// then B along each tile's row (stride 4).
+    static func inputTransformF4(x: UnsafePointer<Float>, channels ci: Int, height h: Int, width w: Int,
+                                 tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
+                                 rows z: UnsafeMutablePointer<Float>) {
+        let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
+        let zero = z + 6 * wp
+        zero.update(repeating: 0, count: wp)
+        for k in 0..<6 {
+            z[k * wp] = 0
+            (z + k * wp + w + 1).update(repeating: 0, count: wp - w - 1)
+        }
+        let z0 = z + 1, z1 = z + wp + 1, z2 = z + 2 * wp + 1, z3 = z + 3 * wp + 1, z4 = z + 4 * wp + 1, z5 = z + 5 * wp + 1
+        let phase = tilesW + 1
+        let e0 = zero + wp, e1 = e0 + phase, e2 = e1 + phase, e3 = e2 + phase
+        for c in 0..<ci {
+            let plane = x + c * h * w
+            for t in tileRows {
+                // Input rows 4t−1 … 4t+4; rows outside the image read the zero row.
+                func row(_ k: Int) -> UnsafePointer<Float> {
+                    let r = 4 * t - 1 + k
+                    return r >= 0 && r < h ? plane + r * w : UnsafePointer(zero)
+                }
+                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+                for j in 0..<w {
+                    let (a, b, cc, d, e, f) = bt6(r0[j], r1[j], r2[j], r3[j], r4[j], r5[j])
+                    z0[j] = a; z1[j] = b; z2[j] = cc; z3[j] = d; z4[j] = e; z5[j] = f
+                }
+                let base = (t - tileRows.lowerBound) * tilesW
+                for k in 0..<6 {
+                    // Deinterleave the row into four phase streams e_j[s] = z[4s + j], so tile s reads
+                    // e0[s] e1[s] e2[s] e3[s] e0[s+1] e1[s+1] with contiguous (vectorizable) loads.
+                    let src = z + k * wp
+                    for q in 0...tilesW {
+                        e0[q] = src[4 * q]; e1[q] = src[4 * q + 1]; e2[q] = src[4 * q + 2]; e3[q] = src[4 * q + 3]
+                    }
+                    let stride = ci * tiles
+                    let o0 = v + (6 * k * ci + c) * tiles + base
+                    let o1 = o0 + stride, o2 = o1 + stride, o3 = o2 + stride, o4 = o3 + stride, o5 = o4 + stride
+                    for q in 0..<tilesW {
+                        let (a, b, cc, d, e, f) = bt6(e0[q], e1[q], e2[q], e3[q], e0[q + 1], e1[q + 1])
+                        o0[q] = a; o1[q] = b; o2[q] = cc; o3[q] = d; o4[q] = e; o5[q] = f
+                    }
+                }
+            }
+        }
+    }
+
+    /// y tile = Aᵀ M A + bias, then ReLU if asked, clipped to the image. Aᵀ combines the 36 ξ-rows of each
+    /// tile element-wise over tiles (contiguous loads), A then combines columns within the tile.
+    static func outputTransformF4(mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int, width w: Int,
+                                  tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?, relu: Bool,
+                                  y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
+        let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
+        let lowest: Float = relu ? 0 : -.infinity
+        let stride = co * tiles
+        // q[i][l] (24 streams over the band's tiles of one tile row), then four output rows of padded width.
+        let q = rows, out = rows + 24 * tilesW
+        let y0 = q + 24 * tilesW + 4 * wp   // four column streams of one output row
+        let y1 = y0 + tilesW, y2 = y1 + tilesW, y3 = y2 + tilesW
+        for o in 0..<co {
+            let b = bias?[o] ?? 0
+            let plane = y + o * h * w
+            for t in tileRows {
+                let m = mm + o * tiles + (t - tileRows.lowerBound) * tilesW
+                // Aᵀ down the tile's columns: q[i][l][s] = Σ_k Aᵀ[i][k]·M[6k+l][s], contiguous over s.
+                for l in 0..<6 {
+                    let m0 = m + l * stride, m1 = m0 + 6 * stride, m2 = m1 + 6 * stride
+                    let m3 = m2 + 6 * stride, m4 = m3 + 6 * stride, m5 = m4 + 6 * stride
+                    let q0 = q + l * tilesW, q1 = q0 + 6 * tilesW, q2 = q1 + 6 * tilesW, q3 = q2 + 6 * tilesW
+                    for s in 0..<tilesW {
+                        let a1 = m1[s], a2 = m2[s], a3 = m3[s], a4 = m4[s]
+                        q0[s] = m0[s] + a1 + a2 + a3 + a4
+                        q1[s] = a1 - a2 + 2 * a3 + 0.5 * a4
+                        q2[s] = a1 + a2 + 4 * a3 + 0.25 * a4
+                        q3[s] = a1 - a2 + 8 * a3 + 0.125 * a4 + m5[s]
+                    }
+                }
+                // A along each row of q, bias and ReLU into four column streams, then interleave into the row.
+                for i in 0..<4 where 4 * t + i < h {
+                    let r0 = q + 6 * i * tilesW, r1 = r0 + tilesW, r2 = r1 + tilesW
+                    let r3 = r2 + tilesW, r4 = r3 + tilesW, r5 = r4 + tilesW
+                    for s in 0..<tilesW {
+                        let a1 = r1[s], a2 = r2[s], a3 = r3[s], a4 = r4[s]
+                        y0[s] = max(r0[s] + a1 + a2 + a3 + a4 + b, lowest)
+                        y1[s] = max(a1 - a2 + 2 * a3 + 0.5 * a4 + b, lowest)
+                        y2[s] = max(a1 + a2 + 4 * a3 + 0.25 * a4 + b, lowest)
+                        y3[s] = max(a1 - a2 + 8 * a3 + 0.125 * a4 + r5[s] + b, lowest)
+                    }
+                    let row = out + i * wp
+                    for s in 0..<tilesW {
+                        row[4 * s] = y0[s]; row[4 * s + 1] = y1[s]; row[4 * s + 2] = y2[s]; row[4 * s + 3] = y3[s]
+                    }
+                    (plane + (4 * t + i) * w).update(from: row, count: w)
+                }
+            }
+        }
+    }
+}
