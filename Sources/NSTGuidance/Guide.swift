@@ -2,7 +2,7 @@ import NSTImage
 
 /// A guide: one region's weight at each position of an image or feature map, 0 (outside) … 1 (inside), soft values allowed.
 /// Row-major, values[y·width + x]; Gatys et al. 2016 call this T^r (Sec. 3, spatial control).
-public struct Guide: Equatable, Sendable {
+public struct Guide: Hashable, Sendable {
     public var width: Int
     public var height: Int
     public var values: [Float]

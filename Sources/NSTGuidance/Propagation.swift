@@ -15,7 +15,7 @@ public enum PropagationMode: String, Codable, Sendable, CaseIterable {
 }
 
 /// Carries guides from the input image to VGG-19 layers.
-public struct GuidePropagation: Equatable, Sendable {
+public struct GuidePropagation: Hashable, Sendable {
     public var mode: PropagationMode
     /// Extra morphology at each layer's resolution: k > 0 erodes by k positions (k passes of a 3×3 min), k < 0 dilates
     /// by |k| (3×3 max). Soft guides are eroded and dilated on their values.

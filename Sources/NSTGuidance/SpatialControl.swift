@@ -111,19 +111,30 @@ public struct SpatialControl: Equatable, Sendable {
     /// Warnings name regions that vanish at some layer under the propagation mode.
     public func styleLayers(styleFeatures: [[LayerName: FeatureMap]], layerWeights: [LayerName: Float]) throws
         -> (layers: [LayerName: GuidedStyleLayer], notices: [GuidanceNotice]) {
-        let layers = layerWeights.keys.sorted()
-        let contentGuides = propagation.propagate(regions.map(\.contentGuide), to: layers)
-        var targets: [LayerName: [GuidedGram?]] = [:]
-        var styleGuides: [LayerName: [Guide]] = [:]
-        for r in regions {
+        let regionTargets = try regions.map { r in
             guard styleFeatures.indices.contains(r.styleIndex) else {
                 throw GuidanceError.regionCountMismatch(what: "style feature sets (region \(r.name) uses style \(r.styleIndex))",
                                                         count: styleFeatures.count, expected: r.styleIndex + 1)
             }
             let features = styleFeatures[r.styleIndex].filter { layerWeights[$0.key] != nil }
-            for (l, a) in try GuidedStyleTargets.targets(features: features, styleGuide: r.styleGuide, propagation: propagation) {
-                targets[l, default: []].append(a)
-            }
+            return try GuidedStyleTargets.targets(features: features, styleGuide: r.styleGuide, propagation: propagation)
+        }
+        return try styleLayers(regionTargets: regionTargets, layerWeights: layerWeights)
+    }
+
+    /// The same from targets computed elsewhere (e.g. shared across runs): `regionTargets[r]` holds A^r_l at every
+    /// layer of `layerWeights`, as `GuidedStyleTargets.targets` gives it for region r's style features and guide.
+    public func styleLayers(regionTargets: [[LayerName: GuidedGram?]], layerWeights: [LayerName: Float]) throws
+        -> (layers: [LayerName: GuidedStyleLayer], notices: [GuidanceNotice]) {
+        guard regionTargets.count == regions.count else {
+            throw GuidanceError.regionCountMismatch(what: "style target sets", count: regionTargets.count, expected: regions.count)
+        }
+        let layers = layerWeights.keys.sorted()
+        let contentGuides = propagation.propagate(regions.map(\.contentGuide), to: layers)
+        var targets: [LayerName: [GuidedGram?]] = [:]
+        var styleGuides: [LayerName: [Guide]] = [:]
+        for (r, regionTarget) in zip(regions, regionTargets) {
+            for l in layers { targets[l, default: []].append(regionTarget[l] ?? nil) }
             for (l, g) in propagation.propagate(r.styleGuide, to: layers) { styleGuides[l, default: []].append(g) }
         }
         let weights = regionWeights

@@ -135,7 +135,7 @@ public final class StyleTransfer {
             let guided = try plan.guidance.map { guidance in
                 try GuidedObjectiveTerms(guidance: guidance.prepared(contentWidth: stage.width, contentHeight: stage.height,
                                                                      styleSizes: styles.map { (width: $0.width, height: $0.height) }),
-                                         network: network, styles: styleInputs, plan: plan)
+                                         network: network, styles: styleInputs, plan: plan, targets: targetCache)
             }
             let objective = TransferObjective(network: network, content: VGGInput.fromImage(content),
                                               styles: styleInputs, plan: plan, targets: targetCache, guided: guided)

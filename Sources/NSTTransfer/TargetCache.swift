@@ -1,9 +1,11 @@
 import Foundation
+import NSTGuidance
 import NSTNetwork
 import NSTTensor
 
-/// Memoises the fixed targets of the objective, the content activations P_l and the style Gram matrices A_l,
-/// across runs with the same network input (image after colour control and resizing), layer set and pooling.
+/// Memoises the fixed targets of the objective, the content activations P_l, the style Gram matrices A_l and the
+/// guided style targets A^r_l of spatial control, across runs with the same network input (image after colour
+/// control and resizing), layer set and pooling (and, for A^r_l, the same style guide and propagation).
 ///
 /// The targets cost one forward pass per image; a sweep that varies only loss weights would otherwise repeat
 /// them for every run. One cache serves one set of VGG-19 weights (the caller keeps a cache per weights file).
@@ -23,8 +25,15 @@ public final class TargetCache {
         }
     }
 
+    struct GuidedKey: Hashable {
+        let style: Key
+        let guide: Guide
+        let propagation: GuidePropagation
+    }
+
     private var contents: [Key: [LayerName: FeatureMap]] = [:]
     private var grams: [Key: [LayerName: GramMatrix]] = [:]
+    private var guided: [GuidedKey: [LayerName: GuidedGram?]] = [:]
     /// Lookups answered from the cache.
     public private(set) var hits = 0
     /// Lookups that ran the network.
@@ -56,12 +65,28 @@ public final class TargetCache {
         return result
     }
 
-    private func timed<T>(_ body: () -> T) -> T {
+    /// A^r_l at `layers` for the network-space style image `input` under `styleGuide` (at the input's size) carried
+    /// by `propagation`; on a miss, `features` supplies F_l of `input` at `layers` (the caller shares one forward
+    /// among the regions of a style image).
+    func guidedStyleTargets(network: VGG19, input: FeatureMap, layers: [LayerName], styleGuide: Guide,
+                            propagation: GuidePropagation,
+                            features: () -> [LayerName: FeatureMap]) throws -> [LayerName: GuidedGram?] {
+        let key = GuidedKey(style: Key(input: input, layers: layers, pooling: network.pooling), guide: styleGuide,
+                            propagation: propagation)
+        if let cached = guided[key] { hits += 1; return cached }
+        let result = try timed {
+            try GuidedStyleTargets.targets(features: features(), styleGuide: styleGuide, propagation: propagation)
+        }
+        guided[key] = result
+        return result
+    }
+
+    private func timed<T>(_ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         defer {
             misses += 1
             computeSeconds += Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         }
-        return body()
+        return try body()
     }
 }

@@ -123,6 +123,11 @@ final class SweepDisplay {
             guard terminal else { return }
             draw(overall(state), String(format: "%@  iteration %d/%d  loss %.4g  %.1f s", run.id, report.iteration,
                                         report.totalIterations, report.losses.total, report.seconds))
+        case let .notice(run, text):
+            // On stderr like stylize's notices; the progress lines are redrawn below it.
+            clear()
+            fflush(stdout)
+            FileHandle.standardError.write(Data("\(run.id): \(text)\n".utf8))
         case let .runEnded(run, record, state):
             let loss = record.final.map { String(format: ", loss %.4g", $0.total) } ?? ""
             let error = record.error.map { ": \($0)" } ?? ""

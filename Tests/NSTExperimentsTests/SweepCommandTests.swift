@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 import NSTNetwork
 import Testing
 @testable import NSTExperiments
@@ -77,6 +78,40 @@ import Testing
             #expect(result.status != 0)
             #expect(result.output.contains(expected), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: out.path), "an invalid sweep wrote \(out.path)")
+        }
+    }
+
+    @Test func guidanceNoticesReachEachRunsLogAndStderr() throws {
+        _ = try VGGWeights.loadInstalled()
+        let exe = try Fixtures.executable()
+        // Guides in a sub-folder, named relative to the sweep file: one at 64×48 for the 1024×768 photo (same aspect,
+        // so resampled with a notice) and one all black (an empty region, a warning).
+        let masks = folder.appendingPathComponent("masks")
+        try FileManager.default.createDirectory(at: masks, withIntermediateDirectories: true)
+        var left = Image(width: 64, height: 48, channels: 1)
+        for y in 0..<48 { for x in 0..<32 { left.pixels[y * 64 + x] = 1 } }
+        try ImageIO.save(left, to: masks.appendingPathComponent("left.png"))
+        try ImageIO.save(Image(width: 64, height: 48, channels: 1), to: masks.appendingPathComponent("none.png"))
+        let sweep = folder.appendingPathComponent("guided.json")
+        try Data("""
+        {"name": "guided",
+         "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))", "style": "\(Fixtures.sharedImage("gatys/starry_night.jpg"))",
+                  "size": 32, "iterations": 2,
+                  "regions": [{"content_guide": "masks/left.png"}, {"content_guide": "masks/none.png"}]},
+         "grid": {"style_weight": [100, 1000]}}
+        """.utf8).write(to: sweep)
+        let out = folder.appendingPathComponent("out")
+        let result = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
+        #expect(result.status == 0, "\(result.output)")
+        let resampled = "\(masks.appendingPathComponent("left.png").path): mask is 64×48, image is 1024×768: resampled"
+        let empty = "warning: \(masks.appendingPathComponent("none.png").path): the mask is empty"
+        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        #expect(plan.runs.count == 2)
+        for run in plan.runs {
+            let log = try String(contentsOf: out.appendingPathComponent(run.dir + "/log.txt"), encoding: .utf8)
+            #expect(log.contains("notice: " + resampled), "\(log)")
+            #expect(log.contains(empty), "\(log)")
+            #expect(result.output.contains("\(run.id): notice: " + resampled), "\(result.output)")
         }
     }
 

@@ -93,6 +93,42 @@ import Testing
         #expect(run.canonical.content == "../Examples/c.png")
     }
 
+    @Test func maskAndRegionGuidePathsAreRelativeToTheSweepFile() throws {
+        let sub = folder.appendingPathComponent("Experiments")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let sweep = try Fixtures.sweep(#"""
+            {"base": {"content": "c.png", "style": ["a.png", "b.png"], "content_mask": "../Masks/m.png",
+                      "style_masks": ["am.png", null],
+                      "regions": [{"color": "black", "style": 0, "style_guide": "guides/a_left.png"},
+                                  {"content_guide": "../Masks/right.png", "style": 1, "style_guide": "/abs/b.png"}]},
+             "grid": {"style_weight": [1, 10]}}
+            """#, in: sub)
+        let plan = try SweepPlan(sweep: sweep)
+        let masks = folder.appendingPathComponent("Masks")
+        for run in plan.runs {
+            let c = run.resolved
+            #expect(c.contentMask == masks.appendingPathComponent("m.png").path)
+            #expect(c.styleMasks == [sub.appendingPathComponent("am.png").path, nil])
+            #expect(c.regions.map(\.styleGuide) == [sub.appendingPathComponent("guides/a_left.png").path, "/abs/b.png"])
+            #expect(c.regions.map(\.contentGuide) == [nil, masks.appendingPathComponent("right.png").path])
+            #expect(c.regions.map(\.color) == ["black", nil])
+            // The canonical form (and so the run id) keeps the paths as written.
+            #expect(run.canonical.regions[0].styleGuide == "guides/a_left.png")
+        }
+        // The manifest hashes every input, masks and guides included.
+        #expect(plan.inputFiles.contains(masks.appendingPathComponent("right.png").path))
+        #expect(plan.inputFiles.contains(sub.appendingPathComponent("guides/a_left.png").path))
+        #expect(plan.inputFiles.contains(sub.appendingPathComponent("am.png").path))
+
+        // --set takes paths relative to the current folder, as a shell user expects, inside regions too.
+        var overridden = sweep
+        try overridden.override(#"regions=[{"content_guide": "left.png", "style_guide": "g/s.png"}]"#)
+        let cwd = URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+        let region = try #require(SweepPlan(sweep: overridden).runs.first?.resolved.regions.first)
+        #expect(region.contentGuide == cwd.appendingPathComponent("left.png").standardizedFileURL.path)
+        #expect(region.styleGuide == cwd.appendingPathComponent("g/s.png").standardizedFileURL.path)
+    }
+
     @Test func setOverridesFixAKeyForEveryRun() throws {
         var sweep = try Fixtures.sweep(#"{"base": {"content": "c.png", "style": "s.png"}, "grid": {"style_weight": [1, 2], "size": [32, 64]}, "seeds": [0, 1]}"#, in: folder)
         try sweep.override("size=48")

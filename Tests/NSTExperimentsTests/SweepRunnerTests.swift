@@ -156,6 +156,41 @@ import Testing
         }
     }
 
+    @Test func sharedGuidedTargetsGiveBitIdenticalLosses() throws {
+        // Two regions (left and right half of the photo), one per style image; the guides sit beside the sweep file.
+        for (name, left) in [("left.png", true), ("right.png", false)] {
+            var mask = Image(width: 40, height: 30, channels: 1)
+            for y in 0..<30 { for x in 0..<40 where (x < 20) == left { mask.pixels[y * 40 + x] = 1 } }
+            try ImageIO.save(mask, to: folder.appendingPathComponent(name))
+        }
+        let json = """
+        {"name": "guided", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
+           "style": ["\(Fixtures.sharedImage("gatys/starry_night.jpg"))", "\(Fixtures.sharedImage("gatys/picasso_selfport1907.jpg"))"],
+           "size": 40, "iterations": 4,
+           "regions": [{"content_guide": "left.png", "style": 0}, {"content_guide": "right.png", "style": 1}]},
+         "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]}}
+        """
+        let shared = try runner(json)
+        let sharedSummary = try shared.run()
+        // Four runs: the content features and the two regions' guided targets computed once, reused three times.
+        #expect(sharedSummary.finished == 4)
+        #expect(sharedSummary.targetMisses == 3 && sharedSummary.targetHits == 9,
+                "misses \(sharedSummary.targetMisses), hits \(sharedSummary.targetHits)")
+        let unshared = try runner(json) { $0.output = folder.appendingPathComponent("unshared"); $0.shareTargets = false }
+        #expect(try unshared.run().finished == 4)
+        func losses(_ dir: String) throws -> [[Substring]] {
+            // Every column but `seconds` (the 6th).
+            try String(contentsOf: folder.appendingPathComponent(dir + "/losses.csv"), encoding: .utf8)
+                .split(separator: "\n").map { line in line.split(separator: ",").enumerated().filter { $0.offset != 5 }.map(\.element) }
+        }
+        for run in shared.plan.runs {
+            let a = try losses("out/\(run.directory)"), b = try losses("unshared/\(run.directory)")
+            #expect(a.count == 6 && a == b, "run \(run.id): shared \(a) vs unshared \(b)")
+        }
+        // The runs differ in their weights, so their losses do too: the comparison is not vacuous.
+        #expect(try losses("out/\(shared.plan.runs[0].directory)") != losses("out/\(shared.plan.runs[3].directory)"))
+    }
+
     @Test func shardsWriteDisjointFoldersAndRunsTableMergesThem() throws {
         for k in 0..<2 {
             let summary = try runner(sweepJSON()) { $0.shard = (k, 2) }.run()

@@ -49,7 +49,9 @@ public struct Sweep: Sendable {
     /// Keys a sweep file may have at the top level.
     public static let topLevelKeys = ["name", "description", "base", "grid", "zip", "include", "exclude", "seeds", "report"]
     /// Run-configuration keys whose values are file paths, resolved against the sweep file's folder.
-    public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks"]
+    public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks", "regions"]
+    /// Keys of a `regions` entry whose values are file paths.
+    static let regionPathKeys = ["content_guide", "style_guide"]
 
     /// Reads and parses a sweep file.
     public static func load(from url: URL) throws -> Sweep {
@@ -141,14 +143,21 @@ public struct Sweep: Sendable {
         origins[key] = "--set \(key)"
     }
 
-    /// Makes relative paths of a path key absolute against `folder` (leaves "content"/"noise"/"style" of `init` alone).
+    /// Makes relative paths of a path key absolute against `folder` (leaves "content"/"noise"/"style" of `init` alone;
+    /// in `regions`, the guide paths of each entry).
     static func absolutePaths(_ value: JSONValue, key: String, relativeTo folder: URL) -> JSONValue {
         func resolve(_ path: String) -> String {
             if key == "init", ["content", "noise", "style"].contains(path) { return path }
             if path.hasPrefix("/") || path.isEmpty { return path }
             return folder.appendingPathComponent(path).standardizedFileURL.path
         }
+        func resolveRegion(_ entry: JSONValue) -> JSONValue {
+            guard case .object(var o) = entry else { return entry }
+            for k in regionPathKeys { if case .string(let s)? = o[k] { o[k] = .string(resolve(s)) } }
+            return .object(o)
+        }
         switch value {
+        case .array(let a) where key == "regions": return .array(a.map(resolveRegion))
         case .string(let s): return .string(resolve(s))
         case .array(let a): return .array(a.map { if case .string(let s) = $0 { return .string(resolve(s)) }; return $0 })
         default: return value

@@ -162,7 +162,8 @@ public struct SweepPlan: Sendable {
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Input paths made absolute against the sweep file's folder.
+    /// Input paths (images, weights, label maps and the guides of `regions`) made absolute against the sweep file's
+    /// folder.
     static func resolvePaths(_ config: RunConfiguration, relativeTo folder: URL) -> RunConfiguration {
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") || path.isEmpty ? path : folder.appendingPathComponent(path).standardizedFileURL.path
@@ -172,6 +173,12 @@ public struct SweepPlan: Sendable {
         c.style = c.style.map(resolve)
         c.weights = c.weights.map(resolve)
         if case .image(let path) = c.initialization { c.initialization = .image(path: resolve(path)) }
+        c.contentMask = c.contentMask.map(resolve)
+        c.styleMasks = c.styleMasks.map { $0.map(resolve) }
+        for i in c.regions.indices {
+            c.regions[i].contentGuide = c.regions[i].contentGuide.map(resolve)
+            c.regions[i].styleGuide = c.regions[i].styleGuide.map(resolve)
+        }
         return c
     }
 
@@ -180,7 +187,8 @@ public struct SweepPlan: Sendable {
         runs.filter { $0.index % n == k }
     }
 
-    /// Every distinct input file of the plan (content, styles, init images, weights if given), sorted.
+    /// Every distinct input file of the plan (content, styles, init images, weights if given, masks and region
+    /// guides), sorted.
     public var inputFiles: [String] {
         var files = Set<String>()
         for run in runs {
@@ -189,6 +197,9 @@ public struct SweepPlan: Sendable {
             files.formUnion(c.style)
             if case .image(let path) = c.initialization { files.insert(path) }
             if let weights = c.weights { files.insert(weights) }
+            if let mask = c.contentMask { files.insert(mask) }
+            files.formUnion(c.styleMasks.compactMap { $0 })
+            files.formUnion(c.regions.flatMap { [$0.contentGuide, $0.styleGuide].compactMap { $0 } })
         }
         return files.sorted()
     }

@@ -57,6 +57,9 @@ public enum SweepEvent {
     case runStarted(PlannedRun, SweepProgress)
     case iteration(PlannedRun, IterationReport, SweepProgress)
     case runEnded(PlannedRun, RunRecord, SweepProgress)
+    /// A guidance notice or warning of a run (mask resampled, empty region, unmatched label-map pixels), as
+    /// `nst-exp stylize` prints it; also written to the run's log.txt.
+    case notice(PlannedRun, String)
 }
 
 /// The outcome of `SweepRunner.run`.
@@ -150,7 +153,7 @@ public final class SweepRunner {
                 continue
             }
             progress(.runStarted(run, state))
-            let record = try execute(run) { report in
+            let record = try execute(run, notice: { progress(.notice(run, $0)) }) { report in
                 progress(.iteration(run, report, state))
             }
             summary.executed += 1
@@ -202,8 +205,10 @@ public final class SweepRunner {
 
     // MARK: one run
 
-    /// Runs one configuration in a fresh folder; failures become a `failed` record rather than an error.
-    func execute(_ run: PlannedRun, iteration: (IterationReport) -> Void) throws -> RunRecord {
+    /// Runs one configuration in a fresh folder; failures become a `failed` record rather than an error. The plan's
+    /// guidance notices go to the run's log and to `notice`.
+    func execute(_ run: PlannedRun, notice: (String) -> Void = { _ in },
+                 iteration: (IterationReport) -> Void) throws -> RunRecord {
         let dir = options.output.appendingPathComponent(run.directory)
         try? FileManager.default.removeItem(at: dir)
         try SweepFiles.makeFolder(dir)
@@ -225,6 +230,10 @@ public final class SweepRunner {
             }
             let transfer = try StyleTransfer(configuration: config, weights: weights, stopFlag: stopFlag)
             if options.shareTargets { transfer.targetCache = cache(for: SweepRunner.weightsPath(config)) }
+            for text in transfer.plan.notices.map(\.description) {
+                log.line(text)
+                notice(text)
+            }
             let every = max(1, config.printEvery)
             let result = try transfer.run { event in
                 switch event {
