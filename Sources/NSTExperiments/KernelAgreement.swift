@@ -56,14 +56,9 @@ public struct KernelAgreement {
     /// Runs the check on `content` in the style of `style`, default configuration otherwise.
     public func run(weights: VGGWeights, content: URL, style: URL,
                     configuration base: RunConfiguration = RunConfiguration()) throws -> Result {
-        var config = base
-        config.content = content.path
-        config.style = [style.path]
-        config.size = size
-        let plan = try config.plan()
-        guard let stage = plan.stages.first else { throw BenchmarkError.stepFailed("the configuration has no stage") }
-        let contentInput = VGGInput.fromImage(try plan.content.resized(width: stage.width, height: stage.height))
-        let styleInput = VGGInput.fromImage(try plan.styles[0].resized(longestSide: stage.styleLongestSide))
+        let pair = try BenchmarkPair(content: content, style: style, size: size, square: false, base: base)
+        let plan = pair.plan, config = plan.configuration
+        let contentInput = pair.content, styleInput = pair.style
         func objective(_ kernel: ConvKernel) -> TransferObjective {
             let network = VGG19(weights: weights, pooling: config.pooling)
             network.convKernel = kernel
@@ -96,7 +91,7 @@ public struct KernelAgreement {
 
         _ = try trajectory(referenceObjective)
         let own = term("total", a.total, referenceObjective.lastBreakdown.total)
-        return Result(width: stage.width, height: stage.height, iterations: iterations, fastKernel: fast.rawValue,
+        return Result(width: contentInput.width, height: contentInput.height, iterations: iterations, fastKernel: fast.rawValue,
                       referenceKernel: reference.rawValue, terms: terms,
                       gradientDifference: norm > 0 ? (diff / norm).squareRoot() : 0, trajectoryTotals: own)
     }

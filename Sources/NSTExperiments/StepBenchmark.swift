@@ -59,16 +59,10 @@ public struct StepBenchmark {
     /// Runs the benchmark with the default run configuration on `content` and `style`.
     public func run(weights: VGGWeights, weightsLabel: String, content: URL, style: URL,
                     configuration base: RunConfiguration = RunConfiguration()) throws -> Result {
-        var config = base
-        config.content = content.path
-        config.style = [style.path]
-        config.size = size
-        let plan = try config.plan()
-        let contentImage = try plan.content.resized(width: size, height: size)
-        let styleImage = try plan.styles[0].resized(longestSide: size)
+        let pair = try BenchmarkPair(content: content, style: style, size: size, square: true, base: base)
+        let config = pair.plan.configuration, plan = pair.plan
         let network = VGG19(weights: weights, pooling: config.pooling)
-        let objective = TransferObjective(network: network, content: VGGInput.fromImage(contentImage),
-                                          styles: [VGGInput.fromImage(styleImage)], plan: plan)
+        let objective = TransferObjective(network: network, content: pair.content, styles: [pair.style], plan: plan)
         var objectiveNanos: UInt64 = 0
         let timed: Objective = { x, g in
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -76,7 +70,7 @@ public struct StepBenchmark {
             return objective.evaluate(x, &g)
         }
         let optimizer = LBFGS(history: config.lbfgsHistory, learningRate: config.effectiveLearningRate, objective: timed)
-        var x = VGGInput.fromImage(contentImage).data
+        var x = pair.content.data
         _ = optimizer.start(at: x)
         for _ in 0..<warmup { _ = optimizer.step(&x) }
 
@@ -129,6 +123,27 @@ public struct StepBenchmark {
             flop += 2 * Double((width >> shift) * (height >> shift) * w.inChannels * w.outChannels * 9)
         }
         return 2 * flop / 1e9
+    }
+}
+
+/// The run configuration `base` on one content/style pair, planned, with the network inputs of its first stage:
+/// the content at `size`×`size` if `square` (as the reference timings), else at the stage's size.
+struct BenchmarkPair {
+    let plan: RunPlan
+    let content: FeatureMap
+    let style: FeatureMap
+
+    init(content: URL, style: URL, size: Int, square: Bool, base: RunConfiguration) throws {
+        var config = base
+        config.content = content.path
+        config.style = [style.path]
+        config.size = size
+        plan = try config.plan()
+        guard let stage = plan.stages.first else { throw BenchmarkError.stepFailed("the configuration has no stage") }
+        let contentImage = square ? try plan.content.resized(width: size, height: size)
+                                  : try plan.content.resized(width: stage.width, height: stage.height)
+        self.content = VGGInput.fromImage(contentImage)
+        self.style = VGGInput.fromImage(try plan.styles[0].resized(longestSide: stage.styleLongestSide))
     }
 }
 
