@@ -29,15 +29,16 @@ import Foundation
 /// a fixed budget, so no buffer grows with H (a band holds at least one tile row); the workers take every
 /// other band (static assignment, bitwise deterministic for a given thread count) and run single-threaded BLAS.
 public enum Winograd3x3 {
-    /// Upper bound on one band's transformed tiles (V and M), in floats (default 16 MiB per worker;
+    /// Upper bound on one band's transformed tiles (V and M), in floats (default 32 MiB per worker;
     /// `NST_WINOGRAD_BUDGET` overrides, for tuning). A band holds at least one tile row, so very wide layers
     /// may exceed it. With F(2×2) at 512×512 (CPU s per iteration / peak RSS): 32 MiB 2.91 / 719 MiB,
     /// 16 MiB 2.95 / 686, 8 MiB 2.98 / 670, 4 MiB 3.19 / 668. With F(4×4), whose wide layers need more tiles
     /// per band to amortize streaming U, 8 → 16 MiB took the 512→512 layer at 64² from 0.088 to 0.071 CPU s
-    /// and the 256→256 one at 128² from 0.107 to 0.087.
+    /// and the 256→256 one at 128² from 0.107 to 0.087; 16 → 32 MiB a whole 512×512 L-BFGS step from 1.19 to
+    /// 1.13 s at the same peak RSS (the peak lies elsewhere).
     public static let bandBudget: Int = {
         if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_BUDGET"], let n = Int(text), n >= 4096 { return n }
-        return 1 << 22
+        return 1 << 23
     }()
 
     /// Tiles per band the SGEMMs aim for: each band streams all of U (α²·Cin·Cout floats), so wide layers
