@@ -8,10 +8,12 @@ public typealias Pooling = Pool2x2.Kind
 
 /// VGG-19's convolutional part (Simonyan & Zisserman 2015), used as a fixed feature extractor.
 ///
-/// `forward` computes only up to the deepest requested layer and keeps every activation it needs for
-/// `backward`, which returns the gradient with respect to the input image, accumulating gradients
-/// given at several layers through the shared trunk. No weight gradients are ever computed.
-/// Buffers are allocated for the first input size and reused while the size stays the same.
+/// `forward` computes only up to the deepest requested layer; `backward` returns the gradient with respect to
+/// the input image, accumulating gradients given at several layers through the shared trunk. No weight
+/// gradients are ever computed, so the backward needs no activations: only each ReLU's sign (one bit per
+/// value) and each max-pool window's winner (one byte per output). Activations are kept as floats only for
+/// the requested layers; every other step writes into two shared work buffers, which the backward then uses
+/// for its gradients. Buffers are allocated for the first input size and reused while the size stays the same.
 public final class VGG19 {
     /// One conv+ReLU or pool step, in network order.
     enum Step {
@@ -59,15 +61,22 @@ public final class VGG19 {
     let steps: [Step]
     let scratch = ConvScratch()
 
-    /// Output of each step of the last forward (post-ReLU for conv steps).
+    /// Output shape of each step (post-ReLU for conv steps) at the current input size.
+    var shapes: [(c: Int, h: Int, w: Int)] = []
+    /// Outputs of the requested steps of the last forward (empty maps for the other steps).
     var outputs: [FeatureMap] = []
     /// Pre-ReLU copies, kept only for requested conv layers.
     var preActivations: [Int: FeatureMap] = [:]
+    /// ReLU signs of each conv step's output, one bit per value (`ReLU.packMask`).
+    var reluMasks: [[UInt64]] = []
+    /// Max-pool winners of each pool step, one byte per output (`Pool2x2.forwardMax`); empty for average pooling.
+    var poolWinners: [[UInt8]] = []
     /// Steps run by the last forward.
     var depth = 0
     var inputShape = (height: 0, width: 0)
-    var gradA = FeatureMap(channels: 0, height: 0, width: 0)
-    var gradB = FeatureMap(channels: 0, height: 0, width: 0)
+    /// Two buffers of the largest step's size: unrequested outputs in the forward, gradients in the backward.
+    var work: [UnsafeMutablePointer<Float>] = []
+    var workCapacity = 0
     /// Per-step seconds (forward, backward), accumulated when `profiling` is on.
     public var profiling = false
     public private(set) var profile: [(name: String, forward: Double, backward: Double)] = []
@@ -90,6 +99,8 @@ public final class VGG19 {
         }
         self.steps = steps
     }
+
+    deinit { work.forEach { $0.deallocate() } }
 
     /// Step index (0-based) that produces `layer`'s value.
     static func step(of layer: LayerName) -> Int {
@@ -116,12 +127,30 @@ public final class VGG19 {
         depth = VGG19.step(of: deepest) + 1
         prepare(height: input.height, width: input.width)
         let wantPre = Set(layers.filter { $0.kind == .conv }.map { VGG19.step(of: $0) })
+        let kept = Set(layers.map { VGG19.step(of: $0) })
         preActivations = preActivations.filter { wantPre.contains($0.key) }
-        for s in 0..<depth {
-            let source = s == 0 ? input : outputs[s - 1]
-            let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
-            run(step: s, input: source, keepPreActivation: wantPre.contains(s))
-            if profiling { record(step: s, forward: DispatchTime.now().uptimeNanoseconds - t0, backward: 0) }
+        for s in 0..<depth where !kept.contains(s) { outputs[s] = FeatureMap(channels: 0, height: 0, width: 0) }
+        input.data.withUnsafeBufferPointer { x in
+            var source = x.baseAddress!
+            for s in 0..<depth {
+                let shape = shapes[s]
+                if kept.contains(s) && outputs[s].count != shape.c * shape.h * shape.w {
+                    outputs[s] = FeatureMap(channels: shape.c, height: shape.h, width: shape.w)
+                }
+                let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+                if kept.contains(s) {
+                    outputs[s].data.withUnsafeMutableBufferPointer {
+                        run(step: s, input: source, output: $0.baseAddress!, keepPreActivation: wantPre.contains(s))
+                    }
+                    source = outputs[s].data.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) }
+                } else {
+                    // The work buffer that does not hold this step's input.
+                    let output = UnsafePointer(work[0]) == source ? work[1] : work[0]
+                    run(step: s, input: source, output: output, keepPreActivation: false)
+                    source = UnsafePointer(output)
+                }
+                if profiling { record(step: s, forward: DispatchTime.now().uptimeNanoseconds - t0, backward: 0) }
+            }
         }
         var result: [LayerName: FeatureMap] = [:]
         for l in layers {
@@ -131,66 +160,74 @@ public final class VGG19 {
         return result
     }
 
-    /// Allocates activation buffers for an input size (once per size).
+    /// Allocates buffers for an input size (once per size).
     func prepare(height: Int, width: Int) {
-        if inputShape == (height, width) && outputs.count == steps.count { return }
+        if inputShape == (height, width) && shapes.count == steps.count { return }
         inputShape = (height, width)
         var h = height, w = width, c = 3
-        var largest = 0
-        outputs = steps.map { step in
+        shapes = steps.map { step in
             switch step {
-            case .conv(let layer):
-                c = layer.weights.outChannels
-            case .pool:
-                h /= 2; w /= 2
+            case .conv(let layer): c = layer.weights.outChannels
+            case .pool: h /= 2; w /= 2
             }
-            largest = max(largest, c * h * w)
-            return FeatureMap(channels: c, height: h, width: w)
+            return (c, h, w)
         }
+        outputs = steps.map { _ in FeatureMap(channels: 0, height: 0, width: 0) }
         preActivations = [:]
-        gradA = FeatureMap(channels: 1, height: 1, width: largest)
-        gradB = FeatureMap(channels: 1, height: 1, width: largest)
+        reluMasks = zip(steps, shapes).map { step, shape in
+            guard case .conv = step else { return [] }
+            return [UInt64](repeating: 0, count: ReLU.maskWords(shape.c * shape.h * shape.w))
+        }
+        poolWinners = zip(steps, shapes).map { step, shape in
+            guard case .pool = step, pooling == .max else { return [] }
+            return [UInt8](repeating: 0, count: shape.c * shape.h * shape.w)
+        }
+        let largest = max(3 * height * width, shapes.map { $0.c * $0.h * $0.w }.max() ?? 0)
+        if largest > workCapacity {
+            work.forEach { $0.deallocate() }
+            work = (0..<2).map { _ in
+                let p = UnsafeMutablePointer<Float>.allocate(capacity: largest)
+                p.initialize(repeating: 0, count: largest)
+                return p
+            }
+            workCapacity = largest
+        }
     }
 
-    func run(step s: Int, input: FeatureMap, keepPreActivation: Bool) {
+    /// Runs step `s` from `input` (the previous step's output shape) into `output`, and records what its
+    /// backward needs: the ReLU signs of a conv step, the window winners of a max-pool step.
+    func run(step s: Int, input x: UnsafePointer<Float>, output y: UnsafeMutablePointer<Float>, keepPreActivation: Bool) {
+        let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
+        let n = shapes[s].c * shapes[s].h * shapes[s].w
         switch steps[s] {
         case .conv(let layer):
             let wt = layer.weights
-            if let winograd = layer.winogradWeights(for: convKernel) {
-                input.data.withUnsafeBufferPointer { x in
-                    wt.bias.withUnsafeBufferPointer { bias in
-                        outputs[s].data.withUnsafeMutableBufferPointer { y in
-                            Winograd3x3.forward(x: x.baseAddress!, height: input.height, width: input.width,
-                                                weights: winograd, transposed: false, bias: bias.baseAddress!,
-                                                relu: !keepPreActivation, y: y.baseAddress!, scratch: scratch)
-                        }
+            wt.bias.withUnsafeBufferPointer { bias in
+                if let winograd = layer.winogradWeights(for: convKernel) {
+                    Winograd3x3.forward(x: x, height: inShape.h, width: inShape.w, weights: winograd, transposed: false,
+                                        bias: bias.baseAddress!, relu: !keepPreActivation, y: y, scratch: scratch)
+                } else {
+                    wt.weight.withUnsafeBufferPointer { weight in
+                        Conv3x3.forward(x: x, inChannels: wt.inChannels, height: inShape.h, width: inShape.w,
+                                        weight: weight.baseAddress!, bias: bias.baseAddress!, outChannels: wt.outChannels,
+                                        relu: !keepPreActivation, y: y, scratch: scratch)
                     }
                 }
-            } else {
-            input.data.withUnsafeBufferPointer { x in
-                wt.weight.withUnsafeBufferPointer { weight in
-                    wt.bias.withUnsafeBufferPointer { bias in
-                        outputs[s].data.withUnsafeMutableBufferPointer { y in
-                            Conv3x3.forward(x: x.baseAddress!, inChannels: wt.inChannels, height: input.height,
-                                            width: input.width, weight: weight.baseAddress!, bias: bias.baseAddress!,
-                                            outChannels: wt.outChannels, relu: !keepPreActivation,
-                                            y: y.baseAddress!, scratch: scratch)
-                        }
-                    }
-                }
-            }
             }
             if keepPreActivation {
-                preActivations[s] = outputs[s]
-                let n = outputs[s].count
-                outputs[s].data.withUnsafeMutableBufferPointer { ReLU.forward($0.baseAddress!, count: n) }
+                preActivations[s] = FeatureMap(channels: shapes[s].c, height: shapes[s].h, width: shapes[s].w,
+                                               data: Array(UnsafeBufferPointer(start: y, count: n)))
+                ReLU.forward(y, count: n)
             }
+            reluMasks[s].withUnsafeMutableBufferPointer { ReLU.packMask(y: y, count: n, bits: $0.baseAddress!) }
         case .pool:
-            input.data.withUnsafeBufferPointer { x in
-                outputs[s].data.withUnsafeMutableBufferPointer { y in
-                    Pool2x2.forward(pooling, x: x.baseAddress!, channels: input.channels, height: input.height,
-                                    width: input.width, y: y.baseAddress!)
+            if pooling == .max {
+                poolWinners[s].withUnsafeMutableBufferPointer {
+                    Pool2x2.forwardMax(x: x, channels: inShape.c, height: inShape.h, width: inShape.w, y: y,
+                                       argmax: $0.baseAddress!)
                 }
+            } else {
+                Pool2x2.forward(pooling, x: x, channels: inShape.c, height: inShape.h, width: inShape.w, y: y)
             }
         }
     }
@@ -202,74 +239,61 @@ public final class VGG19 {
         guard let top = gradients.keys.max() else { return input }
         let topStep = VGG19.step(of: top)
         precondition(topStep < depth, "VGG19.backward: \(top) was not computed by the last forward")
-        // Gradient w.r.t. each step's output arrives here; `current` holds it for the step being undone.
+        // `current` holds the gradient w.r.t. the output of the step being undone; `other` receives the next.
+        var current = work[0], other = work[1]
         var have = false
         for s in stride(from: topStep, through: 0, by: -1) {
-            let shape = outputs[s]
-            let n = shape.count
+            let shape = shapes[s]
+            let n = shape.c * shape.h * shape.w
             // Gradient given at the post-activation (relu or pool) output of this step.
-            let atOutput = gradients.first { $0.key.kind != .conv && VGG19.step(of: $0.key) == s }?.value
-            if let g = atOutput { accumulate(g, into: &gradA, count: n, replace: !have); have = true }
-            guard have || gradients.keys.contains(where: { $0.kind == .conv && VGG19.step(of: $0) == s }) else { continue }
+            if let g = gradients.first(where: { $0.key.kind != .conv && VGG19.step(of: $0.key) == s })?.value {
+                accumulate(g, into: current, count: n, replace: !have); have = true
+            }
+            let atPreActivation = gradients.first { $0.key.kind == .conv && VGG19.step(of: $0.key) == s }?.value
+            guard have || atPreActivation != nil else { continue }
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             defer { if profiling { record(step: s, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) } }
+            let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
             switch steps[s] {
             case .conv(let layer):
-                // Measured: fusing this mask into F(4×4)'s read of dy, and running conv1_1's backward through
-                // Winograd, both made the backward slower at 512×512 (0.63 → 0.72 s), so neither is done.
                 if have {
-                    outputs[s].data.withUnsafeBufferPointer { y in
-                        gradA.data.withUnsafeMutableBufferPointer { ReLU.backward(y: y.baseAddress!, gradient: $0.baseAddress!, count: n) }
-                    }
+                    reluMasks[s].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: current, count: n) }
                 }
-                if let g = gradients.first(where: { $0.key.kind == .conv && VGG19.step(of: $0.key) == s })?.value {
-                    accumulate(g, into: &gradA, count: n, replace: !have); have = true
-                }
-                let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width)
-                                     : (c: outputs[s - 1].channels, h: outputs[s - 1].height, w: outputs[s - 1].width)
-                if s > 0, let winograd = layer.winogradWeights(for: convKernel) {
-                    gradA.data.withUnsafeBufferPointer { dy in
-                        gradB.data.withUnsafeMutableBufferPointer { dx in
-                            Winograd3x3.forward(x: dy.baseAddress!, height: inShape.h, width: inShape.w, weights: winograd,
-                                                transposed: true, bias: nil, relu: false, y: dx.baseAddress!, scratch: scratch)
+                if let g = atPreActivation { accumulate(g, into: current, count: n, replace: !have); have = true }
+                if s == 0 {
+                    // Only 3 output channels: the col2im form keeps the GEMM wide.
+                    input.data.withUnsafeMutableBufferPointer { dx in
+                        layer.weights.weight.withUnsafeBufferPointer { w in
+                            Conv3x3.backwardInputCol2im(dy: current, outChannels: layer.weights.outChannels,
+                                                        height: inShape.h, width: inShape.w, weight: w.baseAddress!,
+                                                        inChannels: 3, dx: dx.baseAddress!, scratch: scratch)
                         }
                     }
-                    break
-                }
-                let bw = s == 0 ? [] : layer.backwardWeights
-                gradA.data.withUnsafeBufferPointer { dy in
-                    bw.withUnsafeBufferPointer { weight in
-                        func into(_ dx: UnsafeMutablePointer<Float>) {
-                            Conv3x3.forward(x: dy.baseAddress!, inChannels: layer.weights.outChannels, height: inShape.h,
-                                            width: inShape.w, weight: weight.baseAddress!, bias: nil,
-                                            outChannels: inShape.c, relu: false, y: dx, scratch: scratch)
-                        }
-                        if s == 0 {
-                            // Only 3 output channels: the col2im form keeps the GEMM wide.
-                            input.data.withUnsafeMutableBufferPointer { dx in
-                                layer.weights.weight.withUnsafeBufferPointer { w in
-                                    Conv3x3.backwardInputCol2im(dy: dy.baseAddress!, outChannels: layer.weights.outChannels,
-                                                                height: inShape.h, width: inShape.w, weight: w.baseAddress!,
-                                                                inChannels: 3, dx: dx.baseAddress!, scratch: scratch)
-                                }
-                            }
-                        } else {
-                            gradB.data.withUnsafeMutableBufferPointer { into($0.baseAddress!) }
-                        }
+                } else if let winograd = layer.winogradWeights(for: convKernel) {
+                    // Measured: fusing the ReLU mask into F(4×4)'s read of dy, and running conv1_1's backward
+                    // through Winograd, both made the backward slower at 512×512 (0.57 → 0.70 s).
+                    Winograd3x3.forward(x: current, height: inShape.h, width: inShape.w, weights: winograd,
+                                        transposed: true, bias: nil, relu: false, y: other, scratch: scratch)
+                } else {
+                    layer.backwardWeights.withUnsafeBufferPointer { weight in
+                        Conv3x3.forward(x: current, inChannels: layer.weights.outChannels, height: inShape.h,
+                                        width: inShape.w, weight: weight.baseAddress!, bias: nil,
+                                        outChannels: inShape.c, relu: false, y: other, scratch: scratch)
                     }
                 }
             case .pool:
-                let x = outputs[s - 1]
-                gradA.data.withUnsafeBufferPointer { dy in
-                    x.data.withUnsafeBufferPointer { xp in
-                        gradB.data.withUnsafeMutableBufferPointer { dx in
-                            Pool2x2.backward(pooling, x: xp.baseAddress!, dy: dy.baseAddress!, channels: x.channels,
-                                             height: x.height, width: x.width, dx: dx.baseAddress!)
-                        }
+                if pooling == .max {
+                    poolWinners[s].withUnsafeBufferPointer {
+                        Pool2x2.backwardMax(argmax: $0.baseAddress!, dy: current, channels: inShape.c, height: inShape.h,
+                                            width: inShape.w, dx: other)
                     }
+                } else {
+                    // Average pooling's backward does not read x.
+                    Pool2x2.backward(pooling, x: current, dy: current, channels: inShape.c, height: inShape.h,
+                                     width: inShape.w, dx: other)
                 }
             }
-            swap(&gradA, &gradB)
+            swap(&current, &other)
         }
         return input
     }
@@ -291,15 +315,13 @@ public final class VGG19 {
     }
 
     /// dst[0..<n] = g (replace) or += g.
-    private func accumulate(_ g: FeatureMap, into dst: inout FeatureMap, count n: Int, replace: Bool) {
+    private func accumulate(_ g: FeatureMap, into d: UnsafeMutablePointer<Float>, count n: Int, replace: Bool) {
         precondition(g.count == n, "VGG19.backward: gradient has \(g.count) values, layer has \(n)")
         g.data.withUnsafeBufferPointer { src in
-            dst.data.withUnsafeMutableBufferPointer { d in
-                if replace {
-                    d.baseAddress!.update(from: src.baseAddress!, count: n)
-                } else {
-                    for i in 0..<n { d[i] += src[i] }
-                }
+            if replace {
+                d.update(from: src.baseAddress!, count: n)
+            } else {
+                for i in 0..<n { d[i] += src[i] }
             }
         }
     }

@@ -124,3 +124,89 @@ public enum ReLU {
         }
     }
 }
+
+// MARK: compact backward state (what the backward pass needs instead of the activations themselves)
+
+extension ReLU {
+    /// Words of a bit mask over `count` values.
+    @inlinable public static func maskWords(_ count: Int) -> Int { (count + 63) / 64 }
+
+    /// bits[i/64] bit i%64 = [y[i] > 0]: one bit per activation instead of the float `backward(y:)` reads.
+    public static func packMask(y: UnsafePointer<Float>, count: Int, bits: UnsafeMutablePointer<UInt64>) {
+        let words = maskWords(count)
+        let parts = min(words, Parallel.workers)
+        Parallel.forEach(parts) { part, _ in
+            for word in Parallel.chunk(part, of: parts, count: words) {
+                let lo = word * 64, hi = min(count, lo + 64)
+                var v: UInt64 = 0
+                if hi - lo == 64 {
+                    // Fixed trip count and no branch: an OR reduction the compiler vectorizes.
+                    let p = y + lo
+                    for k in 0..<64 { v |= (p[k] > 0 ? 1 : 0) << UInt64(k) }
+                } else {
+                    for i in lo..<hi { v |= (y[i] > 0 ? 1 : 0) << UInt64(i - lo) }
+                }
+                bits[word] = v
+            }
+        }
+    }
+
+    /// dx = dy · [bit set], in place on the gradient: `backward(y:)` on a mask from `packMask`.
+    public static func backward(mask bits: UnsafePointer<UInt64>, gradient: UnsafeMutablePointer<Float>, count: Int) {
+        let words = maskWords(count)
+        let parts = min(words, Parallel.workers)
+        Parallel.forEach(parts) { part, _ in
+            for word in Parallel.chunk(part, of: parts, count: words) {
+                let v = bits[word], lo = word * 64, hi = min(count, lo + 64)
+                for i in lo..<hi { gradient[i] = (v >> UInt64(i - lo)) & 1 != 0 ? gradient[i] : 0 }
+            }
+        }
+    }
+}
+
+extension Pool2x2 {
+    /// Max pooling that also records, per output, which of its window's four inputs (0 top-left, 1 top-right,
+    /// 2 bottom-left, 3 bottom-right) was the first maximum, the one `backward(.max, x:)` routes dy to.
+    public static func forwardMax(x: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
+                                  y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<UInt8>) {
+        let oh = h / 2, ow = w / 2
+        let parts = min(c, Parallel.workers)
+        Parallel.forEach(parts) { part, _ in
+            for ch in Parallel.chunk(part, of: parts, count: c) {
+                let src = x + ch * h * w, out = y + ch * oh * ow, idx = argmax + ch * oh * ow
+                for i in 0..<oh {
+                    let r0 = src + 2 * i * w, r1 = r0 + w
+                    for j in 0..<ow {
+                        // Selects, not branches: the first maximum in row-major order wins ties.
+                        let a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1]
+                        var best = a, k: UInt8 = 0
+                        k = b > best ? 1 : k; best = b > best ? b : best
+                        k = c > best ? 2 : k; best = c > best ? c : best
+                        k = d > best ? 3 : k; best = d > best ? d : best
+                        out[i * ow + j] = best
+                        idx[i * ow + j] = k
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward of max pooling from the recorded window positions; same result as `backward(.max, x:…)`.
+    public static func backwardMax(argmax: UnsafePointer<UInt8>, dy: UnsafePointer<Float>, channels c: Int,
+                                   height h: Int, width w: Int, dx: UnsafeMutablePointer<Float>) {
+        let oh = h / 2, ow = w / 2
+        let parts = min(c, Parallel.workers)
+        Parallel.forEach(parts) { part, _ in
+            for ch in Parallel.chunk(part, of: parts, count: c) {
+                let g = dy + ch * oh * ow, idx = argmax + ch * oh * ow, dst = dx + ch * h * w
+                dst.update(repeating: 0, count: h * w)
+                for i in 0..<oh {
+                    for j in 0..<ow {
+                        let k = Int(idx[i * ow + j])
+                        dst[(2 * i + k / 2) * w + 2 * j + k % 2] = g[i * ow + j]
+                    }
+                }
+            }
+        }
+    }
+}

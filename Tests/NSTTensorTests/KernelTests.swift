@@ -124,6 +124,50 @@ func referenceConv(_ x: [Float], _ s: ConvShape, _ weight: [Float], _ bias: [Flo
 }
 
 @Suite struct PoolAndReLUTests {
+    /// Max pooling with recorded winners routes dy exactly as the reference backward that reads x, including
+    /// ties (inputs rounded to a few levels) and odd sizes whose last row and column get no gradient.
+    @Test(arguments: [(3, 8, 6), (2, 7, 5), (1, 1, 3), (4, 33, 17)])
+    func maxPoolWinnersMatchReference(_ shape: (Int, Int, Int)) {
+        let (c, h, w) = shape
+        let x = randomArray(c * h * w, seed: 31).map { ($0 * 3).rounded() }   // many ties
+        let dy = randomArray(c * (h / 2) * (w / 2), seed: 32)
+        var y1 = [Float](repeating: .nan, count: dy.count), y2 = y1
+        var winners = [UInt8](repeating: 9, count: dy.count)
+        var d1 = [Float](repeating: .nan, count: x.count), d2 = d1
+        y1.withUnsafeMutableBufferPointer { yp in
+            winners.withUnsafeMutableBufferPointer {
+                Pool2x2.forwardMax(x: x, channels: c, height: h, width: w, y: yp.baseAddress!, argmax: $0.baseAddress!)
+            }
+        }
+        y2.withUnsafeMutableBufferPointer { Pool2x2.forwardReference(.max, x: x, channels: c, height: h, width: w, y: $0.baseAddress!) }
+        d1.withUnsafeMutableBufferPointer { dx in
+            winners.withUnsafeBufferPointer {
+                Pool2x2.backwardMax(argmax: $0.baseAddress!, dy: dy, channels: c, height: h, width: w, dx: dx.baseAddress!)
+            }
+        }
+        d2.withUnsafeMutableBufferPointer { Pool2x2.backwardReference(.max, x: x, dy: dy, channels: c, height: h, width: w, dx: $0.baseAddress!) }
+        #expect(y1 == y2)
+        #expect(winners.allSatisfy { $0 < 4 })
+        #expect(d1 == d2)
+    }
+
+    /// The packed ReLU signs give the same backward as reading the activations, across word boundaries.
+    @Test(arguments: [1, 63, 64, 65, 1000, 70_001])
+    func packedReluMaskMatchesActivations(_ n: Int) {
+        var y = randomArray(n, seed: 33)
+        if n > 3 { y[1] = 0; y[2] = -0.0 }   // zero counts as inactive (subgradient 0)
+        let g = randomArray(n, seed: 34)
+        var bits = [UInt64](repeating: .max, count: ReLU.maskWords(n))
+        bits.withUnsafeMutableBufferPointer { ReLU.packMask(y: y, count: n, bits: $0.baseAddress!) }
+        var fromBits = g, fromFloats = g
+        fromBits.withUnsafeMutableBufferPointer { gp in
+            bits.withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: gp.baseAddress!, count: n) }
+        }
+        fromFloats.withUnsafeMutableBufferPointer { ReLU.backward(y: y, gradient: $0.baseAddress!, count: n) }
+        #expect(fromBits == fromFloats)
+        if n > 3 { #expect(fromBits.contains(0) && fromBits.contains { $0 != 0 }) }
+    }
+
     @Test(arguments: [Pool2x2.Kind.max, .average], [(3, 8, 6), (2, 7, 5), (1, 1, 3)])
     func fastPoolMatchesReference(_ kind: Pool2x2.Kind, _ shape: (Int, Int, Int)) {
         let (c, h, w) = shape

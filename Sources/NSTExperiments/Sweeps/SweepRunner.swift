@@ -303,7 +303,8 @@ final class RunLog {
     private let handle: FileHandle?
 
     init(url: URL) {
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        // If the file cannot be created, the handle is nil and the run goes on without its text log.
+        _ = FileManager.default.createFile(atPath: url.path, contents: nil)
         handle = FileHandle(forWritingAtPath: url.path)
     }
 
