@@ -235,22 +235,43 @@ public final class VGG19 {
     /// Gradient of a loss with respect to the input of the last `forward`, given the loss's gradients at
     /// some of the layers that forward returned (each shaped like that layer's activation).
     public func backward(_ gradients: [LayerName: FeatureMap]) -> FeatureMap {
+        backward(at: Array(gradients.keys)) { layer, buffer in
+            guard let g = gradients[layer] else { return }
+            let shape = shapes[VGG19.step(of: layer)]
+            precondition(g.count == shape.c * shape.h * shape.w,
+                         "VGG19.backward: gradient at \(layer) has \(g.count) values, the layer has \(shape.c * shape.h * shape.w)")
+            g.data.withUnsafeBufferPointer { src in
+                for i in 0..<src.count { buffer[i] += src[i] }
+            }
+        }
+    }
+
+    /// Gradient with respect to the input of the last `forward`, for a loss whose gradient at each of `layers`
+    /// `accumulate(layer, buffer)` adds into `buffer` (shaped like the layer's activation). It is called when the
+    /// backward reaches the layer, deepest first, so no gradient map of any layer is ever stored: the loss
+    /// gradients go straight into the buffer that carries the backward. The layer's activation from `forward`
+    /// is still intact then.
+    public func backward(at layers: [LayerName], accumulate: (LayerName, UnsafeMutablePointer<Float>) -> Void) -> FeatureMap {
         var input = FeatureMap(channels: 3, height: inputShape.height, width: inputShape.width)
-        guard let top = gradients.keys.max() else { return input }
+        guard let top = layers.max() else { return input }
         let topStep = VGG19.step(of: top)
         precondition(topStep < depth, "VGG19.backward: \(top) was not computed by the last forward")
         // `current` holds the gradient w.r.t. the output of the step being undone; `other` receives the next.
         var current = work[0], other = work[1]
         var have = false
+        /// Adds the loss gradients of `layer` into `current`, which holds zeros if nothing has arrived yet.
+        func add(_ layer: LayerName, count n: Int) {
+            if !have { current.update(repeating: 0, count: n) }
+            accumulate(layer, current)
+            have = true
+        }
         for s in stride(from: topStep, through: 0, by: -1) {
             let shape = shapes[s]
             let n = shape.c * shape.h * shape.w
-            // Gradient given at the post-activation (relu or pool) output of this step.
-            if let g = gradients.first(where: { $0.key.kind != .conv && VGG19.step(of: $0.key) == s })?.value {
-                accumulate(g, into: current, count: n, replace: !have); have = true
-            }
-            let atPreActivation = gradients.first { $0.key.kind == .conv && VGG19.step(of: $0.key) == s }?.value
-            guard have || atPreActivation != nil else { continue }
+            // Gradients at the post-activation (relu or pool) output of this step.
+            for layer in layers where layer.kind != .conv && VGG19.step(of: layer) == s { add(layer, count: n) }
+            let atPreActivation = layers.filter { $0.kind == .conv && VGG19.step(of: $0) == s }
+            guard have || !atPreActivation.isEmpty else { continue }
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             defer { if profiling { record(step: s, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) } }
             let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
@@ -259,7 +280,7 @@ public final class VGG19 {
                 if have {
                     reluMasks[s].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: current, count: n) }
                 }
-                if let g = atPreActivation { accumulate(g, into: current, count: n, replace: !have); have = true }
+                for layer in atPreActivation { add(layer, count: n) }
                 if s == 0 {
                     // Only 3 output channels: the col2im form keeps the GEMM wide.
                     input.data.withUnsafeMutableBufferPointer { dx in
@@ -312,18 +333,6 @@ public final class VGG19 {
         }
         profile[s].forward += Double(forward) / 1e9
         profile[s].backward += Double(backward) / 1e9
-    }
-
-    /// dst[0..<n] = g (replace) or += g.
-    private func accumulate(_ g: FeatureMap, into d: UnsafeMutablePointer<Float>, count n: Int, replace: Bool) {
-        precondition(g.count == n, "VGG19.backward: gradient has \(g.count) values, layer has \(n)")
-        g.data.withUnsafeBufferPointer { src in
-            if replace {
-                d.update(from: src.baseAddress!, count: n)
-            } else {
-                for i in 0..<n { d[i] += src[i] }
-            }
-        }
     }
 }
 

@@ -73,22 +73,26 @@ public struct GramMatrix: Equatable, Sendable {
     ///
     /// Derivation: dG_ij = (dF_i·F_j + F_i·dF_j)/M, so dL/dF = (D + Dᵀ) F / M with D = dL/dG; D is symmetric here.
     public static func backward(upstream: [Float], features: FeatureMap, accumulateInto gradient: inout FeatureMap) {
-        let n = features.channels, m = features.plane
-        precondition(upstream.count == n * n && gradient.channels == n && gradient.plane == m,
+        precondition(gradient.channels == features.channels && gradient.plane == features.plane,
                      "GramMatrix.backward: shape mismatch")
+        gradient.data.withUnsafeMutableBufferPointer { backward(upstream: upstream, features: features, accumulateInto: $0.baseAddress!) }
+    }
+
+    /// As `backward(upstream:features:accumulateInto:)`, adding dL/dF to `gBase` (N×M values).
+    public static func backward(upstream: [Float], features: FeatureMap, accumulateInto gBase: UnsafeMutablePointer<Float>) {
+        let n = features.channels, m = features.plane
+        precondition(upstream.count == n * n, "GramMatrix.backward: shape mismatch")
         guard n > 0, m > 0 else { return }
         upstream.withUnsafeBufferPointer { d in
             features.data.withUnsafeBufferPointer { f in
-                gradient.data.withUnsafeMutableBufferPointer { g in
-                    guard let dBase = d.baseAddress, let fBase = f.baseAddress, let gBase = g.baseAddress else { return }
-                    // Column blocks of F and dL/dF are independent: one ssymm per worker.
-                    let parts = GramMatrix.parts(channels: n, positions: m)
-                    Parallel.forEach(parts) { part, _ in
-                        let columns = Parallel.chunk(part, of: parts, count: m)
-                        cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(columns.count),
-                                    2 / Float(m), dBase, Int32(n), fBase + columns.lowerBound, Int32(m), 1,
-                                    gBase + columns.lowerBound, Int32(m))
-                    }
+                guard let dBase = d.baseAddress, let fBase = f.baseAddress else { return }
+                // Column blocks of F and dL/dF are independent: one ssymm per worker.
+                let parts = GramMatrix.parts(channels: n, positions: m)
+                Parallel.forEach(parts) { part, _ in
+                    let columns = Parallel.chunk(part, of: parts, count: m)
+                    cblas_ssymm(CblasRowMajor, CblasLeft, CblasUpper, Int32(n), Int32(columns.count),
+                                2 / Float(m), dBase, Int32(n), fBase + columns.lowerBound, Int32(m), 1,
+                                gBase + columns.lowerBound, Int32(m))
                 }
             }
         }

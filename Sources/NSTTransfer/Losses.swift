@@ -29,19 +29,23 @@ public struct ContentLoss: Sendable {
 
     /// Returns the weighted loss for `features` and adds its gradient to `gradient` (same shape).
     public func evaluate(_ features: FeatureMap, accumulateInto gradient: inout FeatureMap) -> Float {
-        precondition(features.count == target.count && gradient.count == target.count, "ContentLoss: shape mismatch")
+        precondition(gradient.count == target.count, "ContentLoss: shape mismatch")
+        return gradient.data.withUnsafeMutableBufferPointer { evaluate(features, accumulateInto: $0.baseAddress!) }
+    }
+
+    /// As `evaluate(_:accumulateInto:)`, adding the gradient to `gradient` (as many values as `target`).
+    public func evaluate(_ features: FeatureMap, accumulateInto g: UnsafeMutablePointer<Float>) -> Float {
+        precondition(features.count == target.count, "ContentLoss: shape mismatch")
         let count = target.count
         guard count > 0 else { return 0 }
         let scale = weight / Float(count)
         var sum: Double = 0
         features.data.withUnsafeBufferPointer { f in
             target.data.withUnsafeBufferPointer { p in
-                gradient.data.withUnsafeMutableBufferPointer { g in
-                    for i in 0..<count {
-                        let d = f[i] - p[i]
-                        sum += Double(d * d)
-                        g[i] += 2 * scale * d
-                    }
+                for i in 0..<count {
+                    let d = f[i] - p[i]
+                    sum += Double(d * d)
+                    g[i] += 2 * scale * d
                 }
             }
         }
@@ -87,6 +91,12 @@ public struct StyleLoss: Sendable {
 
     /// Returns the weighted loss for `features` and adds its gradient to `gradient`.
     public mutating func evaluate(_ features: FeatureMap, accumulateInto gradient: inout FeatureMap) -> Float {
+        precondition(gradient.channels == features.channels && gradient.plane == features.plane, "StyleLoss: shape mismatch")
+        return gradient.data.withUnsafeMutableBufferPointer { evaluate(features, accumulateInto: $0.baseAddress!) }
+    }
+
+    /// As `evaluate(_:accumulateInto:)`, adding the gradient to `gradient` (as many values as `features`).
+    public mutating func evaluate(_ features: FeatureMap, accumulateInto gradient: UnsafeMutablePointer<Float>) -> Float {
         gram.compute(from: features, scratch: &gramScratch)
         let n = gram.order, count = n * n
         guard count > 0 else { return 0 }
@@ -106,7 +116,7 @@ public struct StyleLoss: Sendable {
                 }
             }
         }
-        GramMatrix.backward(upstream: upstream, features: features, accumulateInto: &gradient)
+        GramMatrix.backward(upstream: upstream, features: features, accumulateInto: gradient)
         return Float(loss) * weight / Float(count)
     }
 }

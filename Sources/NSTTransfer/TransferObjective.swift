@@ -37,9 +37,6 @@ public final class TransferObjective {
     private var guidedStyleTerms: [(layer: LayerName, loss: GuidedStyleLayer)] = []
     private var regionContentTerms: [(layer: LayerName, target: FeatureMap, weights: GuidedContentWeights)] = []
     private let tv: TotalVariationLoss
-    /// dL/d(activation) for each of `layers`, reused across evaluations.
-    private var layerGradients: [FeatureMap] = []
-    private var inputGradient: FeatureMap
     /// The breakdown of the most recent evaluation.
     public private(set) var lastBreakdown = LossBreakdown()
     /// Number of evaluations so far (forward + backward passes).
@@ -87,66 +84,47 @@ public final class TransferObjective {
                 contentTerms = []
             }
         }
-        inputGradient = FeatureMap(channels: 3, height: content.height, width: content.width)
         lastBreakdown.layers = (contentTerms.map(\.layer) + regionContentTerms.map(\.layer)).map { LayerLoss(role: .content, layer: $0, value: 0) }
             + (styleTerms.map(\.layer) + guidedStyleTerms.map(\.layer)).map { LayerLoss(role: .style, layer: $0, value: 0) }
     }
 
     /// L(x); writes ∇L into `gradient`. Usable directly as an `Objective`.
+    ///
+    /// Each term's value and gradient are computed when the backward pass reaches its layer, adding the gradient
+    /// straight into the buffer that carries the backward, so no per-layer gradient map is stored.
     public func evaluate(_ x: [Float], _ gradient: inout [Float]) -> Float {
         evaluations += 1
         let input = FeatureMap(channels: 3, height: height, width: width, data: x)
-        var gradients: [LayerName: FeatureMap] = [:]
         var breakdown = lastBreakdown
         breakdown.content = 0
         breakdown.style = 0
-        do {
-            let features = network.forward(input, layers: layers)
-            if layerGradients.isEmpty {
-                layerGradients = layers.map { l in features[l].map { FeatureMap(channels: $0.channels, height: $0.height, width: $0.width) } ?? FeatureMap(channels: 0, height: 0, width: 0) }
-            } else {
-                for i in layerGradients.indices {
-                    layerGradients[i].data.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                }
-            }
-            var column = 0
-            for term in contentTerms {
-                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
-                let value = term.loss.evaluate(f, accumulateInto: &layerGradients[slot])
+        let features = network.forward(input, layers: layers)
+        // Log columns: content terms, region-weighted content terms, style terms, guided style terms.
+        let regionBase = contentTerms.count, styleBase = regionBase + regionContentTerms.count
+        let guidedBase = styleBase + styleTerms.count
+        var dx = network.backward(at: layers) { layer, g in
+            guard let f = features[layer] else { return }
+            for (i, term) in contentTerms.enumerated() where term.layer == layer {
+                let value = term.loss.evaluate(f, accumulateInto: g)
                 breakdown.content += value
-                breakdown.layers[column].value = value
-                column += 1
+                breakdown.layers[i].value = value
             }
-            for term in regionContentTerms {
-                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
-                let value = layerGradients[slot].data.withUnsafeMutableBufferPointer {
-                    Float(term.weights.evaluate(f, target: term.target, gradient: $0.baseAddress))
-                }
+            for (i, term) in regionContentTerms.enumerated() where term.layer == layer {
+                let value = Float(term.weights.evaluate(f, target: term.target, gradient: g))
                 breakdown.content += value
-                breakdown.layers[column].value = value
-                column += 1
+                breakdown.layers[regionBase + i].value = value
             }
-            for t in styleTerms.indices {
-                let layer = styleTerms[t].layer
-                guard let f = features[layer], let slot = layers.firstIndex(of: layer) else { continue }
-                let value = styleTerms[t].loss.evaluate(f, accumulateInto: &layerGradients[slot])
+            for t in styleTerms.indices where styleTerms[t].layer == layer {
+                let value = styleTerms[t].loss.evaluate(f, accumulateInto: g)
                 breakdown.style += value
-                breakdown.layers[column].value = value
-                column += 1
+                breakdown.layers[styleBase + t].value = value
             }
-            for term in guidedStyleTerms {
-                guard let f = features[term.layer], let slot = layers.firstIndex(of: term.layer) else { continue }
-                let value = layerGradients[slot].data.withUnsafeMutableBufferPointer {
-                    Float(term.loss.evaluate(f, gradient: $0.baseAddress))
-                }
+            for (i, term) in guidedStyleTerms.enumerated() where term.layer == layer {
+                let value = Float(term.loss.evaluate(f, gradient: g))
                 breakdown.style += value
-                breakdown.layers[column].value = value
-                column += 1
+                breakdown.layers[guidedBase + i].value = value
             }
         }
-        for (layer, g) in zip(layers, layerGradients) { gradients[layer] = g }
-        var dx = network.backward(gradients)
-        gradients = [:]
         breakdown.tv = tv.evaluate(input, accumulateInto: &dx)
         lastBreakdown = breakdown
         if gradient.count == dx.count {
