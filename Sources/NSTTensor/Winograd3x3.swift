@@ -102,6 +102,10 @@ public enum Winograd3x3 {
         let ci = transposed ? weights.outChannels : weights.inChannels
         let co = transposed ? weights.inChannels : weights.outChannels
         let tilesH = (h + m - 1) / m, tilesW = (w + m - 1) / m
+        if channelSplit(tile, inChannels: ci, outChannels: co, height: h, width: w) {
+            return forwardChannelSplit(x: x, height: h, width: w, weights: weights, transposed: transposed, bias: bias,
+                                       relu: relu, y: y, scratch: scratch)
+        }
         let rows = bandTileRows(tile, inChannels: ci, outChannels: co, height: h, width: w)
         let bands = (tilesH + rows - 1) / rows
         let maxTiles = rows * tilesW
@@ -141,6 +145,57 @@ public enum Winograd3x3 {
                     outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
                                       bias: bias, relu: relu, y: y, rows: rowBuffer)
                 }
+            }
+        }
+    }
+
+    /// Whether a layer runs as one band split over the workers by channels instead of as bands of tile rows:
+    /// F(4×4) layers with few tiles and many channels (VGG-19's deep layers at small sizes), where every band
+    /// would stream all of U (α²·Cin·Cout floats, 37 MB at 512 channels) for a few dozen tiles.
+    static func channelSplit(_ tile: WinogradTile, inChannels ci: Int, outChannels co: Int, height h: Int, width w: Int) -> Bool {
+        guard tile == .f4x4, Parallel.workers > 1, min(ci, co) >= 64 else { return false }
+        let tiles = ((h + 3) / 4) * ((w + 3) / 4)
+        return tiles <= 2 * targetTiles(inChannels: ci, outChannels: co) && 36 * max(ci, co) * tiles <= bandBudget
+    }
+
+    /// One band over the whole image: the workers transform disjoint input channels into a shared V, then each
+    /// computes its share of the output channels (its rows of every M_ξ, so it reads only its rows of U) and
+    /// transforms them into y. Same contract as `forward`.
+    static func forwardChannelSplit(x: UnsafePointer<Float>, height h: Int, width w: Int, weights: WinogradWeights,
+                                    transposed: Bool, bias: UnsafePointer<Float>?, relu: Bool,
+                                    y: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+        let transform = WinogradTransform.f4x4, positions = 36
+        let ci = transposed ? weights.outChannels : weights.inChannels
+        let co = transposed ? weights.inChannels : weights.outChannels
+        let tilesH = (h + 3) / 4, tiles = tilesH * ((w + 3) / 4)
+        let parts = Parallel.workers
+        // Worker 0's buffer holds V, worker 1's M; each keeps its own transform rows after them.
+        let shared = positions * max(ci, co) * tiles
+        scratch.reserve(shared + rowScratchF4(width: w))
+        let v = scratch.buffer(0), mm = scratch.buffer(1)
+        weights.transformed.withUnsafeBufferPointer { ub in
+            guard let u = ub.baseAddress else { return }
+            Parallel.forEach(parts) { part, worker in
+                inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: 0..<tilesH, v: v, tiles: tiles,
+                                 rows: scratch.buffer(worker) + shared, only: Parallel.chunk(part, of: parts, count: ci))
+            }
+            Parallel.forEach(parts) { part, worker in
+                let outputs = Parallel.chunk(part, of: parts, count: co)
+                guard !outputs.isEmpty else { return }
+                for xi in 0..<positions {
+                    let mXi = mm + xi * co * tiles + outputs.lowerBound * tiles, vXi = v + xi * ci * tiles
+                    if transposed {
+                        // Rows r of U_π(ξ)ᵀ are columns r of U_π(ξ) (stored Cout × Cin of the weights).
+                        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(outputs.count), Int32(tiles), Int32(ci),
+                                    transform.flippedScale(xi), u + transform.flippedPosition(xi) * ci * co + outputs.lowerBound,
+                                    Int32(co), vXi, Int32(tiles), 0, mXi, Int32(tiles))
+                    } else {
+                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(outputs.count), Int32(tiles), Int32(ci), 1,
+                                    u + xi * co * ci + outputs.lowerBound * ci, Int32(ci), vXi, Int32(tiles), 0, mXi, Int32(tiles))
+                    }
+                }
+                outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: 0..<tilesH, tiles: tiles,
+                                  bias: bias, relu: relu, y: y, rows: scratch.buffer(worker) + shared, only: outputs)
             }
         }
     }

@@ -40,9 +40,10 @@ extension Winograd3x3 {
 
     /// V for the band's tiles: Bᵀ down the columns (six image rows combined element-wise, contiguous over x),
     /// then B along each tile's row (stride 4).
+    /// `only` restricts the work to those input channels (V's layout still spans all `ci`).
     static func inputTransformF4(x: UnsafePointer<Float>, channels ci: Int, height h: Int, width w: Int,
                                  tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
-                                 rows z: UnsafeMutablePointer<Float>) {
+                                 rows z: UnsafeMutablePointer<Float>, only: Range<Int>? = nil) {
         let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
         let zero = z + 6 * wp
         zero.update(repeating: 0, count: wp)
@@ -53,7 +54,7 @@ extension Winograd3x3 {
         let z0 = z + 1, z1 = z + wp + 1, z2 = z + 2 * wp + 1, z3 = z + 3 * wp + 1, z4 = z + 4 * wp + 1, z5 = z + 5 * wp + 1
         let phase = tilesW + 1
         let e0 = zero + wp, e1 = e0 + phase, e2 = e1 + phase, e3 = e2 + phase
-        for c in 0..<ci {
+        for c in only ?? 0..<ci {
             let plane = x + c * h * w
             for t in tileRows {
                 // Input rows 4t−1 … 4t+4; rows outside the image read the zero row.
@@ -86,11 +87,12 @@ extension Winograd3x3 {
         }
     }
 
-    /// y tile = Aᵀ M A + bias, then ReLU if asked, clipped to the image. Aᵀ combines the 36 ξ-rows of each
+    /// y tile = Aᵀ M A + bias, then ReLU if asked, clipped to the image (`only`: just those output channels). Aᵀ combines the 36 ξ-rows of each
     /// tile element-wise over tiles (contiguous loads), A then combines columns within the tile.
     static func outputTransformF4(mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int, width w: Int,
                                   tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?, relu: Bool,
-                                  y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>) {
+                                  y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>,
+                                  only: Range<Int>? = nil) {
         let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
         let lowest: Float = relu ? 0 : -.infinity
         let stride = co * tiles
@@ -98,7 +100,7 @@ extension Winograd3x3 {
         let q = rows, out = rows + 24 * tilesW
         let y0 = q + 24 * tilesW + 4 * wp   // four column streams of one output row
         let y1 = y0 + tilesW, y2 = y1 + tilesW, y3 = y2 + tilesW
-        for o in 0..<co {
+        for o in only ?? 0..<co {
             let b = bias?[o] ?? 0
             let plane = y + o * h * w
             for t in tileRows {

@@ -9,7 +9,9 @@ let winogradShapes = [ConvShape(cin: 3, cout: 8, h: 9, w: 7), ConvShape(cin: 5, 
                       ConvShape(cin: 1, cout: 1, h: 2, w: 2), ConvShape(cin: 3, cout: 2, h: 3, w: 3),
                       ConvShape(cin: 2, cout: 5, h: 2, w: 3), ConvShape(cin: 16, cout: 24, h: 33, w: 17),
                       ConvShape(cin: 64, cout: 32, h: 20, w: 21), ConvShape(cin: 7, cout: 130, h: 5, w: 11),
-                      ConvShape(cin: 130, cout: 9, h: 12, w: 4)]
+                      ConvShape(cin: 130, cout: 9, h: 12, w: 4),
+                      // Few tiles and ≥ 64 channels: F(4×4) runs it split over the workers by channels.
+                      ConvShape(cin: 64, cout: 72, h: 9, w: 13), ConvShape(cin: 96, cout: 64, h: 4, w: 4)]
 
 func winogradWeights(_ w: [Float], _ s: ConvShape, _ tile: WinogradTile = .f2x2) throws -> WinogradWeights {
     try WinogradWeights(weight: w, outChannels: s.cout, inChannels: s.cin, tile: tile)
@@ -115,6 +117,12 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
                 }
             }
         }
+    }
+
+    @Test func fewTileWideLayersTakeTheChannelSplit() {
+        #expect(Winograd3x3.channelSplit(.f4x4, inChannels: 64, outChannels: 72, height: 9, width: 13) == (Parallel.workers > 1))
+        #expect(!Winograd3x3.channelSplit(.f2x2, inChannels: 64, outChannels: 72, height: 9, width: 13))
+        #expect(!Winograd3x3.channelSplit(.f4x4, inChannels: 64, outChannels: 64, height: 512, width: 512))
     }
 
     /// The written-out F(4×4) transforms against the generic Toom–Cook ones they replace, on partial tiles
