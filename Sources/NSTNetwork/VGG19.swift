@@ -265,11 +265,17 @@ public final class VGG19 {
             accumulate(layer, current)
             have = true
         }
+        // Set after a max-pool backward, which applies the ReLU of the conv below it (Pool2x2.backwardMax):
+        // that conv then skips its own ReLU pass unless a loss gradient arrives at its output as well.
+        var reluApplied = false
         for s in stride(from: topStep, through: 0, by: -1) {
             let shape = shapes[s]
             let n = shape.c * shape.h * shape.w
             // Gradients at the post-activation (relu or pool) output of this step.
-            for layer in layers where layer.kind != .conv && VGG19.step(of: layer) == s { add(layer, count: n) }
+            for layer in layers where layer.kind != .conv && VGG19.step(of: layer) == s {
+                add(layer, count: n)
+                reluApplied = false
+            }
             let atPreActivation = layers.filter { $0.kind == .conv && VGG19.step(of: $0) == s }
             guard have || !atPreActivation.isEmpty else { continue }
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
@@ -277,9 +283,10 @@ public final class VGG19 {
             let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
             switch steps[s] {
             case .conv(let layer):
-                if have {
+                if have && !reluApplied {
                     reluMasks[s].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: current, count: n) }
                 }
+                reluApplied = false
                 for layer in atPreActivation { add(layer, count: n) }
                 if s == 0 {
                     // Only 3 output channels: the col2im form keeps the GEMM wide.
@@ -308,6 +315,7 @@ public final class VGG19 {
                         Pool2x2.backwardMax(argmax: $0.baseAddress!, dy: current, channels: inShape.c, height: inShape.h,
                                             width: inShape.w, dx: other)
                     }
+                    reluApplied = true
                 } else {
                     // Average pooling's backward does not read x.
                     Pool2x2.backward(pooling, x: current, dy: current, channels: inShape.c, height: inShape.h,

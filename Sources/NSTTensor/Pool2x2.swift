@@ -166,7 +166,8 @@ extension ReLU {
 
 extension Pool2x2 {
     /// Max pooling that also records, per output, which of its window's four inputs (0 top-left, 1 top-right,
-    /// 2 bottom-left, 3 bottom-right) was the first maximum, the one `backward(.max, x:)` routes dy to.
+    /// 2 bottom-left, 3 bottom-right) was the first maximum, the one `backward(.max, x:)` routes dy to, plus
+    /// 4 if that maximum is positive (`backwardMax` uses it to apply the ReLU below, see there).
     public static func forwardMax(x: UnsafePointer<Float>, channels c: Int, height h: Int, width w: Int,
                                   y: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<UInt8>) {
         let oh = h / 2, ow = w / 2
@@ -184,14 +185,17 @@ extension Pool2x2 {
                         k = c > best ? 2 : k; best = c > best ? c : best
                         k = d > best ? 3 : k; best = d > best ? d : best
                         out[i * ow + j] = best
-                        idx[i * ow + j] = k
+                        idx[i * ow + j] = k | (best > 0 ? 4 : 0)
                     }
                 }
             }
         }
     }
 
-    /// Backward of max pooling from the recorded window positions; same result as `backward(.max, x:…)`.
+    /// Backward of max pooling from the recorded winners, fused with the backward of a ReLU that produced x:
+    /// dy goes to the window's winner only if the winner is positive. For x = ReLU(z) this is exactly
+    /// ReLU.backward(y: x) after `backward(.max, x:…)`: every other position of the window gets 0 anyway,
+    /// so VGG19 skips the separate ReLU pass over the pool's input gradient.
     public static func backwardMax(argmax: UnsafePointer<UInt8>, dy: UnsafePointer<Float>, channels c: Int,
                                    height h: Int, width w: Int, dx: UnsafeMutablePointer<Float>) {
         let oh = h / 2, ow = w / 2
@@ -203,7 +207,7 @@ extension Pool2x2 {
                 for i in 0..<oh {
                     for j in 0..<ow {
                         let k = Int(idx[i * ow + j])
-                        dst[(2 * i + k / 2) * w + 2 * j + k % 2] = g[i * ow + j]
+                        dst[(2 * i + (k >> 1 & 1)) * w + 2 * j + (k & 1)] = k & 4 != 0 ? g[i * ow + j] : 0
                     }
                 }
             }

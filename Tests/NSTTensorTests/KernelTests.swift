@@ -124,8 +124,9 @@ func referenceConv(_ x: [Float], _ s: ConvShape, _ weight: [Float], _ bias: [Flo
 }
 
 @Suite struct PoolAndReLUTests {
-    /// Max pooling with recorded winners routes dy exactly as the reference backward that reads x, including
-    /// ties (inputs rounded to a few levels) and odd sizes whose last row and column get no gradient.
+    /// Max pooling with recorded winners routes dy exactly as the reference backward that reads x followed by
+    /// the ReLU backward, including ties (inputs rounded to a few levels), non-positive windows and odd sizes
+    /// whose last row and column get no gradient.
     @Test(arguments: [(3, 8, 6), (2, 7, 5), (1, 1, 3), (4, 33, 17)])
     func maxPoolWinnersMatchReference(_ shape: (Int, Int, Int)) {
         let (c, h, w) = shape
@@ -146,8 +147,10 @@ func referenceConv(_ x: [Float], _ s: ConvShape, _ weight: [Float], _ bias: [Flo
             }
         }
         d2.withUnsafeMutableBufferPointer { Pool2x2.backwardReference(.max, x: x, dy: dy, channels: c, height: h, width: w, dx: $0.baseAddress!) }
+        // backwardMax includes the ReLU backward at x (VGG pools ReLU outputs).
+        d2.withUnsafeMutableBufferPointer { ReLU.backward(y: x, gradient: $0.baseAddress!, count: x.count) }
         #expect(y1 == y2)
-        #expect(winners.allSatisfy { $0 < 4 })
+        #expect(winners.allSatisfy { $0 < 8 })
         #expect(d1 == d2)
     }
 
