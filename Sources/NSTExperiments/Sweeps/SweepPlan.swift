@@ -32,7 +32,7 @@ public struct PlannedRun: Sendable {
 public struct SweepPlan: Sendable {
     public let sweep: Sweep
     public private(set) var runs: [PlannedRun]
-    /// Dotted keys that vary across runs: grid keys, zip keys, include keys, then `seed`.
+    /// Dotted keys that vary across runs: grid keys, zip keys, include keys (with `label`, if any), then `seed`.
     public let swept: [String]
 
     /// Expands `sweep`; throws for unknown keys, wrong types and duplicate runs (no file is opened).
@@ -61,7 +61,10 @@ public struct SweepPlan: Sendable {
         var runs: [PlannedRun] = []
         var seen: [String: Int] = [:]
         for (index, candidate) in candidates.enumerated() {
-            let canonical = try SweepPlan.decode(candidate.json, origins: candidate.origins, sweep: sweep, index: index)
+            // The label names the run in reports only; it stays out of the configuration and so out of the hash.
+            var runJSON = candidate.json
+            if case .object(var keys) = runJSON { keys[Sweep.labelKey] = nil; runJSON = .object(keys) }
+            let canonical = try SweepPlan.decode(runJSON, origins: candidate.origins, sweep: sweep, index: index)
             let hash = SweepPlan.hash(canonical)
             let params = Dictionary(uniqueKeysWithValues: swept.map { ($0, value(of: $0, in: candidate.json)) })
             if let first = seen[hash] {
@@ -162,7 +165,7 @@ public struct SweepPlan: Sendable {
         return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Input paths made absolute against the sweep file's folder.
+    /// Input paths (images, weights, label maps and region guides) made absolute against the sweep file's folder.
     static func resolvePaths(_ config: RunConfiguration, relativeTo folder: URL) -> RunConfiguration {
         func resolve(_ path: String) -> String {
             path.hasPrefix("/") || path.isEmpty ? path : folder.appendingPathComponent(path).standardizedFileURL.path
@@ -172,6 +175,12 @@ public struct SweepPlan: Sendable {
         c.style = c.style.map(resolve)
         c.weights = c.weights.map(resolve)
         if case .image(let path) = c.initialization { c.initialization = .image(path: resolve(path)) }
+        c.contentMask = c.contentMask.map(resolve)
+        c.styleMasks = c.styleMasks.map { $0.map(resolve) }
+        for i in c.regions.indices {
+            c.regions[i].contentGuide = c.regions[i].contentGuide.map(resolve)
+            c.regions[i].styleGuide = c.regions[i].styleGuide.map(resolve)
+        }
         return c
     }
 
@@ -180,7 +189,8 @@ public struct SweepPlan: Sendable {
         runs.filter { $0.index % n == k }
     }
 
-    /// Every distinct input file of the plan (content, styles, init images, weights if given), sorted.
+    /// Every distinct input file of the plan (content, styles, init images, weights if given, label maps and region
+    /// guides), sorted.
     public var inputFiles: [String] {
         var files = Set<String>()
         for run in runs {
@@ -189,6 +199,9 @@ public struct SweepPlan: Sendable {
             files.formUnion(c.style)
             if case .image(let path) = c.initialization { files.insert(path) }
             if let weights = c.weights { files.insert(weights) }
+            if let mask = c.contentMask { files.insert(mask) }
+            files.formUnion(c.styleMasks.compactMap { $0 })
+            files.formUnion(c.regions.flatMap { [$0.contentGuide, $0.styleGuide].compactMap { $0 } })
         }
         return files.sorted()
     }
