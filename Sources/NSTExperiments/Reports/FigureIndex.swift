@@ -69,6 +69,8 @@ public struct FigureIndex: Sendable {
         guard !finished.isEmpty, seconds > 0 else { return text + "." }
         text += String(format: " in %.0f s (%.0f s per run", seconds, seconds / Double(finished.count))
         if iterations > 0 { text += String(format: ", %.2f s per iteration", seconds / Double(iterations)) }
+        let cpu = finished.compactMap(\.cpuSeconds)
+        if cpu.count == finished.count { text += String(format: "; %.0f s of CPU time", cpu.reduce(0, +)) }
         return text + ")."
     }
 
