@@ -64,12 +64,27 @@ struct ReportLayoutTests {
         #expect(summary.figures.contains { $0.png == "1-first/report/contact-sheet.png" })
         #expect(summary.figures.allSatisfy { $0.caption.contains("Made by") && $0.caption.contains("sweep.json") })
         #expect(!summary.figures.contains { $0.png.contains("/plots/loss-") }, "per-run curves stay in the group reports")
+        // A group of one run shows that run's loss curves (every term) instead of an overlay of one total.
+        try SyntheticSweep.write(to: root.appendingPathComponent("3-single"), name: "3-single", styleWeights: [100], tvWeights: [0],
+                                 failed: 99, unfinished: 98, pending: 97)
+        let withSingle = try FigureIndex(writer: ReportWriter()).write(root: root)
+        #expect(withSingle.figures.contains { $0.png == "3-single/report/plots/loss-\(SyntheticSweep.id(0)).png" })
+        #expect(!withSingle.figures.contains { $0.png == "3-single/report/plots/all-runs.png" })
+        #expect(withSingle.figures.contains { $0.png == "1-first/report/plots/all-runs.png" })
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("2-second/report/index.html").path))
         #expect(throws: ReportError.self) { try FigureIndex(writer: ReportWriter()).write(root: root.appendingPathComponent("not-a-sweep")) }
 
         var withOverrides = try SweepResults.load(root.appendingPathComponent("1-first"))
         withOverrides.manifest?["command_line"] = .string("nst-exp run Experiments/report/x.json --set size=128 --set=iterations=30")
         #expect(FigureIndex.sweepSource(withOverrides) == "Experiments/report/x.json with --set size=128 --set iterations=30")
+    }
+
+    @Test("figure captions in the index start with the sweep description's first sentence, past abbreviations")
+    func captionTopic() {
+        #expect(FigureIndex.topic("Figure group 2b: layer sets, as in Gatys et al. Fig. 1. More text.") == "Figure group 2b: layer sets, as in Gatys et al. Fig. 1.")
+        #expect(FigureIndex.topic("Figure group 4: run time. The chart shows it.") == "Figure group 4: run time.")
+        #expect(FigureIndex.topic("No full stop at all") == "No full stop at all")
+        #expect(FigureIndex.topic("  ") == nil)
     }
 
     @Test("a sweep over content/style pairs gets an inputs sheet (content, style, result per run) read from config.json paths")

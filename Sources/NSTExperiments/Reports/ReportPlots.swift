@@ -65,7 +65,7 @@ struct ReportPlots {
         }
         let crowded = logged.count > 8
         var body = Gnuplot.preamble
-        body += "set title \(Gnuplot.quote("Total loss of all \(logged.count) runs"))\n"
+        body += "set title \(Gnuplot.quote(logged.count == 1 ? "Total loss" : "Total loss of all \(logged.count) runs"))\n"
         body += "set xlabel 'iteration'\nset ylabel 'total loss (log scale)'\nset logscale y\nset format y '%.0e'\n"
         body += crowded ? "set key outside right top font ',9' noopaque\n" : "set key top right\n"
         body += "plot " + plots.joined(separator: ", ") + "\n"
