@@ -64,12 +64,27 @@ struct ReportLayoutTests {
         #expect(summary.figures.contains { $0.png == "1-first/report/contact-sheet.png" })
         #expect(summary.figures.allSatisfy { $0.caption.contains("Made by") && $0.caption.contains("sweep.json") })
         #expect(!summary.figures.contains { $0.png.contains("/plots/loss-") }, "per-run curves stay in the group reports")
+        // A group of one run shows that run's loss curves (every term) instead of an overlay of one total.
+        try SyntheticSweep.write(to: root.appendingPathComponent("3-single"), name: "3-single", styleWeights: [100], tvWeights: [0],
+                                 failed: 99, unfinished: 98, pending: 97)
+        let withSingle = try FigureIndex(writer: ReportWriter()).write(root: root)
+        #expect(withSingle.figures.contains { $0.png == "3-single/report/plots/loss-\(SyntheticSweep.id(0)).png" })
+        #expect(!withSingle.figures.contains { $0.png == "3-single/report/plots/all-runs.png" })
+        #expect(withSingle.figures.contains { $0.png == "1-first/report/plots/all-runs.png" })
         #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent("2-second/report/index.html").path))
         #expect(throws: ReportError.self) { try FigureIndex(writer: ReportWriter()).write(root: root.appendingPathComponent("not-a-sweep")) }
 
         var withOverrides = try SweepResults.load(root.appendingPathComponent("1-first"))
         withOverrides.manifest?["command_line"] = .string("nst-exp run Experiments/report/x.json --set size=128 --set=iterations=30")
         #expect(FigureIndex.sweepSource(withOverrides) == "Experiments/report/x.json with --set size=128 --set iterations=30")
+    }
+
+    @Test("figure captions in the index start with the sweep description's first sentence, past abbreviations")
+    func captionTopic() {
+        #expect(FigureIndex.topic("Figure group 2b: layer sets, as in Gatys et al. Fig. 1. More text.") == "Figure group 2b: layer sets, as in Gatys et al. Fig. 1.")
+        #expect(FigureIndex.topic("Figure group 4: run time. The chart shows it.") == "Figure group 4: run time.")
+        #expect(FigureIndex.topic("No full stop at all") == "No full stop at all")
+        #expect(FigureIndex.topic("  ") == nil)
     }
 
     @Test("a sweep over content/style pairs gets an inputs sheet (content, style, result per run) read from config.json paths")
@@ -97,5 +112,98 @@ struct ReportLayoutTests {
         try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("contact-sheet-inputs.png"))
         #expect(!summary.figures.contains { $0.png == "plots/final-vs-style.png" }, "style is zipped with content: plotted once")
         #expect(summary.figures.contains { $0.png == "plots/final-vs-content.png" })
+    }
+
+    @Test("the report block's wrap sets the images per row of a one-axis sheet; a run's label replaces its keys")
+    func wrapAndLabels() {
+        let params: [[String: ReportValue]] = (0..<5).map { i in
+            ["label": i == 4 ? .null : .string("case \(i)"), "size": .number(Double(64 + 32 * i))]
+        }
+        let results = Self.results(swept: ["label", "size"], params: params, layout: .init(rows: nil, columns: "label", wrap: 2))
+        let grid = ReportGrid(results)
+        #expect(!grid.isTwoDimensional)
+        #expect(grid.pages[0].cells.map(\.count) == [2, 2, 2])
+        #expect(grid.pages[0].cells.flatMap { $0 }.compactMap { $0?.index } == [0, 1, 2, 3, 4])
+        #expect(results.runs[3].label(keys: results.swept) == "case 3")
+        #expect(results.runs[4].label(keys: results.swept) == "label=–, size=192")
+    }
+
+    @Test("a labelled sweep: the runs table and plot titles show the labels, and no loss-against-key plots compare unlike cases")
+    func labelledSweepReport() throws {
+        let dir = try SyntheticSweep.temporaryFolder("labels")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sweep = try SyntheticSweep.write(to: dir, styleWeights: [100, 1000, 10000], tvWeights: [0], failed: 99, unfinished: 98, pending: 97)
+        let labels = ["hard guides", "feathered guides", "photographic style"]
+        let planRuns: [[String: Any]] = (0..<sweep.runCount).map { index in
+            let id = SyntheticSweep.id(index)
+            return ["index": index, "id": id, "dir": "runs/\(id)", "params": ["label": labels[index], "style_weight": sweep.styleWeights[index]]]
+        }
+        try SyntheticSweep.json(["name": "cases", "swept": ["label", "style_weight"], "report": ["columns": "label", "wrap": 2],
+                                 "runs": planRuns], to: dir.appendingPathComponent("plan.json"))
+        let summary = try ReportWriter().write(sweep: dir)
+        #expect(!summary.figures.contains { $0.png.hasPrefix("plots/final-vs-") })
+        #expect(summary.figures.contains { $0.png == "contact-sheet.png" && $0.caption.contains("label in the sweep file") })
+        try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("contact-sheet.png"))
+        let html = try String(contentsOf: summary.folder.appendingPathComponent("index.html"), encoding: .utf8)
+        for label in labels { #expect(html.contains(label)) }
+        #expect(summary.figures.contains { $0.caption.contains("photographic style") }, "loss-curve captions name the case")
+    }
+
+    @Test("a report block with reference_seconds adds a run-time chart against that reference; without one there is none")
+    func runTimeAgainstAReference() throws {
+        let dir = try SyntheticSweep.temporaryFolder("runtime")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        _ = try SyntheticSweep.write(to: dir, styleWeights: [100], tvWeights: [0], failed: 99, unfinished: 98, pending: 97)
+        let plain = try ReportWriter().write(sweep: dir)
+        #expect(!plain.figures.contains { $0.png == "plots/run-time.png" })
+        let statusURL = dir.appendingPathComponent("runs/\(SyntheticSweep.id(0))/status.json")
+        var status = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: statusURL)) as? [String: Any])
+        status["cpu_seconds"] = 5.5
+        try SyntheticSweep.json(status, to: statusURL)
+        #expect(try SweepResults.load(dir).runs[0].cpuSeconds == 5.5)
+        let planURL = dir.appendingPathComponent("plan.json")
+        var plan = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: planURL)) as? [String: Any])
+        plan["report"] = ["reference_seconds": 3600, "reference_label": "the course report (> 1 hour)"]
+        try SyntheticSweep.json(plan, to: planURL)
+        let summary = try ReportWriter().write(sweep: dir)
+        let chart = try #require(summary.figures.first { $0.png == "plots/run-time.png" })
+        #expect(chart.caption.contains("the course report (> 1 hour)") && chart.caption.contains("Test CPU @ 2.0GHz, 2 threads"))
+        try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("plots/run-time.png"))
+        #expect(FileManager.default.fileExists(atPath: summary.folder.appendingPathComponent("plots/run-time.svg").path))
+    }
+
+    @Test("the inputs sheet gets columns for label maps and a second style when runs use them; the result names the case")
+    func inputsSheetWithMasks() throws {
+        let dir = try SyntheticSweep.temporaryFolder("masks")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sweep = try SyntheticSweep.write(to: dir, styleWeights: [100, 1000], tvWeights: [0], failed: 99, unfinished: 98, pending: 97)
+        func save(_ name: String, _ seed: Int) throws -> String {
+            let url = dir.appendingPathComponent(name)
+            try ImageIO.save(SyntheticSweep.picture(seed), to: url)
+            return url.path
+        }
+        let content = try save("cat.png", 1), mask = try save("cat_map.png", 2)
+        let styleA = try save("texture.png", 3), styleB = try save("stars.png", 4)
+        var planRuns: [[String: Any]] = []
+        for index in 0..<sweep.runCount {
+            let id = SyntheticSweep.id(index)
+            let configURL = dir.appendingPathComponent("runs/\(id)/config.json")
+            var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["content"] = content
+            config["style"] = index == 0 ? [styleA, styleB] : [styleA]
+            if index == 0 { config["content_mask"] = mask }
+            try SyntheticSweep.json(config, to: configURL)
+            planRuns.append(["index": index, "id": id, "dir": "runs/\(id)",
+                             "params": ["label": index == 0 ? "guided" : "unguided", "style": index == 0 ? ["a", "b"] : ["a"]]])
+        }
+        try SyntheticSweep.json(["name": "guided", "swept": ["label", "style"], "runs": planRuns], to: dir.appendingPathComponent("plan.json"))
+        let summary = try ReportWriter().write(sweep: dir)
+        let inputs = try #require(summary.figures.first { $0.png == "contact-sheet-inputs.png" })
+        #expect(inputs.caption.contains("style images and label maps"), "\(inputs.caption)")
+        let images = try FileManager.default.contentsOfDirectory(atPath: summary.folder.appendingPathComponent("images").path)
+        for name in ["cat.png", "cat_map.png", "texture.png", "stars.png"] {
+            #expect(images.contains { $0.hasPrefix("input-") && $0.hasSuffix("-\(name).png") }, "\(name) in \(images)")
+        }
+        try ReportChecks.expectNonBlankPNG(summary.folder.appendingPathComponent("contact-sheet-inputs.png"))
     }
 }

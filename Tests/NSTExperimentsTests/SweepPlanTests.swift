@@ -246,4 +246,53 @@ import Testing
         let notImage = failure("{\"base\": {\"content\": \"\(folder.appendingPathComponent("sweep.json").path)\", \"style\": \"\(style)\", \"size\": 32}}")
         #expect(notImage.contains("'content'"), "\(notImage)")
     }
+
+    @Test func labelsNameRunsWithoutEnteringTheirConfiguration() throws {
+        let p = try plan("""
+        {"base": {"content": "c.png", "style": "s.png"},
+         "zip": {"label": ["weak", "strong"], "style_weight": [10, 1e4]},
+         "include": [{"label": "smooth", "tv_weight": 1}, {"tv_weight": 2}]}
+        """)
+        #expect(p.swept == ["label", "style_weight", "tv_weight"])
+        #expect(p.runs.map { $0.params["label"] } == [.string("weak"), .string("strong"), .string("smooth"), .null])
+        // Relabelling keeps every id: the label is not part of the configuration or its hash.
+        let relabelled = try plan("""
+        {"base": {"content": "c.png", "style": "s.png"},
+         "zip": {"label": ["a", "b"], "style_weight": [10, 1e4]},
+         "include": [{"label": "c", "tv_weight": 1}, {"tv_weight": 2}]}
+        """)
+        #expect(relabelled.runs.map(\.id) == p.runs.map(\.id))
+        // Two labels for one configuration are still one run twice.
+        #expect(throws: SweepError.self) {
+            try plan(#"{"base": {"content": "c.png", "style": "s.png"}, "include": [{"label": "a", "size": 64}, {"label": "b", "size": 64}]}"#)
+        }
+        let bad: [(String, String)] = [
+            (#"{"base": {"content": "c.png", "style": "s.png"}, "grid": {"label": ["a", "b"]}}"#, "'grid.label'"),
+            (#"{"base": {"content": "c.png", "style": "s.png"}, "include": [{"label": 3, "size": 64}]}"#, "'include[0].label'"),
+            (#"{"base": {"content": "c.png", "style": "s.png"}, "zip": {"label": ["a", " "], "size": [64, 96]}}"#, "'zip.label[1]'"),
+        ]
+        for (json, path) in bad {
+            do {
+                _ = try plan(json)
+                Issue.record("accepted \(json)")
+            } catch let error as SweepError {
+                #expect(error.description.contains(path), "\(error)")
+            }
+        }
+    }
+
+    @Test func maskAndGuidePathsAreRelativeToTheSweepFile() throws {
+        let p = try plan("""
+        {"base": {"content": "c.png", "style": ["a.png", "b.png"], "content_mask": "masks/c_map.png",
+                  "style_masks": ["masks/a_map.png", null],
+                  "regions": [{"content_guide": "masks/cat.png", "style": 1, "style_guide": "/abs/b_sky.png"}]}}
+        """)
+        let c = p.runs[0].resolved, root = folder.standardizedFileURL.path
+        #expect(c.contentMask == root + "/masks/c_map.png")
+        #expect(c.styleMasks == [root + "/masks/a_map.png", nil])
+        #expect(c.regions[0].contentGuide == root + "/masks/cat.png" && c.regions[0].styleGuide == "/abs/b_sky.png")
+        // The configuration that is hashed keeps them as written.
+        #expect(p.runs[0].canonical.contentMask == "masks/c_map.png")
+        #expect(p.inputFiles.contains(root + "/masks/cat.png") && p.inputFiles.contains(root + "/masks/a_map.png"))
+    }
 }

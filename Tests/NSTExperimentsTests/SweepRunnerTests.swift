@@ -61,6 +61,7 @@ import Testing
             #expect(run.dir == "runs/\(run.id)" && run.id.hasSuffix(String(run.config_hash.prefix(8))))
             let record = try Fixtures.json(RunRecord.self, at: dir.appendingPathComponent("status.json"))
             #expect(record.status == .finished && record.error == nil && record.iterations == 4 && record.configHash == run.config_hash)
+            #expect((record.cpuSeconds ?? 0) > 0, "the run's CPU time is recorded beside its wall-clock time")
             let config = try RunConfiguration.load(from: dir.appendingPathComponent("config.json"))
             #expect(config.output == dir.appendingPathComponent("final.png").path)
             #expect(Float(run.params["style_weight"]?.number ?? 0) == config.styleWeight)
@@ -72,7 +73,7 @@ import Testing
             let last = losses[5].split(separator: ",")
             #expect(Float(String(last[1])) == Float(record.final?.total ?? -1))
             let log = try String(contentsOf: dir.appendingPathComponent("log.txt"), encoding: .utf8)
-            #expect(log.contains("run \(run.id) started") && log.contains("finished after"))
+            #expect(log.contains("run \(run.id) started") && log.contains("finished after") && log.contains("s CPU)"))
         }
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")
         #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib")

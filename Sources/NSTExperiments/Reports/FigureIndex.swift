@@ -27,11 +27,17 @@ public struct FigureIndex: Sendable {
             warnings += summary.warnings.map { "\(name): \($0)" }
             let source = Self.sweepSource(results) ?? "\(name)/\(results.sweepFile ?? "sweep.json")"
             let made = " Made by \(source) (copied to \(name)/\(results.sweepFile ?? "sweep.json")); full report: \(name)/report/index.html."
-            let shown = summary.figures.filter { !$0.png.hasPrefix("plots/loss-") }.map { figure -> ReportFigure in
+            // The description's first sentence names the figure group, so each caption says what it shows on its own.
+            let topic = results.sweepDescription.flatMap(Self.topic).map { $0 + " " } ?? ""
+            // Per-run loss curves stay in the group's own report, except for a single run, where its curves (every
+            // loss term) say more than the overlay of one total.
+            let single = results.runs.count == 1
+            let shown = summary.figures.filter { single ? $0.png != "plots/all-runs.png" : !$0.png.hasPrefix("plots/loss-") }
+                .map { figure -> ReportFigure in
                 var f = figure
                 f.png = "\(name)/report/\(figure.png)"
                 f.svg = figure.svg.map { "\(name)/report/\($0)" }
-                f.caption += made
+                f.caption = topic + f.caption + made
                 return f
             }
             figures += shown
@@ -45,6 +51,19 @@ public struct FigureIndex: Sendable {
         }
         if !warnings.isEmpty { document.blocks += [.heading("Notes"), .list(warnings)] }
         return try ReportWriter.save(document, to: root, figures: figures, warnings: warnings)
+    }
+
+    /// The first sentence of a description: up to the first ". " that is not an abbreviation such as "et al." or "Fig.".
+    static func topic(_ description: String) -> String? {
+        let abbreviations = ["al.", "Fig.", "e.g.", "i.e.", "Sec.", "vs.", "cf."]
+        var end = description.startIndex
+        while let stop = description.range(of: ". ", range: end..<description.endIndex) {
+            let word = description[..<stop.upperBound].split(separator: " ").last.map(String.init) ?? ""
+            if !abbreviations.contains(word) { return String(description[..<stop.lowerBound]) + "." }
+            end = stop.upperBound
+        }
+        let whole = description.trimmingCharacters(in: .whitespacesAndNewlines)
+        return whole.isEmpty ? nil : whole
     }
 
     /// Index, status, swept values, final loss, iterations and seconds of every run.
@@ -69,6 +88,8 @@ public struct FigureIndex: Sendable {
         guard !finished.isEmpty, seconds > 0 else { return text + "." }
         text += String(format: " in %.0f s (%.0f s per run", seconds, seconds / Double(finished.count))
         if iterations > 0 { text += String(format: ", %.2f s per iteration", seconds / Double(iterations)) }
+        let cpu = finished.compactMap(\.cpuSeconds)
+        if cpu.count == finished.count { text += String(format: "; %.0f s of CPU time", cpu.reduce(0, +)) }
         return text + ")."
     }
 

@@ -23,7 +23,7 @@ public struct ReportGrid: Sendable {
     /// True when rows and columns are both swept keys, so a heat map makes sense.
     public var isTwoDimensional: Bool { rowKey != nil && columnKey != nil }
 
-    /// Runs wider than this many in a one-key sweep wrap onto further rows.
+    /// Runs wider than this many in a one-key sweep wrap onto further rows (unless the report block sets `wrap`).
     static let maxColumns = 6
 
     /// Arranges the runs of a sweep.
@@ -53,7 +53,7 @@ public struct ReportGrid: Sendable {
             self.rowValues = []
             self.columnValues = values
             let ordered = swept.count == 1 ? values.compactMap { v in runs.first { $0.params[key ?? ""] == v } } : runs
-            let width = min(Self.maxColumns, max(1, ordered.count))
+            let width = min(max(1, results.layout?.wrap ?? Self.maxColumns), max(1, ordered.count))
             self.pages = [Page(fixed: [], cells: stride(from: 0, to: ordered.count, by: width).map { start in
                 (start..<(start + width)).map { $0 < ordered.count ? ordered[$0] : nil }
             })]

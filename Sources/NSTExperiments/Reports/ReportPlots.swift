@@ -65,7 +65,7 @@ struct ReportPlots {
         }
         let crowded = logged.count > 8
         var body = Gnuplot.preamble
-        body += "set title \(Gnuplot.quote("Total loss of all \(logged.count) runs"))\n"
+        body += "set title \(Gnuplot.quote(logged.count == 1 ? "Total loss" : "Total loss of all \(logged.count) runs"))\n"
         body += "set xlabel 'iteration'\nset ylabel 'total loss (log scale)'\nset logscale y\nset format y '%.0e'\n"
         body += crowded ? "set key outside right top font ',9' noopaque\n" : "set key top right\n"
         body += "plot " + plots.joined(separator: ", ") + "\n"
@@ -123,6 +123,47 @@ struct ReportPlots {
         return figure(stem, title: "Final loss against \(key)",
                       caption: "Final weighted loss terms of the finished runs against \(key)"
                         + (others.isEmpty ? "." : "; one line per combination of \(others.joined(separator: ", "))."))
+    }
+
+    /// Wall-clock and CPU seconds of every finished run as horizontal bars, under a bar for the report block's
+    /// `reference_seconds` (e.g. a published run time), each bar labelled in seconds and minutes.
+    func runTimes() throws -> ReportFigure? {
+        guard let reference = results.layout?.referenceSeconds, reference > 0 else { return nil }
+        let timed = results.runs.filter { $0.state == .finished && ($0.seconds ?? 0) > 0 }
+        guard !timed.isEmpty else { return nil }
+        let referenceLabel = results.layout?.referenceLabel ?? "reference"
+        // Top to bottom: the reference, then the runs in order (gnuplot's y grows upwards).
+        var bars: [(label: String, seconds: Double, colour: Int)] = [(referenceLabel, reference, 2)]
+        for run in timed {
+            let label = results.swept.isEmpty || results.runs.count == 1 ? "run \(run.indexLabel)" : run.label(keys: results.swept)
+            bars.append(("\(label), wall-clock", run.seconds ?? 0, 1))
+            if let cpu = run.cpuSeconds, cpu > 0 { bars.append(("\(label), CPU", cpu, 3)) }
+        }
+        let rows = bars.enumerated().map { i, bar in [Double(bars.count - 1 - i), bar.seconds, Double(bar.colour)] }
+        func text(_ s: Double) -> String { s >= 120 ? String(format: "%.0f s (%.1f min)", s, s / 60) : String(format: "%.1f s", s) }
+        var body = Gnuplot.preamble
+        body += "set title \(Gnuplot.quote("Run time on this machine and \(referenceLabel)"))\nunset key\nset style fill solid 0.85 noborder\n"
+        body += "set xlabel 'seconds'\nset xrange [0:\((bars.map(\.seconds).max() ?? 1) * 1.3)]\n"
+        body += "set yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
+        body += "set ytics (" + bars.enumerated().map { "\(Gnuplot.quote($1.label)) \(bars.count - 1 - $0)" }.joined(separator: ", ") + ")\n"
+        for (i, bar) in bars.enumerated() {
+            body += "set label \(Gnuplot.quote(text(bar.seconds))) at \(bar.seconds),\(bars.count - 1 - i) offset 0.6,0 left\n"
+        }
+        body += "plot $times using ($2/2):1:($2/2):(0.35):3 with boxxyerror lc variable\n"
+        let longest = bars.map(\.label.count).max() ?? 10
+        try gnuplot.render(body, data: Gnuplot.datablock("times", rows: rows), to: plotsFolder.appendingPathComponent("run-time"),
+                           width: max(Self.width, 560 + 7 * longest), height: 200 + 60 * bars.count)
+        return figure("run-time", title: "Run time against \(referenceLabel)",
+                      caption: "Wall-clock and CPU seconds (all threads) of each finished run on this machine (\(machine)) against \(referenceLabel) "
+                        + "(\(text(reference))).")
+    }
+
+    /// "AMD EPYC …, 2 threads" from manifest.json, for captions about timing.
+    var machine: String {
+        var parts: [String] = []
+        if case .string(let cpu)? = results.manifest?["cpu"] { parts.append(cpu) }
+        if let threads = results.manifest?["threads"]?.number { parts.append("\(Int(threads)) thread" + (threads == 1 ? "" : "s")) }
+        return parts.isEmpty ? "machine not recorded" : parts.joined(separator: ", ")
     }
 
     /// log10 of the final total loss over the rows × columns grid, one map per page.

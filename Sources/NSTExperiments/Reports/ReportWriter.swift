@@ -40,9 +40,12 @@ public struct ReportWriter: Sendable {
         let snapshotSheets = try self.snapshotSheets(results, folder: folder, warnings: &warnings)
         let plots = ReportPlots(gnuplot: gnuplot, results: results, folder: folder)
         var summaryPlots: [ReportFigure] = []
+        if let times = try plots.runTimes() { summaryPlots.append(times) }
         if let overlay = try plots.overlay() { summaryPlots.append(overlay) }
-        // A key zipped with an earlier one would only repeat that key's plot.
-        for (k, key) in results.swept.enumerated() where !results.swept[..<k].contains(where: { ReportGrid.linked($0, key, results.runs) }) {
+        // A key zipped with an earlier one would only repeat that key's plot. Labelled runs are cases that differ in
+        // several keys at once (masks, styles, sizes), so a loss against any one of them would compare unlike runs.
+        let plotted = results.swept.contains(Sweep.labelKey) ? [] : results.swept
+        for (k, key) in plotted.enumerated() where !plotted[..<k].contains(where: { ReportGrid.linked($0, key, results.runs) }) {
             if let f = try plots.finalAgainst(key) { summaryPlots.append(f) }
         }
         let heatMaps = try plots.heatMaps(grid)
@@ -119,7 +122,8 @@ public struct ReportWriter: Sendable {
             let cells: [[ContactSheet.Cell?]] = page.cells.map { row in
                 row.map { run -> ContactSheet.Cell? in
                     guard let run else { return nil }
-                    var lines = (grid.isTwoDimensional ? axes : results.swept).map { "\($0)=\(run.params[$0]?.label ?? "–")" }
+                    var lines = grid.isTwoDimensional ? axes.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
+                        : run.name.map { [$0] } ?? results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                     lines.append(run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)")
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
@@ -138,13 +142,16 @@ public struct ReportWriter: Sendable {
             let layout = twoD ? "Rows are \(grid.rowKey ?? ""), columns \(grid.columnKey ?? "")." : results.swept.count == 1 ? "Ordered by \(results.swept[0])." : "In run order."
             figures.append(ReportFigure(png: "\(stem).png", svg: nil,
                                         title: "Final images" + (page.caption.isEmpty ? "" : ", \(page.caption)"),
-                                        caption: "\(layout) Each image is labelled with its parameters, run number and final total loss."))
+                                        caption: "\(layout) Each image is labelled with its "
+                                            + (results.runs.contains { $0.name != nil } ? "case (the run's label in the sweep file)" : "parameters")
+                                            + ", run number and final total loss."))
         }
         return figures
     }
 
     /// When the sweep varies its inputs (`content` or `style`): content, style and result of each run side by
-    /// side, the classic layout of Gatys et al.'s figures. Inputs are read from the paths in each run's config.json.
+    /// side, the classic layout of Gatys et al.'s figures, with a column for the content label map and for every
+    /// further style image and style label map that some run uses. Inputs are read from each run's config.json.
     func inputSheet(_ results: SweepResults, thumbnails: [String: ContactSheet.Thumbnail], folder: URL,
                     warnings: inout [String]) throws -> ReportFigure? {
         guard results.swept.contains(where: { $0 == "content" || $0 == "style" }), results.runs.count <= 12 else { return nil }
@@ -163,26 +170,40 @@ public struct ReportWriter: Sendable {
             }
             return ContactSheet.Cell(thumbnail: made[path], lines: [name], placeholder: "not found")
         }
-        let cells: [[ContactSheet.Cell?]] = results.runs.map { run in
-            var style: String?
-            // config.json holds the resolved paths; the plan keeps them as written in the sweep file.
-            switch run.config?.value(atDottedKey: "style") ?? run.value(for: "style") {
-            case .string(let s)?: style = s
-            case .array(let a)?: if case .string(let s)? = a.first { style = s }
-            default: style = nil
+        // config.json holds the resolved paths; the plan keeps them as written in the sweep file.
+        func paths(_ run: SweepResults.Run, _ key: String) -> [String?] {
+            switch run.config?.value(atDottedKey: key) ?? run.value(for: key) {
+            case .string(let s)?: return [s]
+            case .array(let list)?: return list.map { if case .string(let s) = $0 { return s } else { return nil } }
+            default: return []
             }
-            var content: String?
-            if case .string(let c)? = run.config?.value(atDottedKey: "content") ?? run.value(for: "content") { content = c }
-            let result = ContactSheet.Cell(thumbnail: thumbnails[run.id],
-                                           lines: [run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)"],
+        }
+        let runs = results.runs
+        let styles = runs.map { paths($0, "style") }, styleMasks = runs.map { paths($0, "style_masks") }
+        let contentMasks = runs.map { paths($0, "content_mask").first ?? nil }
+        var columns: [(header: String, path: (Int) -> String?)] = [("content", { paths(runs[$0], "content").first ?? nil })]
+        if contentMasks.contains(where: { $0 != nil }) { columns.append(("content mask", { contentMasks[$0] })) }
+        let styleCount = max(1, styles.map(\.count).max() ?? 1)
+        for k in 0..<styleCount {
+            let name = styleCount == 1 ? "style" : "style \(k + 1)"
+            columns.append((name, { styles[$0].count > k ? styles[$0][k] : nil }))
+            if styleMasks.contains(where: { $0.count > k && $0[k] != nil }) {
+                columns.append((name + " mask", { styleMasks[$0].count > k ? styleMasks[$0][k] : nil }))
+            }
+        }
+        let cells: [[ContactSheet.Cell?]] = runs.indices.map { i in
+            let run = runs[i]
+            let loss = run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)"
+            let result = ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: (run.name.map { [$0] } ?? []) + [loss],
                                            placeholder: run.state.rawValue)
-            return [input(content), input(style), result]
+            return columns.map { input($0.path(i)) } + [result]
         }
         guard !made.isEmpty else { return nil }
-        let sheet = ContactSheet(title: "\(results.name): inputs and results", columnHeaders: ["content", "style", "result"], cells: cells)
+        let sheet = ContactSheet(title: "\(results.name): inputs and results", columnHeaders: columns.map(\.header) + ["result"], cells: cells)
         try sheet.render(with: gnuplot, to: folder.appendingPathComponent("contact-sheet-inputs"))
+        let masks = columns.count > 1 + styleCount ? " and label maps" : ""
         return ReportFigure(png: "contact-sheet-inputs.png", svg: nil, title: "Inputs and results",
-                            caption: "Each row is one run: its content image, its (first) style image and the result, with the final total loss.")
+                            caption: "Each row is one run: its content image, its style image\(styleCount > 1 ? "s" : "")\(masks) and the result, with the final total loss.")
     }
 
     /// For runs that saved snapshots: the snapshots and the final image in a row, labelled by iteration.

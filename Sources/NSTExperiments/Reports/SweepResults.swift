@@ -7,7 +7,20 @@ public struct SweepResults: Sendable {
     public struct Layout: Codable, Equatable, Sendable {
         public var rows: String?
         public var columns: String?
-        public init(rows: String?, columns: String?) { self.rows = rows; self.columns = columns }
+        /// Images per row when the sheet has one axis (default 6), e.g. 2 to set pairs of labelled runs side by side.
+        public var wrap: Int?
+        /// A run time to compare the runs' wall-clock seconds with (e.g. a published figure), and what it is.
+        public var referenceSeconds: Double?
+        public var referenceLabel: String?
+
+        public init(rows: String?, columns: String?, wrap: Int? = nil, referenceSeconds: Double? = nil, referenceLabel: String? = nil) {
+            self.rows = rows; self.columns = columns; self.wrap = wrap
+            self.referenceSeconds = referenceSeconds; self.referenceLabel = referenceLabel
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case rows, columns, wrap, referenceSeconds = "reference_seconds", referenceLabel = "reference_label"
+        }
     }
 
     /// Where a run stands, as far as its folder tells.
@@ -61,6 +74,8 @@ public struct SweepResults: Sendable {
         public var final: Losses?
         public var iterations: Int?
         public var seconds: Double?
+        /// CPU seconds (all threads), when status.json records them.
+        public var cpuSeconds: Double?
         public var peakRSSMiB: Double?
         public var started: String?
         public var losses: LossLog?
@@ -77,9 +92,17 @@ public struct SweepResults: Sendable {
             params[key] ?? config?.value(atDottedKey: key)
         }
 
-        /// "style_weight=100, tv_weight=0" for the given keys.
+        /// The run's `label` from the sweep file, if it has one.
+        public var name: String? {
+            if case .string(let text)? = params[Sweep.labelKey], !text.isEmpty { return text }
+            return nil
+        }
+
+        /// "style_weight=100, tv_weight=0" for the given keys, or the run's label when the sweep gave it one (the label
+        /// says what the case is; its keys, such as masks and region lists, would not fit on a plot).
         public func label(keys: [String]) -> String {
-            keys.map { "\($0)=\(value(for: $0)?.label ?? "–")" }.joined(separator: ", ")
+            if let name { return name }
+            return keys.map { "\($0)=\(value(for: $0)?.label ?? "–")" }.joined(separator: ", ")
         }
     }
 
@@ -175,6 +198,7 @@ public struct SweepResults: Sendable {
             }
             run.iterations = s["iterations"]?.number.map { Int($0) }
             run.seconds = s["seconds"]?.number
+            run.cpuSeconds = s["cpu_seconds"]?.number
             run.peakRSSMiB = s["peak_rss_mib"]?.number
             if case .string(let t)? = s["started"] { run.started = t }
             if case .string(let o)? = s["output"] { output = o }

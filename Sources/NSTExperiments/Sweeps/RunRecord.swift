@@ -26,6 +26,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var final: FinalLosses?
     public var iterations: Int
     public var seconds: Double
+    /// CPU seconds of the process (all threads) during the run; wall-clock time alone misleads on a shared machine.
+    public var cpuSeconds: Double?
     public var peakRSSMiB: Double
     /// ISO-8601.
     public var started: String
@@ -35,13 +37,15 @@ public struct RunRecord: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case index, id, status, error, final, iterations, seconds, started, ended, output
-        case configHash = "config_hash", peakRSSMiB = "peak_rss_mib"
+        case configHash = "config_hash", peakRSSMiB = "peak_rss_mib", cpuSeconds = "cpu_seconds"
     }
 
     public init(index: Int, id: String, status: RunStatus, error: String?, configHash: String, final: FinalLosses?,
-                iterations: Int, seconds: Double, peakRSSMiB: Double, started: String, ended: String, output: String) {
+                iterations: Int, seconds: Double, cpuSeconds: Double? = nil, peakRSSMiB: Double, started: String, ended: String,
+                output: String) {
         self.index = index; self.id = id; self.status = status; self.error = error; self.configHash = configHash
-        self.final = final; self.iterations = iterations; self.seconds = seconds; self.peakRSSMiB = peakRSSMiB
+        self.final = final; self.iterations = iterations; self.seconds = seconds; self.cpuSeconds = cpuSeconds
+        self.peakRSSMiB = peakRSSMiB
         self.started = started; self.ended = ended; self.output = output
     }
 
@@ -56,6 +60,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         try c.encode(final, forKey: .final)
         try c.encode(iterations, forKey: .iterations)
         try c.encode(seconds, forKey: .seconds)
+        try c.encodeIfPresent(cpuSeconds, forKey: .cpuSeconds)
         try c.encode(peakRSSMiB, forKey: .peakRSSMiB)
         try c.encode(started, forKey: .started)
         try c.encode(ended, forKey: .ended)

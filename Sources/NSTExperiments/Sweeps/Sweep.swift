@@ -18,6 +18,7 @@ public struct SweepDimension: Equatable, Sendable {
 ///                            {"linspace": [a, b, n]} or {"logspace": [a, b, n]} (10^a … 10^b, n values)
 /// zip      {key: values}     one dimension whose keys advance together (equal lengths)
 /// include  [object]          extra runs: base + these keys (crossed with seeds unless they set `seed`)
+///                            `label` (in include, zip and exclude) names a run for reports; not a run key
 /// exclude  [object]          drop every run whose values match all keys of one entry
 /// seeds    values            the innermost dimension, on key `seed`
 /// report   object            passed through to plan.json for `nst-exp report` (e.g. rows, columns)
@@ -48,6 +49,9 @@ public struct Sweep: Sendable {
 
     /// Keys a sweep file may have at the top level.
     public static let topLevelKeys = ["name", "description", "base", "grid", "zip", "include", "exclude", "seeds", "report"]
+    /// A run's name in reports (contact sheets, runs tables), set in `include` entries or zipped; it is not part of the
+    /// run configuration, so it neither changes the config hash nor reaches the run.
+    public static let labelKey = "label"
     /// Run-configuration keys whose values are file paths, resolved against the sweep file's folder.
     public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks", "regions"]
     /// Keys of a `regions` entry whose values are file paths.
@@ -202,6 +206,13 @@ struct SweepParser {
         }
     }
 
+    /// A run label: a non-empty string.
+    func checkLabel(_ value: JSONValue, path: String) throws {
+        guard case .string(let text) = value, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw SweepError.malformed(file: file, path: path, detail: "must be a non-empty string naming the run, got \(value.jsonText)")
+        }
+    }
+
     /// `base`: an object of run keys; dotted keys are expanded into nested objects.
     func base(_ value: JSONValue?, origins: inout [String: String]) throws -> JSONValue {
         guard let value else { return .object([:]) }
@@ -227,8 +238,17 @@ struct SweepParser {
         }
         return try o.keys.sorted().map { key in
             let path = "\(section).\(key)"
-            try checkKey(key, path: path)
             origins[key] = path
+            if key == Sweep.labelKey {
+                // Labels name cases; a grid of them would cross names with nothing to name.
+                guard section == "zip" else {
+                    throw SweepError.malformed(file: file, path: path, detail: "labels name individual runs: put them in zip (beside the keys they describe) or in include entries")
+                }
+                let labels = try values(o[key] ?? .null, path: path)
+                for (i, label) in labels.enumerated() { try checkLabel(label, path: "\(path)[\(i)]") }
+                return SweepDimension(key: key, values: labels)
+            }
+            try checkKey(key, path: path)
             return SweepDimension(key: key, values: try values(o[key] ?? .null, path: path))
         }
     }
@@ -290,7 +310,11 @@ struct SweepParser {
                 throw SweepError.malformed(file: file, path: "\(section)[\(i)]", detail: "must be a non-empty object of run-configuration keys")
             }
             for key in o.keys.sorted() {
-                try checkKey(key, path: "\(section)[\(i)].\(key)")
+                if key == Sweep.labelKey {
+                    try checkLabel(o[key] ?? .null, path: "\(section)[\(i)].\(key)")
+                } else {
+                    try checkKey(key, path: "\(section)[\(i)].\(key)")
+                }
                 if section == "include" { origins[key] = origins[key] ?? "\(section)[\(i)].\(key)" }
             }
             return o

@@ -32,7 +32,7 @@ public struct PlannedRun: Sendable {
 public struct SweepPlan: Sendable {
     public let sweep: Sweep
     public private(set) var runs: [PlannedRun]
-    /// Dotted keys that vary across runs: grid keys, zip keys, include keys, then `seed`.
+    /// Dotted keys that vary across runs: grid keys, zip keys, include keys (with `label`, if any), then `seed`.
     public let swept: [String]
 
     /// Expands `sweep`; throws for unknown keys, wrong types and duplicate runs (no file is opened).
@@ -61,7 +61,10 @@ public struct SweepPlan: Sendable {
         var runs: [PlannedRun] = []
         var seen: [String: Int] = [:]
         for (index, candidate) in candidates.enumerated() {
-            let canonical = try SweepPlan.decode(candidate.json, origins: candidate.origins, sweep: sweep, index: index)
+            // The label names the run in reports only; it stays out of the configuration and so out of the hash.
+            var runJSON = candidate.json
+            if case .object(var keys) = runJSON { keys[Sweep.labelKey] = nil; runJSON = .object(keys) }
+            let canonical = try SweepPlan.decode(runJSON, origins: candidate.origins, sweep: sweep, index: index)
             let hash = SweepPlan.hash(canonical)
             let params = Dictionary(uniqueKeysWithValues: swept.map { ($0, value(of: $0, in: candidate.json)) })
             if let first = seen[hash] {

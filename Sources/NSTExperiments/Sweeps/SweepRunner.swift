@@ -222,6 +222,7 @@ public final class SweepRunner {
         log.line("params \(JSONValue.object(run.params).jsonText)")
         log.line("config_hash \(run.configHash)")
         PeakMemory.reset()
+        let cpuStart = ProcessStats.cpuSeconds()
 
         var status = RunStatus.finished, errorText: String? = nil, final: FinalLosses? = nil, iterations = 0
         do {
@@ -266,12 +267,13 @@ public final class SweepRunner {
             status = .failed
             errorText = "\(error)"
         }
-        let seconds = Date().timeIntervalSince(startDate)
+        let seconds = Date().timeIntervalSince(startDate), cpuSeconds = ProcessStats.cpuSeconds() - cpuStart
         if let errorText { log.line("error: \(errorText)") }
-        log.line(String(format: "%@ after %.1f s", status.rawValue, seconds))
+        log.line(String(format: "%@ after %.1f s (%.1f s CPU)", status.rawValue, seconds, cpuSeconds))
         log.close()
         let record = RunRecord(index: run.index, id: run.id, status: status, error: errorText, configHash: run.configHash,
-                               final: final, iterations: iterations, seconds: seconds, peakRSSMiB: PeakMemory.mebibytes(),
+                               final: final, iterations: iterations, seconds: seconds,
+                               cpuSeconds: cpuSeconds, peakRSSMiB: PeakMemory.mebibytes(),
                                started: startedText, ended: SweepFiles.timestamp(), output: "final.png")
         try record.write(in: dir)
         return record
