@@ -142,8 +142,8 @@ struct ReportPlots {
         let rows = bars.enumerated().map { i, bar in [Double(bars.count - 1 - i), bar.seconds, Double(bar.colour)] }
         func text(_ s: Double) -> String { s >= 120 ? String(format: "%.0f s (%.1f min)", s, s / 60) : String(format: "%.1f s", s) }
         var body = Gnuplot.preamble
-        body += "set title \(Gnuplot.quote("Run time on this machine and \(referenceLabel)"))\nunset key\nset style fill solid 0.85 noborder\n"
-        body += "set xlabel 'seconds'\nset xrange [0:\((bars.map(\.seconds).max() ?? 1) * 1.3)]\n"
+        body += "set title 'Run time'\nunset key\nset style fill solid 0.85 noborder\n"
+        body += "set xlabel 'seconds'\nset xrange [0:\((bars.map(\.seconds).max() ?? 1) * 1.45)]\n"
         body += "set yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
         body += "set ytics (" + bars.enumerated().map { "\(Gnuplot.quote($1.label)) \(bars.count - 1 - $0)" }.joined(separator: ", ") + ")\n"
         for (i, bar) in bars.enumerated() {
@@ -152,7 +152,7 @@ struct ReportPlots {
         body += "plot $times using ($2/2):1:($2/2):(0.35):3 with boxxyerror lc variable\n"
         let longest = bars.map(\.label.count).max() ?? 10
         try gnuplot.render(body, data: Gnuplot.datablock("times", rows: rows), to: plotsFolder.appendingPathComponent("run-time"),
-                           width: max(Self.width, 560 + 7 * longest), height: 200 + 60 * bars.count)
+                           width: max(Self.width, 700 + 7 * longest), height: 200 + 60 * bars.count)
         return figure("run-time", title: "Run time against \(referenceLabel)",
                       caption: "Wall-clock and CPU seconds (all threads) of each finished run on this machine (\(machine)) against \(referenceLabel) "
                         + "(\(text(reference))).")

@@ -132,7 +132,9 @@ public struct ReportWriter: Sendable {
             let twoD = grid.isTwoDimensional
             let sheet = ContactSheet(
                 title: "\(results.name): final images",
-                subtitle: (twoD ? "rows: \(grid.rowKey ?? ""), columns: \(grid.columnKey ?? "")" : results.swept.isEmpty ? "" : "varied: " + results.swept.joined(separator: ", "))
+                subtitle: (twoD ? "rows: \(grid.rowKey ?? ""), columns: \(grid.columnKey ?? "")"
+                           : results.swept.contains(Sweep.labelKey) ? "one labelled case of the sweep file per image"
+                           : results.swept.isEmpty ? "" : "varied: " + results.swept.joined(separator: ", "))
                     + (page.caption.isEmpty ? "" : (twoD || !axes.isEmpty ? "; " : "") + page.caption),
                 columnHeaders: twoD ? grid.columnValues.map { "\(grid.columnKey ?? "")=\($0.label)" } : [],
                 rowHeaders: twoD ? grid.rowValues.map(\.label) : [],
