@@ -45,14 +45,19 @@ public struct NetworkBenchmark {
 
     /// Convolution arithmetic of one forward to relu5_1 plus its backward: 2·H·W·Cin·Cout·9 per conv, twice.
     public static func gflop(size: Int, weights: VGGWeights) -> Double {
+        gflop(width: size, height: size, layers: layers, weights: weights)
+    }
+
+    /// Direct 3×3 convolution arithmetic of one forward to the deepest of `layers` and the backward to the
+    /// input (2·H·W·Cin·Cout·9 per conv and pass; conv1_1's backward included).
+    public static func gflop(width: Int, height: Int, layers: [LayerName], weights: VGGWeights) -> Double {
+        guard let deepest = layers.max() else { return 0 }
         var flop = 0.0
-        var side = size
         for name in VGGWeights.convNames {
-            guard let w = weights.convs[name] else { continue }
-            let block = Int(String(name.dropFirst(4).prefix(1))) ?? 1
-            side = size >> (block - 1)
-            flop += 2 * Double(side * side * w.inChannels * w.outChannels * 9)
-            if name == "conv5_1" { break }
+            guard let w = weights.convs[name], let layer = try? LayerName(name) else { continue }
+            if layer > deepest { break }
+            let shift = layer.block - 1
+            flop += 2 * Double((width >> shift) * (height >> shift) * w.inChannels * w.outChannels * 9)
         }
         return 2 * flop / 1e9
     }

@@ -98,7 +98,7 @@ public struct StepBenchmark {
         }
         let cpu = (ProcessStats.cpuSeconds() - cpuStart) / Double(steps)
         let median = NetworkBenchmark.median(times)
-        let g = StepBenchmark.gflop(width: size, height: size, layers: plan.requestedLayers, weights: weights)
+        let g = NetworkBenchmark.gflop(width: size, height: size, layers: plan.requestedLayers, weights: weights)
         let last = objective.lastBreakdown
         return Result(size: size, steps: steps, threads: Parallel.workers, kernel: network.convKernel.rawValue,
                       lbfgsHistory: config.lbfgsHistory, medianSeconds: median, minSeconds: times.min() ?? 0,
@@ -109,20 +109,6 @@ public struct StepBenchmark {
                       gflop: g, gflopPerSecond: g / median, peakRSSMiB: ProcessStats.peakRSSMiB(),
                       content: last.content, style: last.style, total: last.total,
                       contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel)
-    }
-
-    /// Direct 3×3 convolution arithmetic of one forward to the deepest of `layers` and the backward to the
-    /// input (2·H·W·Cin·Cout·9 per conv and pass; conv1_1's backward included).
-    public static func gflop(width: Int, height: Int, layers: [LayerName], weights: VGGWeights) -> Double {
-        guard let deepest = layers.max() else { return 0 }
-        var flop = 0.0
-        for name in VGGWeights.convNames {
-            guard let w = weights.convs[name], let layer = try? LayerName(name) else { continue }
-            if layer > deepest { break }
-            let shift = layer.block - 1
-            flop += 2 * Double((width >> shift) * (height >> shift) * w.inChannels * w.outChannels * 9)
-        }
-        return 2 * flop / 1e9
     }
 }
 

@@ -80,9 +80,9 @@ func sharedImage(_ path: String) -> URL {
         #expect(result.forwardSeconds + result.backwardSeconds <= result.medianSeconds * 1.5)
         #expect(result.total.isFinite && result.total > 0 && result.style > 0 && result.content > 0)
         // Forward to relu5_1 and back, at 48×48: 2·Σ 2·s²·Cin·Cout·9.
-        #expect(abs(result.gflop - StepBenchmark.gflop(width: 48, height: 48,
-                                                        layers: try ["relu5_1"].map { try LayerName($0) },
-                                                        weights: try VGGWeights.loadInstalled())) < 1e-9)
+        #expect(abs(result.gflop - NetworkBenchmark.gflop(width: 48, height: 48,
+                                                           layers: try ["relu5_1"].map { try LayerName($0) },
+                                                           weights: try VGGWeights.loadInstalled())) < 1e-9)
     }
 
     @Test func missingImageIsAnErrorNamingIt() throws {
