@@ -29,19 +29,26 @@ public final class VGG19 {
         /// Weights for the backward pass (transposed and flipped), made on first use.
         lazy var backwardWeights: [Float] = Conv3x3.flippedTransposed(
             weights.weight, outChannels: weights.outChannels, inChannels: weights.inChannels)
-        /// Winograd-transformed weights, made on first use for the selected tile size.
+        /// Winograd weights for the selected tile and the last pass size (`winogradWeights(for:height:width:)`).
         var winograd: WinogradWeights?
         init(name: String, block: Int, index: Int, weights: ConvWeights) {
             self.name = name; self.block = block; self.index = index; self.weights = weights
         }
 
-        /// Weights for `kernel` if it is a Winograd kernel and this layer takes it (not conv1_1: with
-        /// Cin = 3 the im2col GEMM is already wide and the transforms would dominate).
-        func winogradWeights(for kernel: ConvKernel) -> WinogradWeights? {
-            guard let tile = kernel.winogradTile, weights.inChannels > 3 else { return nil }
-            if let w = winograd, w.tile == tile { return w }
+        /// Whether a Winograd kernel applies to this layer: not conv1_1, where with Cin = 3 the im2col GEMM is
+        /// already wide and the transforms would dominate.
+        var takesWinograd: Bool { weights.inChannels > 3 }
+
+        /// Weights for `kernel` if it is a Winograd kernel and this layer takes it, for a pass whose input
+        /// is h×w: U kept, or transformed per pass on large maps of wide layers (`WinogradWeights.transformsPerPass`),
+        /// in which case a kept U is released.
+        func winogradWeights(for kernel: ConvKernel, height h: Int, width w: Int) -> WinogradWeights? {
+            guard let tile = kernel.winogradTile, takesWinograd else { return nil }
+            let perPass = WinogradWeights.transformsPerPass(tile, outChannels: weights.outChannels,
+                                                        inChannels: weights.inChannels, height: h, width: w)
+            if let wg = winograd, wg.tile == tile, wg.perPass == perPass { return wg }
             winograd = try? WinogradWeights(weight: weights.weight, outChannels: weights.outChannels,
-                                            inChannels: weights.inChannels, tile: tile)
+                                            inChannels: weights.inChannels, tile: tile, perPass: perPass)
             return winograd
         }
     }
@@ -53,7 +60,7 @@ public final class VGG19 {
     var layerWinogradTiles: [WinogradTile?] {
         steps.compactMap { step -> WinogradTile?? in
             guard case .conv(let l) = step else { return nil }
-            return .some(l.winogradWeights(for: convKernel)?.tile)
+            return .some(l.takesWinograd ? convKernel.winogradTile : nil)
         }
     }
 
@@ -203,7 +210,7 @@ public final class VGG19 {
         case .conv(let layer):
             let wt = layer.weights
             wt.bias.withUnsafeBufferPointer { bias in
-                if let winograd = layer.winogradWeights(for: convKernel) {
+                if let winograd = layer.winogradWeights(for: convKernel, height: inShape.h, width: inShape.w) {
                     Winograd3x3.forward(x: x, height: inShape.h, width: inShape.w, weights: winograd, transposed: false,
                                         bias: bias.baseAddress!, relu: !keepPreActivation, y: y, scratch: scratch)
                 } else {
@@ -297,7 +304,7 @@ public final class VGG19 {
                                                         inChannels: 3, dx: dx.baseAddress!, scratch: scratch)
                         }
                     }
-                } else if let winograd = layer.winogradWeights(for: convKernel) {
+                } else if let winograd = layer.winogradWeights(for: convKernel, height: inShape.h, width: inShape.w) {
                     // Measured: fusing the ReLU mask into F(4×4)'s read of dy, and running conv1_1's backward
                     // through Winograd, both made the backward slower at 512×512 (0.57 → 0.70 s).
                     Winograd3x3.forward(x: current, height: inShape.h, width: inShape.w, weights: winograd,

@@ -240,7 +240,10 @@ public final class ConvScratch: @unchecked Sendable {
 
     public init() {}
 
-    deinit { buffers.forEach { $0.deallocate() } }
+    deinit {
+        buffers.forEach { $0.deallocate() }
+        sharedBuffer?.deallocate()
+    }
 
     /// Makes sure every worker has at least `floats` floats.
     public func reserve(_ floats: Int) {
@@ -257,6 +260,20 @@ public final class ConvScratch: @unchecked Sendable {
     /// Worker `i`'s buffer.
     public func buffer(_ i: Int) -> UnsafeMutablePointer<Float> { buffers[i] }
 
+    private var sharedBuffer: UnsafeMutablePointer<Float>?
+    private var sharedCapacity = 0
+
+    /// One buffer of at least `floats` floats that all workers read (per-pass Winograd weights), grown as needed.
+    public func shared(_ floats: Int) -> UnsafeMutablePointer<Float> {
+        if let b = sharedBuffer, floats <= sharedCapacity { return b }
+        sharedBuffer?.deallocate()
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: floats)
+        b.initialize(repeating: 0, count: floats)
+        sharedBuffer = b
+        sharedCapacity = floats
+        return b
+    }
+
     /// Bytes held.
-    public var bytes: Int { buffers.count * capacity * MemoryLayout<Float>.stride }
+    public var bytes: Int { (buffers.count * capacity + sharedCapacity) * MemoryLayout<Float>.stride }
 }

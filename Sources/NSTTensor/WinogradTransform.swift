@@ -25,6 +25,9 @@ final class WinogradTransform: Sendable {
     /// Non-zero entries of Bᵀ and of Aᵀ row by row, as (column, coefficient): the transforms' sparse
     /// recipes, flat (row r is terms[offsets[r]..<offsets[r+1]]) so hot loops index them through pointers.
     let btTerms: [(Int, Float)], btOffsets: [Int], atTerms: [(Int, Float)], atOffsets: [Int]
+    /// T (α² × 9, row-major): U[ξ = αa+b] = Σ_{i,j} G[a][i]·G[b][j]·g[3i+j], the weight transform as one matrix,
+    /// for transforming weights with an SGEMM (`WinogradWeights.perPass`).
+    let weightMatrix: [Float]
 
     /// F(4×4, 3×3) on the points 0, ±1, 2, ½ and ∞: the standard 0, ±1, ±2 set would not be closed under
     /// p ↦ 1/p, so the backward pass could not reuse U.
@@ -63,6 +66,10 @@ final class WinogradTransform: Sendable {
                 (0..<alpha).compactMap { c in mat[r * alpha + c] == 0 ? nil : (c, Float(mat[r * alpha + c])) }
             }
             return (perRow.flatMap { $0 }, perRow.reduce(into: [0]) { $0.append($0[$0.count - 1] + $1.count) })
+        }
+        weightMatrix = (0..<alpha * alpha * 9).map { e in
+            let (xi, k) = (e / 9, e % 9)
+            return Float(g[(xi / alpha) * 3 + k / 3] * g[(xi % alpha) * 3 + k % 3])
         }
         (btTerms, btOffsets) = sparse(bt, rows: alpha)
         (atTerms, atOffsets) = sparse(at, rows: m)
