@@ -142,7 +142,7 @@ extension RunConfiguration {
         }
     }
 
-    /// One notice for every stage whose L-BFGS history the memory budget cuts, or nil if none is cut.
+    /// A single notice naming every stage size (3·W·H floats) whose L-BFGS history the budget cuts; nil if none.
     func historyNotice(stages: [RunPlan.Stage]) -> GuidanceNotice? {
         guard optimizer == .lbfgs else { return nil }
         var sizes: [(width: Int, height: Int)] = []
