@@ -65,9 +65,8 @@ public struct KernelAgreement {
             return TransferObjective(network: network, content: contentInput, styles: [styleInput], plan: plan)
         }
         func trajectory(_ objective: TransferObjective) throws -> [Float] {
-            let optimizer = LBFGS(history: config.lbfgsHistory, learningRate: config.effectiveLearningRate,
-                                  objective: objective.closure)
             var x = contentInput.data
+            let optimizer = config.makeLBFGS(variables: x.count, objective: objective.closure)
             _ = optimizer.start(at: x)
             for i in 0..<iterations {
                 switch optimizer.step(&x) {

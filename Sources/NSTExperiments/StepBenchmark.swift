@@ -9,8 +9,8 @@ import NSTTransfer
 /// recursion, line-search bookkeeping), exactly as `StyleTransfer` runs them.
 ///
 /// The content image is scaled to `size`×`size` (square, as in the PyTorch reference figures) and the
-/// style image's longest side to `size`. The optimizer's memory is allocated in full at `start`, so the peak
-/// RSS includes a full L-BFGS history even though only a few steps are timed.
+/// style image's longest side to `size`. L-BFGS allocates its (s, y) pairs as they fill, so the peak RSS
+/// includes at most `warmup + steps` pairs, not the full history a long run would hold.
 public struct StepBenchmark {
     /// One benchmark's figures.
     public struct Result: Codable, Sendable {
@@ -18,6 +18,7 @@ public struct StepBenchmark {
         public var steps: Int
         public var threads: Int
         public var kernel: String
+        /// Pairs the optimizer keeps: `lbfgs_history` capped by `lbfgs_history_mib` at this size.
         public var lbfgsHistory: Int
         public var medianSeconds: Double
         public var minSeconds: Double
@@ -69,8 +70,8 @@ public struct StepBenchmark {
             defer { objectiveNanos += DispatchTime.now().uptimeNanoseconds - t0 }
             return objective.evaluate(x, &g)
         }
-        let optimizer = LBFGS(history: config.lbfgsHistory, learningRate: config.effectiveLearningRate, objective: timed)
         var x = pair.content.data
+        let optimizer = config.makeLBFGS(variables: x.count, objective: timed)
         _ = optimizer.start(at: x)
         for _ in 0..<warmup { _ = optimizer.step(&x) }
 
@@ -101,7 +102,7 @@ public struct StepBenchmark {
         let g = NetworkBenchmark.gflop(width: size, height: size, layers: plan.requestedLayers, weights: weights)
         let last = objective.lastBreakdown
         return Result(size: size, steps: steps, threads: Parallel.workers, kernel: network.convKernel.rawValue,
-                      lbfgsHistory: config.lbfgsHistory, medianSeconds: median, minSeconds: times.min() ?? 0,
+                      lbfgsHistory: optimizer.history, medianSeconds: median, minSeconds: times.min() ?? 0,
                       cpuSecondsPerStep: cpu,
                       evaluationsPerStep: Double(objective.evaluations - evaluationsBefore) / Double(steps),
                       forwardSeconds: NetworkBenchmark.median(forward), backwardSeconds: NetworkBenchmark.median(backward),

@@ -38,8 +38,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var optimizer: OptimizerKind = .lbfgs
     /// Step size; nil = the optimizer's default (L-BFGS 1, Adam 10).
     public var learningRate: Float? = nil
-    /// L-BFGS history size (pairs kept).
+    /// L-BFGS history size (pairs kept), unless `lbfgsHistoryMiB` allows fewer.
     public var lbfgsHistory: Int = 100
+    /// Memory budget of the L-BFGS history in MiB: large images keep fewer pairs (see `LBFGS.history`).
+    public var lbfgsHistoryMiB: Int = 768
 
     // MARK: loss
     /// α, the content weight.
@@ -103,6 +105,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case size, pixelCount = "pixel_count", styleScale = "style_scale", iterations, scales
         case iterationsPerScale = "iterations_per_scale"
         case optimizer, learningRate = "learning_rate", lbfgsHistory = "lbfgs_history"
+        case lbfgsHistoryMiB = "lbfgs_history_mib"
         case contentWeight = "content_weight", styleWeight = "style_weight", tvWeight = "tv_weight"
         case contentLayers = "content_layers", styleLayers = "style_layers", layerWeights = "layer_weights"
         case initialization = "init", seed, pooling, preserveColor = "preserve_color"
@@ -153,6 +156,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try readEnum(.optimizer, &optimizer)
         try readOptional(.learningRate, &learningRate)
         try read(.lbfgsHistory, &lbfgsHistory)
+        try read(.lbfgsHistoryMiB, &lbfgsHistoryMiB)
         try read(.contentWeight, &contentWeight)
         try read(.styleWeight, &styleWeight)
         try read(.tvWeight, &tvWeight)
@@ -197,6 +201,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        let defaults = RunConfiguration()
         try c.encodeIfPresent(content, forKey: .content)
         try c.encode(style, forKey: .style)
         try c.encodeIfPresent(styleBlend, forKey: .styleBlend)
@@ -211,6 +216,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try c.encode(optimizer, forKey: .optimizer)
         try c.encodeIfPresent(learningRate, forKey: .learningRate)
         try c.encode(lbfgsHistory, forKey: .lbfgsHistory)
+        // Only when set, like the spatial keys below: runs that keep the default encode and hash as before the
+        // key existed (and at ≤ 512×512 the default changes nothing).
+        if lbfgsHistoryMiB != defaults.lbfgsHistoryMiB { try c.encode(lbfgsHistoryMiB, forKey: .lbfgsHistoryMiB) }
         try c.encode(contentWeight, forKey: .contentWeight)
         try c.encode(styleWeight, forKey: .styleWeight)
         try c.encode(tvWeight, forKey: .tvWeight)
@@ -226,7 +234,6 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try c.encode(printEvery, forKey: .printEvery)
         // Spatial keys only when they differ from the defaults, so configurations without masks encode (and hash,
         // for sweep provenance and resume) exactly as before these keys existed.
-        let defaults = RunConfiguration()
         try c.encodeIfPresent(contentMask, forKey: .contentMask)
         if styleMasks != defaults.styleMasks { try c.encode(styleMasks, forKey: .styleMasks) }
         if regions != defaults.regions { try c.encode(regions, forKey: .regions) }
@@ -270,6 +277,16 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 
     /// The learning rate in effect (explicit, or the optimizer's default).
     public var effectiveLearningRate: Float { learningRate ?? optimizer.defaultLearningRate }
+
+    /// L-BFGS pairs kept when optimising `variables` floats: `lbfgs_history` capped by `lbfgs_history_mib`.
+    public func effectiveLBFGSHistory(variables: Int) -> Int {
+        LBFGS.history(requested: lbfgsHistory, budgetMiB: lbfgsHistoryMiB, variables: variables)
+    }
+
+    /// The L-BFGS optimizer this configuration asks for, on `variables` floats (history within the budget).
+    public func makeLBFGS(variables: Int, objective: @escaping Objective) -> LBFGS {
+        LBFGS(history: effectiveLBFGSHistory(variables: variables), learningRate: effectiveLearningRate, objective: objective)
+    }
 
     /// Iterations at each scale, in order.
     public var scheduledIterations: [Int] {

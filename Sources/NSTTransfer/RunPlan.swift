@@ -30,9 +30,12 @@ public struct RunPlan: Sendable {
     public let stages: [Stage]
     /// Spatial control (regions and their guides at the images' own sizes), nil without masks.
     public internal(set) var guidance: SpatialGuidance? = nil
+    /// Set when `lbfgs_history_mib` keeps fewer L-BFGS pairs than `lbfgs_history` at some stage.
+    public internal(set) var historyNotice: GuidanceNotice? = nil
 
-    /// What the user should see before the run: resampled masks, unmatched pixels, empty or vanishing regions.
-    public var notices: [GuidanceNotice] { guidance?.notices ?? [] }
+    /// What the user should see before the run: a capped L-BFGS history, resampled masks, unmatched pixels,
+    /// empty or vanishing regions.
+    public var notices: [GuidanceNotice] { (historyNotice.map { [$0] } ?? []) + (guidance?.notices ?? []) }
 
     /// Every layer the objective needs, in network order.
     public var requestedLayers: [LayerName] {
@@ -77,6 +80,7 @@ extension RunConfiguration {
                            contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
                            styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
                            initImage: initImage, stages: stages)
+        plan.historyNotice = historyNotice(stages: stages)
         if var guidance = try resolveGuidance(content: contentImage, styles: styleImages) {
             guidance.notices += try vanishingRegionWarnings(guidance, stages: stages, styles: styleImages, styleLayers: styleLayers)
             plan.guidance = guidance
@@ -126,6 +130,8 @@ extension RunConfiguration {
             }
         }
         try positive(lbfgsHistory, "lbfgs_history", hint: "keep at least 1 pair (default 100)")
+        try positive(lbfgsHistoryMiB, "lbfgs_history_mib",
+                     hint: "give the L-BFGS history's memory budget in MiB, at least 1 (default 768)")
         try positive(saveEvery, "save_every", minimum: 0, hint: "use 0 (final image only) or a positive interval")
         try positive(printEvery, "print_every", minimum: 0, hint: "use 0 (no plain progress lines) or a positive interval")
         if style.isEmpty {
@@ -134,6 +140,31 @@ extension RunConfiguration {
         if case .style = initialization, style.isEmpty {
             throw ConfigurationError.invalidValue(key: "init", value: "\"style\"", hint: "needs a style image")
         }
+    }
+
+    /// A single notice naming every stage size (3·W·H floats) whose L-BFGS history the budget cuts; nil if none.
+    func historyNotice(stages: [RunPlan.Stage]) -> GuidanceNotice? {
+        guard optimizer == .lbfgs else { return nil }
+        var sizes: [(width: Int, height: Int)] = []
+        for stage in stages where !sizes.contains(where: { $0 == (stage.width, stage.height) }) {
+            sizes.append((stage.width, stage.height))
+        }
+        let mib = { (bytes: Int) in String(format: "%.3g MiB", Double(bytes) / Double(1 << 20)) }
+        var clauses: [String] = [], overBudget: [String] = []
+        for (width, height) in sizes {
+            let variables = 3 * width * height, kept = effectiveLBFGSHistory(variables: variables)
+            guard kept < lbfgsHistory else { continue }
+            let pairBytes = LBFGS.bytesPerPair(variables: variables)
+            clauses.append("\(kept) pair\(kept == 1 ? "" : "s") at \(width)×\(height) (\(mib(pairBytes)) per pair)")
+            if Double(pairBytes) > Double(lbfgsHistoryMiB) * Double(1 << 20) { overBudget.append("\(width)×\(height)") }
+        }
+        guard !clauses.isEmpty else { return nil }
+        var message = "L-BFGS keeps \(clauses.joined(separator: ", ")) instead of lbfgs_history \(lbfgsHistory), "
+            + "to stay within lbfgs_history_mib \(lbfgsHistoryMiB); raise lbfgs_history_mib to keep more"
+        if !overBudget.isEmpty {
+            message += " (one pair alone exceeds the budget at \(overBudget.joined(separator: ", ")))"
+        }
+        return GuidanceNotice(level: .notice, path: nil, message: message)
     }
 
     private func parseLayers(_ names: [String], key: String) throws -> [LayerName] {

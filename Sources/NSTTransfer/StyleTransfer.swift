@@ -139,8 +139,8 @@ public final class StyleTransfer {
             }
             let objective = TransferObjective(network: network, content: VGGInput.fromImage(content),
                                               styles: styleInputs, plan: plan, targets: targetCache, guided: guided)
-            let optimizer = makeOptimizer(objective: objective.closure)
             var x = current.data
+            let optimizer = makeOptimizer(variables: x.count, objective: objective.closure)
             let startLoss = optimizer.start(at: x)
             func report() -> IterationReport {
                 IterationReport(iteration: iteration, totalIterations: totalIterations, stage: index,
@@ -235,10 +235,11 @@ public final class StyleTransfer {
         }
     }
 
-    func makeOptimizer(objective: @escaping Objective) -> Optimizer {
+    /// The configured optimizer for an iterate of `variables` floats (the L-BFGS history depends on it).
+    func makeOptimizer(variables: Int, objective: @escaping Objective) -> Optimizer {
         let config = plan.configuration
         switch config.optimizer {
-        case .lbfgs: return LBFGS(history: config.lbfgsHistory, learningRate: config.effectiveLearningRate, objective: objective)
+        case .lbfgs: return config.makeLBFGS(variables: variables, objective: objective)
         case .adam: return Adam(learningRate: config.effectiveLearningRate, objective: objective)
         }
     }

@@ -58,6 +58,8 @@ struct StylizeCommand: ParsableCommand {
     var learningRate: Float?
     @Option(help: "L-BFGS history size (default: \(defaults.lbfgsHistory)).")
     var lbfgsHistory: Int?
+    @Option(help: "Memory budget of the L-BFGS history in MiB; large images keep fewer pairs (default: \(defaults.lbfgsHistoryMiB)).")
+    var lbfgsHistoryMib: Int?
 
     // Weights
     @Option(help: "Content weight α (default: \(defaults.contentWeight)).")
@@ -167,6 +169,7 @@ struct StylizeCommand: ParsableCommand {
         }
         if let learningRate { c.learningRate = learningRate }
         if let lbfgsHistory { c.lbfgsHistory = lbfgsHistory }
+        if let lbfgsHistoryMib { c.lbfgsHistoryMiB = lbfgsHistoryMib }
         if let contentWeight { c.contentWeight = contentWeight }
         if let styleWeight { c.styleWeight = styleWeight }
         if let tvWeight { c.tvWeight = tvWeight }
