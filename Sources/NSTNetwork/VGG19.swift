@@ -43,7 +43,9 @@ public final class VGG19 {
         /// is h×w: U kept, or transformed per pass on large maps of wide layers (`WinogradWeights.transformsPerPass`),
         /// in which case a kept U is released.
         func winogradWeights(for kernel: ConvKernel, height h: Int, width w: Int) -> WinogradWeights? {
-            guard let tile = kernel.winogradTile, takesWinograd else { return nil }
+            guard takesWinograd, let tile = kernel.winogradTile(inChannels: weights.inChannels,
+                                                                outChannels: weights.outChannels, height: h, width: w)
+            else { return nil }
             let perPass = WinogradWeights.transformsPerPass(tile, outChannels: weights.outChannels,
                                                         inChannels: weights.inChannels, height: h, width: w)
             if let wg = winograd, wg.tile == tile, wg.perPass == perPass { return wg }
@@ -56,11 +58,16 @@ public final class VGG19 {
     /// The 3×3 kernel of the layers above conv1_1 (experimental switch; `NST_CONV` sets the default).
     public var convKernel = ConvKernel.fromEnvironment
 
-    /// The Winograd tile each conv layer takes under `convKernel` (nil: im2col), in network order.
+    /// The Winograd tile each conv layer takes under `convKernel` at the last input size (nil: im2col), in
+    /// network order.
     var layerWinogradTiles: [WinogradTile?] {
-        steps.compactMap { step -> WinogradTile?? in
+        zip(steps.indices, steps).compactMap { s, step -> WinogradTile?? in
             guard case .conv(let l) = step else { return nil }
-            return .some(l.takesWinograd ? convKernel.winogradTile : nil)
+            let input = s == 0 || shapes.count != steps.count ? (h: inputShape.height, w: inputShape.width)
+                                                              : (h: shapes[s - 1].h, w: shapes[s - 1].w)
+            return .some(l.takesWinograd ? convKernel.winogradTile(inChannels: l.weights.inChannels,
+                                                                  outChannels: l.weights.outChannels,
+                                                                  height: input.h, width: input.w) : nil)
         }
     }
 
@@ -351,24 +358,33 @@ public final class VGG19 {
     }
 }
 
-/// The 3×3 convolution kernel VGG19 runs above conv1_1: banded im2col + SGEMM, or Winograd F(2×2,3×3) or
-/// F(4×4,3×3) (`Winograd3x3`), forward and backward to the input.
+/// The 3×3 convolution kernel VGG19 runs above conv1_1: banded im2col + SGEMM, or Winograd F(2×2,3×3),
+/// F(4×4,3×3) or F(6×6,3×3) (`Winograd3x3`), forward and backward to the input.
 public enum ConvKernel: String, Sendable, CaseIterable {
-    case im2col, winograd2, winograd4
+    case im2col, winograd2, winograd4, winograd6
 
-    /// The Winograd tile, or nil for im2col.
-    public var winogradTile: WinogradTile? {
+    /// The Winograd tile of a layer of this shape on an h×w map, or nil for im2col. `winograd6` takes F(6×6) on
+    /// maps of at least 64×64 in layers of at most 256 channels and F(4×4) elsewhere: on smaller maps the partial
+    /// last tile wastes what F(6×6) saves (a 32×32 map computes 36×36 outputs, the same products as F(4×4)), and
+    /// the 512-channel layers' U would grow from 4 to 7.1 times the weights.
+    public func winogradTile(inChannels cin: Int, outChannels cout: Int, height h: Int, width w: Int) -> WinogradTile? {
         switch self {
         case .im2col: return nil
         case .winograd2: return .f2x2
         case .winograd4: return .f4x4
+        case .winograd6: return min(h, w) >= 64 && max(cin, cout) <= 256 ? .f6x6 : .f4x4
         }
     }
 
-    /// `NST_CONV` (im2col, winograd2 or winograd4), else Winograd F(4×4,3×3). At 512×512 a forward and backward
-    /// takes 2.0 CPU s with it against 2.9 with F(2×2) and 4.9 with im2col. Its features are about ten times
-    /// less exact than F(2×2)'s (1e-5 of each layer's range against 1e-6), which leaves every loss term within
-    /// 1e-6 of the im2col reference at the iterates of a 50-iteration run (`nst-exp bench --accuracy`).
+    /// `NST_CONV` (im2col, winograd2, winograd4 or winograd6), else Winograd F(4×4,3×3). At 512×512 a forward and
+    /// backward takes 2.0 CPU s with it against 2.9 with F(2×2) and 4.9 with im2col. Its features are about ten
+    /// times less exact than F(2×2)'s (1e-5 of each layer's range against 1e-6), which leaves every loss term
+    /// within 1e-6 of the im2col reference at the iterates of a 50-iteration run (`nst-exp bench --accuracy`).
+    /// F(6×6) is an experimental option, not the default: in theory 21 % fewer products than F(4×4), it measured
+    /// no faster here (`bench --kernels`, 256×256: 64→64 at 256² 0.024 vs 0.024 CPU s, 128→128 at 128² 0.029 vs
+    /// 0.022, 256→256 at 64² 0.024 vs 0.020; a whole 256×256 step 0.27–0.28 vs 0.26–0.27 s), with 1.5 times
+    /// F(4×4)'s error. Its SGEMMs are no faster per product at these shapes and its eight-row transforms need more
+    /// live pointers than x86-64 has registers.
     public static let fromEnvironment: ConvKernel = {
         ProcessInfo.processInfo.environment["NST_CONV"].flatMap { ConvKernel(rawValue: $0) } ?? .winograd4
     }()

@@ -21,9 +21,10 @@ import Foundation
 /// permuting both of ξ's indices. The backward pass therefore reuses U through `CblasTrans`, with no
 /// second weight copy.
 ///
-/// F(4×4, 3×3) (α = 6, 36 products per 4×4 tile, 4× fewer than direct) runs through the same band and
-/// SGEMM machinery with the generic transforms of `WinogradTransform`, on points chosen so that the same
-/// reuse of U holds (with a power-of-two SGEMM α per ξ); its rounding error is about 10× F(2×2)'s.
+/// F(4×4, 3×3) (α = 6, 36 products per 4×4 tile, 4× fewer than direct) and F(6×6, 3×3) (α = 8, 64 per 6×6
+/// tile, experimental) run through the same band and SGEMM machinery, built by `WinogradTransform` on points
+/// chosen so that the same reuse of U holds (with a power-of-two SGEMM α per ξ) and written out in
+/// `Winograd4x4.swift` and `Winograd6x6.swift`; their rounding errors are about 10× and 15× F(2×2)'s.
 ///
 /// Work is split into bands of tile rows whose transformed tiles (V: α²·Cin·tiles, M: α²·Cout·tiles) fit in
 /// a fixed budget, so no buffer grows with H (a band holds at least one tile row); the workers take every
@@ -77,7 +78,11 @@ public enum Winograd3x3 {
 
     /// Per-worker row buffers of the tile transforms.
     static func rowScratch(_ tile: WinogradTile, width w: Int) -> Int {
-        tile == .f2x2 ? (4 + 2) * paddedWidth(w) : rowScratchF4(width: w)
+        switch tile {
+        case .f2x2: return (4 + 2) * paddedWidth(w)
+        case .f4x4: return rowScratchF4(width: w)
+        case .f6x6: return rowScratchF6(width: w)
+        }
     }
 
     /// F(2×2) row width: one zero column on the left, zeros up to the last tile's right edge.
@@ -117,13 +122,8 @@ public enum Winograd3x3 {
                 let v = scratch.buffer(worker)
                 let mm = v + positions * ci * maxTiles
                 let rowBuffer = mm + positions * co * maxTiles
-                if tile == .f2x2 {
-                    inputTransform(x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v, tiles: tiles,
-                                   rows: rowBuffer, paddedWidth: paddedWidth(w))
-                } else {
-                    inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v,
-                                     tiles: tiles, rows: rowBuffer)
-                }
+                bandInputTransform(tile, x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v, tiles: tiles,
+                                   rows: rowBuffer)
                 for xi in 0..<positions {
                     let mXi = mm + xi * co * tiles, vXi = v + xi * ci * tiles
                     if transposed {
@@ -137,13 +137,8 @@ public enum Winograd3x3 {
                                     u + xi * co * ci, Int32(ci), vXi, Int32(tiles), 0, mXi, Int32(tiles))
                     }
                 }
-                if tile == .f2x2 {
-                    outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
-                                    bias: bias, relu: relu, y: y, discard: rowBuffer + 5 * paddedWidth(w))
-                } else {
-                    outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
-                                      bias: bias, relu: relu, y: y, rows: rowBuffer)
-                }
+                bandOutputTransform(tile, mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
+                                    bias: bias, relu: relu, y: y, rows: rowBuffer)
             }
         }
     }
@@ -152,9 +147,10 @@ public enum Winograd3x3 {
     /// F(4×4) layers with few tiles and many channels (VGG-19's deep layers at small sizes), where every band
     /// would stream all of U (α²·Cin·Cout floats, 37 MB at 512 channels) for a few dozen tiles.
     static func channelSplit(_ tile: WinogradTile, inChannels ci: Int, outChannels co: Int, height h: Int, width w: Int) -> Bool {
-        guard tile == .f4x4, Parallel.workers > 1, min(ci, co) >= 64 else { return false }
-        let tiles = ((h + 3) / 4) * ((w + 3) / 4)
-        return tiles <= 2 * targetTiles(inChannels: ci, outChannels: co) && 36 * max(ci, co) * tiles <= bandBudget
+        guard tile != .f2x2, Parallel.workers > 1, min(ci, co) >= 64 else { return false }
+        let m = tile.rawValue, alpha = m + 2
+        let tiles = ((h + m - 1) / m) * ((w + m - 1) / m)
+        return tiles <= 2 * targetTiles(inChannels: ci, outChannels: co) && alpha * alpha * max(ci, co) * tiles <= bandBudget
     }
 
     /// One band over the whole image: the workers transform disjoint input channels into a shared V, then each
@@ -163,19 +159,19 @@ public enum Winograd3x3 {
     static func forwardChannelSplit(x: UnsafePointer<Float>, height h: Int, width w: Int, weights: WinogradWeights,
                                     transposed: Bool, bias: UnsafePointer<Float>?, relu: Bool,
                                     y: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
-        let transform = WinogradTransform.f4x4, positions = 36
+        let tile = weights.tile, transform = tile.transform, m = transform.m, positions = transform.alpha * transform.alpha
         let ci = transposed ? weights.outChannels : weights.inChannels
         let co = transposed ? weights.inChannels : weights.outChannels
-        let tilesH = (h + 3) / 4, tiles = tilesH * ((w + 3) / 4)
+        let tilesH = (h + m - 1) / m, tiles = tilesH * ((w + m - 1) / m)
         let parts = Parallel.workers
         // Worker 0's buffer holds V, worker 1's M; each keeps its own transform rows after them.
         let shared = positions * max(ci, co) * tiles
-        scratch.reserve(shared + rowScratchF4(width: w))
+        scratch.reserve(shared + rowScratch(tile, width: w))
         let v = scratch.buffer(0), mm = scratch.buffer(1)
         weights.withTransformed(scratch) { u in
             Parallel.forEach(parts) { part, worker in
-                inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: 0..<tilesH, v: v, tiles: tiles,
-                                 rows: scratch.buffer(worker) + shared, only: Parallel.chunk(part, of: parts, count: ci))
+                bandInputTransform(tile, x: x, channels: ci, height: h, width: w, tileRows: 0..<tilesH, v: v, tiles: tiles,
+                                   rows: scratch.buffer(worker) + shared, only: Parallel.chunk(part, of: parts, count: ci))
             }
             Parallel.forEach(parts) { part, worker in
                 let outputs = Parallel.chunk(part, of: parts, count: co)
@@ -192,9 +188,46 @@ public enum Winograd3x3 {
                                     u + xi * co * ci + outputs.lowerBound * ci, Int32(ci), vXi, Int32(tiles), 0, mXi, Int32(tiles))
                     }
                 }
-                outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: 0..<tilesH, tiles: tiles,
-                                  bias: bias, relu: relu, y: y, rows: scratch.buffer(worker) + shared, only: outputs)
+                bandOutputTransform(tile, mm: mm, channels: co, height: h, width: w, tileRows: 0..<tilesH, tiles: tiles,
+                                    bias: bias, relu: relu, y: y, rows: scratch.buffer(worker) + shared, only: outputs)
             }
+        }
+    }
+
+    /// V for the band's tiles with `tile`'s written-out transform (`only`: just those input channels; F(2×2)
+    /// always does all).
+    static func bandInputTransform(_ tile: WinogradTile, x: UnsafePointer<Float>, channels ci: Int, height h: Int,
+                                   width w: Int, tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
+                                   rows: UnsafeMutablePointer<Float>, only: Range<Int>? = nil) {
+        switch tile {
+        case .f2x2:
+            inputTransform(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
+                           paddedWidth: paddedWidth(w))
+        case .f4x4:
+            inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
+                             only: only)
+        case .f6x6:
+            inputTransformF6(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
+                             only: only)
+        }
+    }
+
+    /// y from the band's M with `tile`'s written-out transform (`only`: just those output channels; F(2×2) always
+    /// does all).
+    static func bandOutputTransform(_ tile: WinogradTile, mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int,
+                                    width w: Int, tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?,
+                                    relu: Bool, y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>,
+                                    only: Range<Int>? = nil) {
+        switch tile {
+        case .f2x2:
+            outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
+                            relu: relu, y: y, discard: rows + 5 * paddedWidth(w))
+        case .f4x4:
+            outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
+                              relu: relu, y: y, rows: rows, only: only)
+        case .f6x6:
+            outputTransformF6(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
+                              relu: relu, y: y, rows: rows, only: only)
         }
     }
 
@@ -319,8 +352,16 @@ public enum WinogradTile: Int, Sendable, CaseIterable, Codable {
     case f2x2 = 2
     /// F(4×4, 3×3): 36 products per 4×4 tile, 4× fewer; larger rounding error (see `WinogradTransform`).
     case f4x4 = 4
+    /// F(6×6, 3×3): 64 products per 6×6 tile, 5.06× fewer; about ten times F(4×4)'s rounding error.
+    case f6x6 = 6
 
-    var transform: WinogradTransform { self == .f2x2 ? .f2x2 : .f4x4 }
+    var transform: WinogradTransform {
+        switch self {
+        case .f2x2: return .f2x2
+        case .f4x4: return .f4x4
+        case .f6x6: return .f6x6
+        }
+    }
 }
 
 /// A 3×3 layer's weights for `Winograd3x3`: U[ξ][o][c] = (G g[o,c] Gᵀ)[ξ] for the α² tile positions ξ

@@ -11,11 +11,11 @@ import NSTTensor
         return (diff / max(norm, 1e-30)).squareRoot()
     }
 
-    @Test(arguments: [ConvKernel.winograd2, .winograd4])
+    @Test(arguments: [ConvKernel.winograd2, .winograd4, .winograd6])
     func winogradNetworkMatchesIm2col(_ kernel: ConvKernel) {
         let net = VGG19(weights: .random(seed: 5, widthDivisor: 8))
-        // Odd sides give partial edge tiles at every depth.
-        let x = randomMap(3, 37, 29, seed: 6, scale: 100)
+        // Odd sides give partial edge tiles at every depth; block 1's 67×71 maps take F(6×6) under winograd6.
+        let x = randomMap(3, 67, 71, seed: 6, scale: 100)
         let layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"].map(layer)
         net.convKernel = .im2col
         let reference = net.forward(x, layers: layers)
@@ -23,19 +23,44 @@ import NSTTensor
         net.convKernel = kernel
         let fast = net.forward(x, layers: layers)
         let gradient = net.backward(fast).data
-        let tolerance = kernel == .winograd2 ? 1e-5 : 1e-4
+        let tolerance = kernel == .winograd2 ? 1e-5 : kernel == .winograd4 ? 1e-4 : 1e-3
         for l in layers {
             #expect(WinogradVGG19Tests.relativeL2(fast[l]?.data ?? [], reference[l]?.data ?? [.nan]) < tolerance, "\(l)")
         }
         #expect(WinogradVGG19Tests.relativeL2(gradient, referenceGradient) < tolerance)
-        #expect(net.layerWinogradTiles.dropFirst().allSatisfy { $0 == kernel.winogradTile })
+        let tiles = net.layerWinogradTiles
+        switch kernel {
+        case .winograd2, .winograd4:
+            #expect(tiles.dropFirst().allSatisfy { $0 == (kernel == .winograd2 ? .f2x2 : .f4x4) })
+        default:
+            #expect(tiles[1] == .f6x6 && tiles.dropFirst(2).allSatisfy { $0 == .f4x4 }, "F(6×6) only on 64×64 maps and up")
+        }
         #expect(net.layerWinogradTiles.first == .some(nil), "conv1_1 (3 input channels) stays on im2col")
     }
 
+    /// A layer keeps U for small maps and releases it for per-pass transforms on large ones (conv4_2 at 64²
+    /// tiles ≥ 128), and the network's features do not depend on which it used.
+    @Test func wideLayersSwitchToPerPassWeightsOnLargeMaps() throws {
+        let net = VGG19(weights: .random(seed: 9))
+        guard case .conv(let conv4_2) = net.steps[VGG19.step(of: layer("conv4_2"))] else {
+            Issue.record("conv4_2 is not a conv step"); return
+        }
+        let small = try #require(conv4_2.winogradWeights(for: .winograd4, height: 32, width: 32))
+        #expect(!small.perPass && small.transformed.count == 36 * 512 * 512)
+        let large = try #require(conv4_2.winogradWeights(for: .winograd4, height: 64, width: 64))
+        #expect(large.perPass && large.transformed.isEmpty && conv4_2.winograd?.perPass == true, "kept U released")
+        #expect(conv4_2.winogradWeights(for: .im2col, height: 64, width: 64) == nil)
+    }
+
     @Test func environmentSwitchDefaultsToIm2col() {
-        #expect(ConvKernel(rawValue: "winograd4")?.winogradTile == .f4x4)
-        #expect(ConvKernel(rawValue: "winograd2")?.winogradTile == .f2x2)
-        #expect(ConvKernel.im2col.winogradTile == nil)
+        func tile(_ k: ConvKernel?, _ c: Int, _ side: Int) -> WinogradTile? {
+            k?.winogradTile(inChannels: c, outChannels: c, height: side, width: side)
+        }
+        #expect(tile(ConvKernel(rawValue: "winograd4"), 64, 512) == .f4x4)
+        #expect(tile(ConvKernel(rawValue: "winograd2"), 64, 512) == .f2x2)
+        #expect(tile(.im2col, 64, 512) == nil)
+        #expect(tile(.winograd6, 64, 512) == .f6x6 && tile(.winograd6, 256, 64) == .f6x6)
+        #expect(tile(.winograd6, 256, 63) == .f4x4 && tile(.winograd6, 512, 128) == .f4x4)
         #expect(ConvKernel(rawValue: "fft") == nil)
     }
 }

@@ -19,7 +19,13 @@ func winogradWeights(_ w: [Float], _ s: ConvShape, _ tile: WinogradTile = .f2x2)
 
 /// Relative error allowed against the direct reference, for unit-scale data: F(4×4)'s transforms have
 /// entries up to 8 and cancel more, so its rounding error is larger.
-func tolerance(_ tile: WinogradTile) -> Float { tile == .f2x2 ? 1e-5 : 1e-4 }
+func tolerance(_ tile: WinogradTile) -> Float {
+    switch tile {
+    case .f2x2: return 1e-5
+    case .f4x4: return 1e-4
+    case .f6x6: return 1e-3
+    }
+}
 
 /// Runs the Winograd kernel; NaN-filled output shows any position it fails to write.
 func winogradConv(_ x: [Float], height h: Int, width w: Int, _ weights: WinogradWeights, transposed: Bool,
@@ -119,27 +125,70 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         }
     }
 
+    /// Weights transformed per pass (one SGEMM into shared scratch) give the kept-U results up to rounding, in
+    /// the banded and the channel-split paths, forward and backward, and reuse one scratch across layers.
+    @Test(arguments: WinogradTile.allCases, winogradShapes)
+    func perPassWeightsMatchKeptOnes(_ tile: WinogradTile, _ s: ConvShape) throws {
+        let x = randomArray(s.cin * s.h * s.w, seed: 31)
+        let dy = randomArray(s.cout * s.h * s.w, seed: 32)
+        let w = randomArray(s.cout * s.cin * 9, seed: 33)
+        let b = randomArray(s.cout, seed: 34)
+        let kept = try winogradWeights(w, s, tile)
+        let perPass = try WinogradWeights(weight: w, outChannels: s.cout, inChannels: s.cin, tile: tile, perPass: true)
+        #expect(perPass.perPass && !kept.perPass && perPass.transformed.isEmpty)
+        let scratch = ConvScratch()
+        // A larger layer first, so the shared buffer holds stale values of another shape.
+        let big = try WinogradWeights(weight: randomArray(40 * 30 * 9, seed: 35), outChannels: 40, inChannels: 30,
+                                      tile: tile, perPass: true)
+        _ = winogradConv(randomArray(30 * 8 * 8, seed: 36), height: 8, width: 8, big, transposed: false, bias: nil,
+                         relu: false, scratch: scratch)
+        let forward = winogradConv(x, height: s.h, width: s.w, perPass, transposed: false, bias: b, relu: true, scratch: scratch)
+        #expect(maxRelativeError(forward, winogradConv(x, height: s.h, width: s.w, kept, transposed: false, bias: b,
+                                                       relu: true)) < 1e-5)
+        let backward = winogradConv(dy, height: s.h, width: s.w, perPass, transposed: true, bias: nil, relu: false, scratch: scratch)
+        #expect(maxRelativeError(backward, referenceBackward(dy, s, w)) < tolerance(tile))
+        #expect(scratch.bytes >= 40 * 30 * tile.transform.alpha * tile.transform.alpha * 4)
+    }
+
+    /// The per-pass policy at VGG-19's F(4×4) layer shapes: kept at 256×256 and below, per pass for the
+    /// 256- and 512-channel layers at 512×512 except conv5_1 (64 tiles), every layer from 256 channels up at 2048.
+    @Test func perPassPolicyFollowsTileCountAndSize() {
+        func perPass(_ cin: Int, _ cout: Int, _ side: Int) -> Bool {
+            WinogradWeights.transformsPerPass(.f4x4, outChannels: cout, inChannels: cin, height: side, width: side)
+        }
+        // 512×512 input: conv1_2 at 512², conv2_2 at 256², conv3_2 at 128², conv4_1/4_2 at 64², conv5_1 at 32².
+        #expect(!perPass(64, 64, 512) && !perPass(128, 128, 256))
+        #expect(perPass(256, 256, 128) && perPass(128, 256, 128) && perPass(256, 512, 64) && perPass(512, 512, 64))
+        #expect(!perPass(512, 512, 32))
+        // 256×256 input: every layer keeps U.
+        #expect(!perPass(256, 256, 64) && !perPass(512, 512, 32) && !perPass(512, 512, 16))
+        // 2048×2048: conv5_1 at 128² as well.
+        #expect(perPass(512, 512, 128) && perPass(256, 256, 512) && !perPass(64, 64, 2048))
+    }
+
     @Test func fewTileWideLayersTakeTheChannelSplit() {
         #expect(Winograd3x3.channelSplit(.f4x4, inChannels: 64, outChannels: 72, height: 9, width: 13) == (Parallel.workers > 1))
         #expect(!Winograd3x3.channelSplit(.f2x2, inChannels: 64, outChannels: 72, height: 9, width: 13))
         #expect(!Winograd3x3.channelSplit(.f4x4, inChannels: 64, outChannels: 64, height: 512, width: 512))
+        #expect(Winograd3x3.channelSplit(.f6x6, inChannels: 256, outChannels: 256, height: 64, width: 64) == (Parallel.workers > 1))
     }
 
-    /// The written-out F(4×4) transforms against the generic Toom–Cook ones they replace, on partial tiles
-    /// (H, W not multiples of 4) and a band that starts below the first tile row.
-    @Test(arguments: [(9, 11), (4, 4), (1, 6), (13, 1)])
-    func f4SpecializedTransformsMatchGeneric(_ h: Int, _ w: Int) {
-        let t = WinogradTransform.f4x4
-        let ci = 5, co = 3, tilesH = (h + 3) / 4, tilesW = (w + 3) / 4
+    /// The written-out F(4×4) and F(6×6) transforms against the generic Toom–Cook ones they replace, on partial
+    /// tiles (H, W not multiples of m) and a band that starts below the first tile row.
+    @Test(arguments: [WinogradTile.f4x4, .f6x6], [(9, 11), (4, 4), (1, 6), (13, 1), (14, 19)])
+    func specializedTransformsMatchGeneric(_ tile: WinogradTile, _ shape: (Int, Int)) {
+        let (h, w) = shape
+        let t = tile.transform, m = t.m, positions = t.alpha * t.alpha
+        let ci = 5, co = 3, tilesH = (h + m - 1) / m, tilesW = (w + m - 1) / m
         let band = (tilesH > 1 ? 1 : 0)..<tilesH
         let tiles = band.count * tilesW
         let x = randomArray(ci * h * w, seed: 41)
-        var fast = [Float](repeating: .nan, count: 36 * ci * tiles), slow = fast
-        var rows = [Float](repeating: 0, count: max(t.rowScratch(width: w), Winograd3x3.rowScratchF4(width: w)))
+        var fast = [Float](repeating: .nan, count: positions * ci * tiles), slow = fast
+        var rows = [Float](repeating: 0, count: max(t.rowScratch(width: w), Winograd3x3.rowScratch(tile, width: w)))
         rows.withUnsafeMutableBufferPointer { r in
             fast.withUnsafeMutableBufferPointer {
-                Winograd3x3.inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: band,
-                                             v: $0.baseAddress!, tiles: tiles, rows: r.baseAddress!)
+                Winograd3x3.bandInputTransform(tile, x: x, channels: ci, height: h, width: w, tileRows: band,
+                                               v: $0.baseAddress!, tiles: tiles, rows: r.baseAddress!)
             }
             slow.withUnsafeMutableBufferPointer {
                 t.inputTransform(x: x, channels: ci, height: h, width: w, tileRows: band, v: $0.baseAddress!,
@@ -148,7 +197,7 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         }
         #expect(maxRelativeError(fast, slow) < 1e-6)
 
-        var mm = randomArray(36 * co * tiles, seed: 42)
+        var mm = randomArray(positions * co * tiles, seed: 42)
         let bias = randomArray(co, seed: 43)
         for relu in [false, true] {
             var yFast = [Float](repeating: .nan, count: co * h * w), ySlow = yFast
@@ -156,9 +205,9 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
                 mm.withUnsafeMutableBufferPointer { m in
                     bias.withUnsafeBufferPointer { b in
                         yFast.withUnsafeMutableBufferPointer {
-                            Winograd3x3.outputTransformF4(mm: m.baseAddress!, channels: co, height: h, width: w,
-                                                          tileRows: band, tiles: tiles, bias: b.baseAddress!, relu: relu,
-                                                          y: $0.baseAddress!, rows: r.baseAddress!)
+                            Winograd3x3.bandOutputTransform(tile, mm: m.baseAddress!, channels: co, height: h, width: w,
+                                                            tileRows: band, tiles: tiles, bias: b.baseAddress!, relu: relu,
+                                                            y: $0.baseAddress!, rows: r.baseAddress!)
                         }
                         ySlow.withUnsafeMutableBufferPointer {
                             t.outputTransform(mm: m.baseAddress!, channels: co, height: h, width: w, tileRows: band,
