@@ -83,6 +83,8 @@ public final class VGG19 {
     var preActivations: [Int: FeatureMap] = [:]
     /// ReLU signs of each conv step's output, one bit per value (`ReLU.packMask`).
     var reluMasks: [[UInt64]] = []
+    /// Whether the last forward packed step s's signs (not for a conv that only feeds a max pool).
+    var signsPacked: [Bool] = []
     /// Max-pool winners of each pool step, one byte per output (`Pool2x2.forwardMax`); empty for average pooling.
     var poolWinners: [[UInt8]] = []
     /// Steps run by the last forward.
@@ -115,6 +117,12 @@ public final class VGG19 {
     }
 
     deinit { work.forEach { $0.deallocate() } }
+
+    /// Whether step s is a pooling step.
+    func isPool(_ s: Int) -> Bool {
+        if case .pool = steps[s] { return true }
+        return false
+    }
 
     /// Step index (0-based) that produces `layer`'s value.
     static func step(of layer: LayerName) -> Int {
@@ -152,6 +160,9 @@ public final class VGG19 {
                     outputs[s] = FeatureMap(channels: shape.c, height: shape.h, width: shape.w)
                 }
                 let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+                // A conv whose output only feeds a max pool needs no sign bits: the pool's winner byte carries the
+                // sign its backward applies (Pool2x2.backwardMax).
+                signsPacked[s] = kept.contains(s) || !(s + 1 < depth && pooling == .max && isPool(s + 1))
                 if kept.contains(s) {
                     outputs[s].data.withUnsafeMutableBufferPointer {
                         run(step: s, input: source, output: $0.baseAddress!, keepPreActivation: wantPre.contains(s))
@@ -187,6 +198,7 @@ public final class VGG19 {
             return (c, h, w)
         }
         outputs = steps.map { _ in FeatureMap(channels: 0, height: 0, width: 0) }
+        signsPacked = steps.map { _ in false }
         preActivations = [:]
         reluMasks = zip(steps, shapes).map { step, shape in
             guard case .conv = step else { return [] }
@@ -233,7 +245,9 @@ public final class VGG19 {
                                                data: Array(UnsafeBufferPointer(start: y, count: n)))
                 ReLU.forward(y, count: n)
             }
-            reluMasks[s].withUnsafeMutableBufferPointer { ReLU.packMask(y: y, count: n, bits: $0.baseAddress!) }
+            if signsPacked[s] {
+                reluMasks[s].withUnsafeMutableBufferPointer { ReLU.packMask(y: y, count: n, bits: $0.baseAddress!) }
+            }
         case .pool:
             if pooling == .max {
                 poolWinners[s].withUnsafeMutableBufferPointer {
@@ -298,6 +312,8 @@ public final class VGG19 {
             switch steps[s] {
             case .conv(let layer):
                 if have && !reluApplied {
+                    precondition(signsPacked[s], "VGG19.backward: a gradient at \(layer.name)'s output needs that layer "
+                                 + "among the last forward's layers")
                     reluMasks[s].withUnsafeBufferPointer { ReLU.backward(mask: $0.baseAddress!, gradient: current, count: n) }
                 }
                 reluApplied = false
