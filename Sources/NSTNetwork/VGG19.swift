@@ -58,6 +58,11 @@ public final class VGG19 {
     /// The 3×3 kernel of the layers above conv1_1 (experimental switch; `NST_CONV` sets the default).
     public var convKernel = ConvKernel.fromEnvironment
 
+    /// Whether an F(4×4) conv and the max pool after it run as one pass, forward and backward, so the map between
+    /// them is never stored (default on; `NST_FUSE_POOL=0` turns it off, for comparisons). Results are bitwise
+    /// the same either way.
+    public var fusesPooling = ProcessInfo.processInfo.environment["NST_FUSE_POOL"] != "0"
+
     /// The Winograd tile each conv layer takes under `convKernel` at the last input size (nil: im2col), in
     /// network order.
     var layerWinogradTiles: [WinogradTile?] {
@@ -154,12 +159,19 @@ public final class VGG19 {
         for s in 0..<depth where !kept.contains(s) { outputs[s] = FeatureMap(channels: 0, height: 0, width: 0) }
         input.data.withUnsafeBufferPointer { x in
             var source = x.baseAddress!
-            for s in 0..<depth {
+            var s = 0
+            while s < depth {
                 let shape = shapes[s]
                 if kept.contains(s) && outputs[s].count != shape.c * shape.h * shape.w {
                     outputs[s] = FeatureMap(channels: shape.c, height: shape.h, width: shape.w)
                 }
                 let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+                if let weights = poolFusion(conv: s, notAt: kept) {
+                    source = runFused(conv: s, weights: weights, input: source, keep: kept.contains(s + 1))
+                    if profiling { record(step: s, forward: DispatchTime.now().uptimeNanoseconds - t0, backward: 0) }
+                    s += 2
+                    continue
+                }
                 // A conv whose output only feeds a max pool needs no sign bits: the pool's winner byte carries the
                 // sign its backward applies (Pool2x2.backwardMax).
                 signsPacked[s] = kept.contains(s) || !(s + 1 < depth && pooling == .max && isPool(s + 1))
@@ -175,6 +187,7 @@ public final class VGG19 {
                     source = UnsafePointer(output)
                 }
                 if profiling { record(step: s, forward: DispatchTime.now().uptimeNanoseconds - t0, backward: 0) }
+                s += 1
             }
         }
         var result: [LayerName: FeatureMap] = [:]
@@ -218,6 +231,47 @@ public final class VGG19 {
             }
             workCapacity = largest
         }
+    }
+
+    /// The F(4×4) weights of conv step s if it runs fused with the max pool after it (`Winograd3x3`'s `pool`):
+    /// both steps are in the pass and no step in `notAt` is s, so nothing reads the conv's own output (the pool's
+    /// winner bytes carry the ReLU signs the backward needs). Step s + 1 must be computed too.
+    func poolFusion(conv s: Int, notAt excluded: Set<Int>) -> WinogradWeights? {
+        guard fusesPooling, s >= 0, s + 1 < depth, pooling == .max, isPool(s + 1), !excluded.contains(s),
+              case .conv(let layer) = steps[s] else { return nil }
+        let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
+        guard let weights = layer.winogradWeights(for: convKernel, height: inShape.h, width: inShape.w),
+              weights.tile == .f4x4 else { return nil }
+        return weights
+    }
+
+    /// Conv step s and the max pool after it in one pass: the pooled output goes to step s + 1's kept output or
+    /// to the work buffer that does not hold `input`, its winners to the pool's record. Returns the output.
+    func runFused(conv s: Int, weights: WinogradWeights, input: UnsafePointer<Float>, keep: Bool) -> UnsafePointer<Float> {
+        guard case .conv(let layer) = steps[s] else { preconditionFailure("VGG19.runFused: step \(s) is not a conv") }
+        let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
+        let pooled = shapes[s + 1]
+        signsPacked[s] = false
+        signsPacked[s + 1] = false
+        func run(into output: UnsafeMutablePointer<Float>) {
+            layer.weights.bias.withUnsafeBufferPointer { bias in
+                poolWinners[s + 1].withUnsafeMutableBufferPointer { winners in
+                    Winograd3x3.forward(x: input, height: inShape.h, width: inShape.w, weights: weights, transposed: false,
+                                        bias: bias.baseAddress!, relu: true, y: output, scratch: scratch,
+                                        pool: FusedMaxPool(values: output, winners: winners.baseAddress!))
+                }
+            }
+        }
+        if keep {
+            if outputs[s + 1].count != pooled.c * pooled.h * pooled.w {
+                outputs[s + 1] = FeatureMap(channels: pooled.c, height: pooled.h, width: pooled.w)
+            }
+            outputs[s + 1].data.withUnsafeMutableBufferPointer { run(into: $0.baseAddress!) }
+            return outputs[s + 1].data.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) }
+        }
+        let output = UnsafePointer(work[0]) == input ? work[1] : work[0]
+        run(into: output)
+        return UnsafePointer(output)
     }
 
     /// Runs step `s` from `input` (the previous step's output shape) into `output`, and records what its
@@ -296,7 +350,10 @@ public final class VGG19 {
         // Set after a max-pool backward, which applies the ReLU of the conv below it (Pool2x2.backwardMax):
         // that conv then skips its own ReLU pass unless a loss gradient arrives at its output as well.
         var reluApplied = false
-        for s in stride(from: topStep, through: 0, by: -1) {
+        let lossSteps = Set(layers.map { VGG19.step(of: $0) })
+        var s = topStep + 1
+        while s > 0 {
+            s -= 1
             let shape = shapes[s]
             let n = shape.c * shape.h * shape.w
             // Gradients at the post-activation (relu or pool) output of this step.
@@ -307,6 +364,20 @@ public final class VGG19 {
             let atPreActivation = layers.filter { $0.kind == .conv && VGG19.step(of: $0) == s }
             guard have || !atPreActivation.isEmpty else { continue }
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
+            if isPool(s), let weights = poolFusion(conv: s - 1, notAt: lossSteps) {
+                // The max pool's backward and the conv's below it in one pass, reading dy through the winners.
+                let convInput = s - 1 == 0 ? (h: inputShape.height, w: inputShape.width) : (h: shapes[s - 2].h, w: shapes[s - 2].w)
+                poolWinners[s].withUnsafeMutableBufferPointer { winners in
+                    Winograd3x3.forward(x: current, height: convInput.h, width: convInput.w, weights: weights,
+                                        transposed: true, bias: nil, relu: false, y: other, scratch: scratch,
+                                        pool: FusedMaxPool(values: current, winners: winners.baseAddress!))
+                }
+                if profiling { record(step: s - 1, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) }
+                reluApplied = false
+                swap(&current, &other)
+                s -= 1
+                continue
+            }
             defer { if profiling { record(step: s, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) } }
             let inShape = s == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 1]
             switch steps[s] {

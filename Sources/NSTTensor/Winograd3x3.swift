@@ -98,10 +98,16 @@ public enum Winograd3x3 {
     /// the contract of `Conv3x3.forward`. transposed = true: the backward to the input, y = dx (Cin×H×W)
     /// from x = dy (Cout×H×W), the contract of `Conv3x3.backwardInputReference` (bias and ReLU still apply
     /// if given). `scratch` holds `Parallel.workers` buffers, grown as needed to `scratchPerWorker`.
+    ///
+    /// `pool` fuses a 2×2 max pool (F(4×4) only): forward, the pass writes the pooled output and winners there
+    /// (`Pool2x2.forwardMax`'s contract on the ReLU'd output) and not y; transposed, it reads dy through them
+    /// (`Pool2x2.backwardMax`'s, ReLU below included) and not x. Either way the full-resolution map between the
+    /// conv and the pool is never stored.
     public static func forward(x: UnsafePointer<Float>, height h: Int, width w: Int, weights: WinogradWeights,
                                transposed: Bool, bias: UnsafePointer<Float>?, relu: Bool,
-                               y: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+                               y: UnsafeMutablePointer<Float>, scratch: ConvScratch, pool: FusedMaxPool? = nil) {
         guard h > 0, w > 0 else { return }   // an empty map (input too small for the layer): nothing to do
+        precondition(pool == nil || weights.tile == .f4x4, "Winograd3x3: a fused max pool needs F(4×4)")
         let tile = weights.tile, transform = tile.transform
         let m = transform.m, alpha = transform.alpha, positions = alpha * alpha
         let ci = transposed ? weights.outChannels : weights.inChannels
@@ -109,7 +115,7 @@ public enum Winograd3x3 {
         let tilesH = (h + m - 1) / m, tilesW = (w + m - 1) / m
         if channelSplit(tile, inChannels: ci, outChannels: co, height: h, width: w) {
             return forwardChannelSplit(x: x, height: h, width: w, weights: weights, transposed: transposed, bias: bias,
-                                       relu: relu, y: y, scratch: scratch)
+                                       relu: relu, y: y, scratch: scratch, pool: pool)
         }
         let rows = bandTileRows(tile, inChannels: ci, outChannels: co, height: h, width: w)
         let bands = (tilesH + rows - 1) / rows
@@ -123,7 +129,7 @@ public enum Winograd3x3 {
                 let mm = v + positions * ci * maxTiles
                 let rowBuffer = mm + positions * co * maxTiles
                 bandInputTransform(tile, x: x, channels: ci, height: h, width: w, tileRows: t0..<t1, v: v, tiles: tiles,
-                                   rows: rowBuffer)
+                                   rows: rowBuffer, pooled: transposed ? pool : nil)
                 for xi in 0..<positions {
                     let mXi = mm + xi * co * tiles, vXi = v + xi * ci * tiles
                     if transposed {
@@ -138,7 +144,7 @@ public enum Winograd3x3 {
                     }
                 }
                 bandOutputTransform(tile, mm: mm, channels: co, height: h, width: w, tileRows: t0..<t1, tiles: tiles,
-                                    bias: bias, relu: relu, y: y, rows: rowBuffer)
+                                    bias: bias, relu: relu, y: y, rows: rowBuffer, pool: transposed ? nil : pool)
             }
         }
     }
@@ -158,7 +164,7 @@ public enum Winograd3x3 {
     /// transforms them into y. Same contract as `forward`.
     static func forwardChannelSplit(x: UnsafePointer<Float>, height h: Int, width w: Int, weights: WinogradWeights,
                                     transposed: Bool, bias: UnsafePointer<Float>?, relu: Bool,
-                                    y: UnsafeMutablePointer<Float>, scratch: ConvScratch) {
+                                    y: UnsafeMutablePointer<Float>, scratch: ConvScratch, pool: FusedMaxPool?) {
         let tile = weights.tile, transform = tile.transform, m = transform.m, positions = transform.alpha * transform.alpha
         let ci = transposed ? weights.outChannels : weights.inChannels
         let co = transposed ? weights.inChannels : weights.outChannels
@@ -171,7 +177,8 @@ public enum Winograd3x3 {
         weights.withTransformed(scratch) { u in
             Parallel.forEach(parts) { part, worker in
                 bandInputTransform(tile, x: x, channels: ci, height: h, width: w, tileRows: 0..<tilesH, v: v, tiles: tiles,
-                                   rows: scratch.buffer(worker) + shared, only: Parallel.chunk(part, of: parts, count: ci))
+                                   rows: scratch.buffer(worker) + shared, only: Parallel.chunk(part, of: parts, count: ci),
+                                   pooled: transposed ? pool : nil)
             }
             Parallel.forEach(parts) { part, worker in
                 let outputs = Parallel.chunk(part, of: parts, count: co)
@@ -189,7 +196,8 @@ public enum Winograd3x3 {
                     }
                 }
                 bandOutputTransform(tile, mm: mm, channels: co, height: h, width: w, tileRows: 0..<tilesH, tiles: tiles,
-                                    bias: bias, relu: relu, y: y, rows: scratch.buffer(worker) + shared, only: outputs)
+                                    bias: bias, relu: relu, y: y, rows: scratch.buffer(worker) + shared, only: outputs,
+                                    pool: transposed ? nil : pool)
             }
         }
     }
@@ -198,14 +206,15 @@ public enum Winograd3x3 {
     /// always does all).
     static func bandInputTransform(_ tile: WinogradTile, x: UnsafePointer<Float>, channels ci: Int, height h: Int,
                                    width w: Int, tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
-                                   rows: UnsafeMutablePointer<Float>, only: Range<Int>? = nil) {
+                                   rows: UnsafeMutablePointer<Float>, only: Range<Int>? = nil,
+                                   pooled: FusedMaxPool? = nil) {
         switch tile {
         case .f2x2:
             inputTransform(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
                            paddedWidth: paddedWidth(w))
         case .f4x4:
             inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
-                             only: only)
+                             only: only, pooled: pooled)
         case .f6x6:
             inputTransformF6(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
                              only: only)
@@ -217,14 +226,14 @@ public enum Winograd3x3 {
     static func bandOutputTransform(_ tile: WinogradTile, mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int,
                                     width w: Int, tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?,
                                     relu: Bool, y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>,
-                                    only: Range<Int>? = nil) {
+                                    only: Range<Int>? = nil, pool: FusedMaxPool? = nil) {
         switch tile {
         case .f2x2:
             outputTransform(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
                             relu: relu, y: y, discard: rows + 5 * paddedWidth(w))
         case .f4x4:
             outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
-                              relu: relu, y: y, rows: rows, only: only)
+                              relu: relu, y: y, rows: rows, only: only, pool: pool)
         case .f6x6:
             outputTransformF6(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
                               relu: relu, y: y, rows: rows, only: only)
@@ -329,6 +338,22 @@ public enum Winograd3x3 {
                 }
             }
         }
+    }
+}
+
+/// A 2×2 max pool fused into a `Winograd3x3` pass over an H×W map: the pooled values (C × ⌊H/2⌋ × ⌊W/2⌋; the
+/// output of the forward, the gradient dy read by the transposed pass) and each window's winner byte as
+/// `Pool2x2.forwardMax` records it (position 0–3 in row-major order, bit 4 set if the winner is positive).
+public struct FusedMaxPool {
+    /// Pooled values, C × ⌊H/2⌋ × ⌊W/2⌋.
+    public let values: UnsafeMutablePointer<Float>
+    /// Winner bytes, one per pooled value.
+    public let winners: UnsafeMutablePointer<UInt8>
+
+    /// A fused pool over these buffers.
+    public init(values: UnsafeMutablePointer<Float>, winners: UnsafeMutablePointer<UInt8>) {
+        self.values = values
+        self.winners = winners
     }
 }
 

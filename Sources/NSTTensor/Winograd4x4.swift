@@ -80,7 +80,7 @@ extension Winograd3x3 {
     /// four phase streams (input); 24 rows of q and four output streams (output) fit in the same space.
     static func rowScratchF4(width w: Int) -> Int {
         let tilesW = (w + 3) / 4
-        return max(7 * paddedWidthF4(w) + 4 * (tilesW + 1), 28 * tilesW + 4 * paddedWidthF4(w))
+        return max(7 * paddedWidthF4(w) + 4 * (tilesW + 1) + 6 * w, 28 * tilesW + 4 * paddedWidthF4(w))
     }
 
     /// Padded row: column 0 is image column −1, zeros up to the last tile's sixth column.
@@ -91,7 +91,8 @@ extension Winograd3x3 {
     /// `only` restricts the work to those input channels (V's layout still spans all `ci`).
     static func inputTransformF4(x: UnsafePointer<Float>, channels ci: Int, height h: Int, width w: Int,
                                  tileRows: Range<Int>, v: UnsafeMutablePointer<Float>, tiles: Int,
-                                 rows z: UnsafeMutablePointer<Float>, only: Range<Int>? = nil) {
+                                 rows z: UnsafeMutablePointer<Float>, only: Range<Int>? = nil,
+                                 pooled: FusedMaxPool? = nil) {
         let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
         let zero = z + 6 * wp
         zero.update(repeating: 0, count: wp)
@@ -102,13 +103,20 @@ extension Winograd3x3 {
         let z0 = z + 1, z1 = z + wp + 1, z2 = z + 2 * wp + 1, z3 = z + 3 * wp + 1, z4 = z + 4 * wp + 1, z5 = z + 5 * wp + 1
         let phase = tilesW + 1
         let e0 = zero + wp, e1 = e0 + phase, e2 = e1 + phase, e3 = e2 + phase
+        // With a fused pool, the six input rows are unpooled into these first.
+        let unpooled = e3 + phase
+        let ph = h / 2, pw = w / 2
         for c in only ?? 0..<ci {
             let plane = x + c * h * w
             for t in tileRows {
                 // Input rows 4t−1 … 4t+4; rows outside the image read the zero row.
                 func row(_ k: Int) -> UnsafePointer<Float> {
                     let r = 4 * t - 1 + k
-                    return r >= 0 && r < h ? plane + r * w : UnsafePointer(zero)
+                    guard r >= 0 && r < h else { return UnsafePointer(zero) }
+                    guard let pool = pooled else { return plane + r * w }
+                    let out = unpooled + k * w
+                    unpool(pool, channel: c, row: r, pooledHeight: ph, pooledWidth: pw, width: w, into: out)
+                    return UnsafePointer(out)
                 }
                 let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
                 for j in 0..<w {
@@ -133,12 +141,30 @@ extension Winograd3x3 {
         }
     }
 
+    /// Row r of dy (width w) from a max pool's gradient and winners: the pooled value goes to the window's winner
+    /// if it is positive, every other position (and an odd last row or column) gets 0: `Pool2x2.backwardMax`.
+    @inline(__always)
+    static func unpool(_ pool: FusedMaxPool, channel c: Int, row r: Int, pooledHeight ph: Int, pooledWidth pw: Int,
+                       width w: Int, into out: UnsafeMutablePointer<Float>) {
+        let pr = r / 2
+        guard pr < ph else { out.update(repeating: 0, count: w); return }
+        let g = pool.values + (c * ph + pr) * pw, k = pool.winners + (c * ph + pr) * pw
+        let left: UInt8 = r % 2 == 0 ? 0 : 2, right = left + 1
+        for j in 0..<pw {
+            let v = k[j] & 4 != 0 ? g[j] : 0
+            out[2 * j] = k[j] & 3 == left ? v : 0
+            out[2 * j + 1] = k[j] & 3 == right ? v : 0
+        }
+        if w % 2 == 1 { out[w - 1] = 0 }
+    }
+
     /// y tile = Aᵀ M A + bias, then ReLU if asked, clipped to the image (`only`: just those output channels). Aᵀ combines the 36 ξ-rows of each
-    /// tile element-wise over tiles (contiguous loads), A then combines columns within the tile.
+    /// tile element-wise over tiles (contiguous loads), A then combines columns within the tile. With `pool`, the
+    /// 2×2 max pool of the result goes there (values and winners) instead of y.
     static func outputTransformF4(mm: UnsafeMutablePointer<Float>, channels co: Int, height h: Int, width w: Int,
                                   tileRows: Range<Int>, tiles: Int, bias: UnsafePointer<Float>?, relu: Bool,
                                   y: UnsafeMutablePointer<Float>, rows: UnsafeMutablePointer<Float>,
-                                  only: Range<Int>? = nil) {
+                                  only: Range<Int>? = nil, pool: FusedMaxPool? = nil) {
         let tilesW = (w + 3) / 4, wp = paddedWidthF4(w)
         let lowest: Float = relu ? 0 : -.infinity
         let stride = co * tiles
@@ -164,20 +190,56 @@ extension Winograd3x3 {
                         q3[s] = a1 - a2 + 8 * a3 + 0.125 * a4 + m5[s]
                     }
                 }
-                // A along each row of q, bias and ReLU into four column streams, then interleave into the row.
-                for i in 0..<4 where 4 * t + i < h {
+                /// A along row i of q, bias and ReLU: the row's four column streams.
+                func rowStreams(_ i: Int, _ z0: UnsafeMutablePointer<Float>, _ z1: UnsafeMutablePointer<Float>,
+                                _ z2: UnsafeMutablePointer<Float>, _ z3: UnsafeMutablePointer<Float>) {
                     let r0 = q + 6 * i * tilesW, r1 = r0 + tilesW, r2 = r1 + tilesW
                     let r3 = r2 + tilesW, r4 = r3 + tilesW, r5 = r4 + tilesW
                     for s in 0..<tilesW {
                         let a1 = r1[s], a2 = r2[s], a3 = r3[s], a4 = r4[s]
-                        y0[s] = max(r0[s] + a1 + a2 + a3 + a4 + b, lowest)
-                        y1[s] = max(a1 - a2 + 2 * a3 + 0.5 * a4 + b, lowest)
-                        y2[s] = max(a1 + a2 + 4 * a3 + 0.25 * a4 + b, lowest)
-                        y3[s] = max(a1 - a2 + 8 * a3 + 0.125 * a4 + r5[s] + b, lowest)
+                        z0[s] = max(r0[s] + a1 + a2 + a3 + a4 + b, lowest)
+                        z1[s] = max(a1 - a2 + 2 * a3 + 0.5 * a4 + b, lowest)
+                        z2[s] = max(a1 + a2 + 4 * a3 + 0.25 * a4 + b, lowest)
+                        z3[s] = max(a1 - a2 + 8 * a3 + 0.125 * a4 + r5[s] + b, lowest)
                     }
-                    let row = out + i * wp
-                    interleave4(y0, y1, y2, y3, count: tilesW, into: row)
-                    (plane + (4 * t + i) * w).update(from: row, count: w)
+                }
+                guard let pool else {
+                    // Interleave each row's streams into the row.
+                    for i in 0..<4 where 4 * t + i < h {
+                        rowStreams(i, y0, y1, y2, y3)
+                        let row = out + i * wp
+                        interleave4(y0, y1, y2, y3, count: tilesW, into: row)
+                        (plane + (4 * t + i) * w).update(from: row, count: w)
+                    }
+                    continue
+                }
+                // Pooled rows 2t and 2t+1, each from two output rows: streams of the lower row, the pooled row
+                // and its winners go to `out`.
+                let v0 = out, v1 = v0 + tilesW, v2 = v1 + tilesW, v3 = v2 + tilesW
+                let pooledRow = v3 + tilesW
+                let winnerRow = UnsafeMutableRawPointer(pooledRow + 2 * tilesW).assumingMemoryBound(to: UInt8.self)
+                let ph = h / 2, pw = w / 2
+                for p in 0..<2 where 2 * t + p < ph {
+                    rowStreams(2 * p, y0, y1, y2, y3)
+                    rowStreams(2 * p + 1, v0, v1, v2, v3)
+                    // Pool2x2.forwardMax's rule: the first maximum in row-major order wins; bit 4 marks a positive one.
+                    for s in 0..<tilesW {
+                        var best = y0[s], k: UInt8 = 0
+                        k = y1[s] > best ? 1 : k; best = y1[s] > best ? y1[s] : best
+                        k = v0[s] > best ? 2 : k; best = v0[s] > best ? v0[s] : best
+                        k = v1[s] > best ? 3 : k; best = v1[s] > best ? v1[s] : best
+                        pooledRow[2 * s] = best
+                        winnerRow[2 * s] = k | (best > 0 ? 4 : 0)
+                        var best2 = y2[s], k2: UInt8 = 0
+                        k2 = y3[s] > best2 ? 1 : k2; best2 = y3[s] > best2 ? y3[s] : best2
+                        k2 = v2[s] > best2 ? 2 : k2; best2 = v2[s] > best2 ? v2[s] : best2
+                        k2 = v3[s] > best2 ? 3 : k2; best2 = v3[s] > best2 ? v3[s] : best2
+                        pooledRow[2 * s + 1] = best2
+                        winnerRow[2 * s + 1] = k2 | (best2 > 0 ? 4 : 0)
+                    }
+                    let at = (o * ph + 2 * t + p) * pw
+                    (pool.values + at).update(from: pooledRow, count: pw)
+                    (pool.winners + at).update(from: winnerRow, count: pw)
                 }
             }
         }

@@ -52,6 +52,33 @@ import NSTTensor
         #expect(conv4_2.winogradWeights(for: .im2col, height: 64, width: 64) == nil)
     }
 
+    /// Fusing each F(4×4) conv with the max pool after it changes no bit of the features or the input gradient,
+    /// also when a loss reads a pooled conv's own output (relu1_2: that pair stays unfused) and with average
+    /// pooling (never fused).
+    @Test(arguments: [Pooling.max, .average], [["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"],
+                                               ["relu1_2", "pool2", "relu3_4", "conv4_1"]])
+    func fusedPoolingChangesNoBit(_ pooling: Pooling, _ names: [String]) {
+        let weights = VGGWeights.random(seed: 12, widthDivisor: 8)
+        let x = randomMap(3, 45, 38, seed: 13, scale: 80)
+        let layers = names.map(layer)
+        func run(fused: Bool) -> ([LayerName: [Float]], [Float]) {
+            let net = VGG19(weights: weights, pooling: pooling)
+            net.convKernel = .winograd4
+            net.fusesPooling = fused
+            let features = net.forward(x, layers: layers)
+            var upstream: [LayerName: FeatureMap] = [:]
+            for (i, l) in layers.enumerated() {
+                guard let f = features[l] else { continue }
+                upstream[l] = randomMap(f.channels, f.height, f.width, seed: 300 + UInt64(i))
+            }
+            return (features.mapValues(\.data), net.backward(upstream).data)
+        }
+        let (fusedFeatures, fusedGradient) = run(fused: true)
+        let (features, gradient) = run(fused: false)
+        #expect(fusedFeatures == features && fusedFeatures.count == layers.count)
+        #expect(fusedGradient == gradient && gradient.contains { $0 != 0 })
+    }
+
     @Test func environmentSwitchDefaultsToIm2col() {
         func tile(_ k: ConvKernel?, _ c: Int, _ side: Int) -> WinogradTile? {
             k?.winogradTile(inChannels: c, outChannels: c, height: side, width: side)

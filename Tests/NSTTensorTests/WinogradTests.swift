@@ -166,6 +166,64 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         #expect(perPass(512, 512, 128) && perPass(256, 256, 512) && !perPass(64, 64, 2048))
     }
 
+    /// The max pool fused into F(4×4) gives bitwise what the separate kernels give: forward, the pooled ReLU
+    /// output and winners of `Pool2x2.forwardMax`; transposed, the pass on `Pool2x2.backwardMax`'s dy. Odd sizes
+    /// (a last row or column outside every window), banded and channel-split layers.
+    @Test(arguments: [ConvShape(cin: 3, cout: 8, h: 9, w: 7), ConvShape(cin: 16, cout: 24, h: 33, w: 17),
+                      ConvShape(cin: 5, cout: 4, h: 2, w: 6), ConvShape(cin: 64, cout: 72, h: 9, w: 13),
+                      ConvShape(cin: 96, cout: 64, h: 12, w: 12), ConvShape(cin: 4, cout: 6, h: 1, w: 5)])
+    func fusedMaxPoolMatchesSeparateKernels(_ s: ConvShape) throws {
+        let x = randomArray(s.cin * s.h * s.w, seed: 51)
+        let w = randomArray(s.cout * s.cin * 9, seed: 52)
+        let b = randomArray(s.cout, seed: 53)
+        let weights = try winogradWeights(w, s, .f4x4)
+        let ph = s.h / 2, pw = s.w / 2, pooledCount = s.cout * ph * pw
+        // Separate: conv + ReLU, then max pool with winners.
+        let y = winogradConv(x, height: s.h, width: s.w, weights, transposed: false, bias: b, relu: true)
+        var pooled = [Float](repeating: .nan, count: pooledCount), winners = [UInt8](repeating: 9, count: pooledCount)
+        pooled.withUnsafeMutableBufferPointer { p in
+            winners.withUnsafeMutableBufferPointer {
+                Pool2x2.forwardMax(x: y, channels: s.cout, height: s.h, width: s.w, y: p.baseAddress!, argmax: $0.baseAddress!)
+            }
+        }
+        // Fused.
+        var fusedPooled = [Float](repeating: .nan, count: pooledCount), fusedWinners = [UInt8](repeating: 9, count: pooledCount)
+        var untouched = [Float](repeating: .nan, count: s.cout * s.h * s.w)
+        fusedPooled.withUnsafeMutableBufferPointer { p in
+            fusedWinners.withUnsafeMutableBufferPointer { k in
+                untouched.withUnsafeMutableBufferPointer { yp in
+                    Winograd3x3.forward(x: x, height: s.h, width: s.w, weights: weights, transposed: false, bias: b,
+                                        relu: true, y: yp.baseAddress!, scratch: ConvScratch(),
+                                        pool: FusedMaxPool(values: p.baseAddress!, winners: k.baseAddress!))
+                }
+            }
+        }
+        #expect(fusedPooled == pooled && fusedWinners == winners)
+        #expect(untouched.allSatisfy { $0.isNaN }, "the full-resolution output is never written")
+
+        // Backward: dy through the winners, then the transposed conv.
+        var g = randomArray(pooledCount, seed: 54)
+        var dy = [Float](repeating: .nan, count: s.cout * s.h * s.w)
+        dy.withUnsafeMutableBufferPointer { d in
+            winners.withUnsafeBufferPointer {
+                Pool2x2.backwardMax(argmax: $0.baseAddress!, dy: g, channels: s.cout, height: s.h, width: s.w, dx: d.baseAddress!)
+            }
+        }
+        let separate = winogradConv(dy, height: s.h, width: s.w, weights, transposed: true, bias: nil, relu: false)
+        var fused = [Float](repeating: .nan, count: s.cin * s.h * s.w)
+        let garbage = [Float](repeating: .nan, count: s.cout * s.h * s.w)
+        g.withUnsafeMutableBufferPointer { gp in
+            winners.withUnsafeMutableBufferPointer { k in
+                fused.withUnsafeMutableBufferPointer { f in
+                    Winograd3x3.forward(x: garbage, height: s.h, width: s.w, weights: weights, transposed: true, bias: nil,
+                                        relu: false, y: f.baseAddress!, scratch: ConvScratch(),
+                                        pool: FusedMaxPool(values: gp.baseAddress!, winners: k.baseAddress!))
+                }
+            }
+        }
+        #expect(fused == separate, "x is not read when the pool is fused")
+    }
+
     @Test func fewTileWideLayersTakeTheChannelSplit() {
         #expect(Winograd3x3.channelSplit(.f4x4, inChannels: 64, outChannels: 72, height: 9, width: 13) == (Parallel.workers > 1))
         #expect(!Winograd3x3.channelSplit(.f2x2, inChannels: 64, outChannels: 72, height: 9, width: 13))
