@@ -13,7 +13,9 @@ public typealias Pooling = Pool2x2.Kind
 /// gradients are ever computed, so the backward needs no activations: only each ReLU's sign (one bit per
 /// value) and each max-pool window's winner (one byte per output). Activations are kept as floats only for
 /// the requested layers; every other step writes into two shared work buffers, which the backward then uses
-/// for its gradients. Buffers are allocated for the first input size and reused while the size stays the same.
+/// for its gradients. An F(4×4) conv whose output only feeds a max pool runs fused with it, forward and backward
+/// (`fusesPooling`), so the map between them is never stored. Buffers are allocated for the first input size and
+/// reused while the size stays the same.
 public final class VGG19 {
     /// One conv+ReLU or pool step, in network order.
     enum Step {
