@@ -166,6 +166,20 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         #expect(perPass(512, 512, 128) && perPass(256, 256, 512) && !perPass(64, 64, 2048))
     }
 
+    /// One F(4×4) pass with a fused max pool over `values` and `winners` (ReLU on in the forward).
+    func fusedPass(_ x: [Float], _ s: ConvShape, _ weights: WinogradWeights, transposed: Bool, bias: [Float]?,
+                   values: inout [Float], winners: inout [UInt8], y: inout [Float]) {
+        values.withUnsafeMutableBufferPointer { p in
+            winners.withUnsafeMutableBufferPointer { k in
+                y.withUnsafeMutableBufferPointer { yp in
+                    Winograd3x3.forward(x: x, height: s.h, width: s.w, weights: weights, transposed: transposed, bias: bias,
+                                        relu: !transposed, y: yp.baseAddress!, scratch: ConvScratch(),
+                                        pool: FusedMaxPool(values: p.baseAddress!, winners: k.baseAddress!))
+                }
+            }
+        }
+    }
+
     /// The max pool fused into F(4×4) gives bitwise what the separate kernels give: forward, the pooled ReLU
     /// output and winners of `Pool2x2.forwardMax`; transposed, the pass on `Pool2x2.backwardMax`'s dy. Odd sizes
     /// (a last row or column outside every window), banded and channel-split layers.
@@ -189,15 +203,7 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         // Fused.
         var fusedPooled = [Float](repeating: .nan, count: pooledCount), fusedWinners = [UInt8](repeating: 9, count: pooledCount)
         var untouched = [Float](repeating: .nan, count: s.cout * s.h * s.w)
-        fusedPooled.withUnsafeMutableBufferPointer { p in
-            fusedWinners.withUnsafeMutableBufferPointer { k in
-                untouched.withUnsafeMutableBufferPointer { yp in
-                    Winograd3x3.forward(x: x, height: s.h, width: s.w, weights: weights, transposed: false, bias: b,
-                                        relu: true, y: yp.baseAddress!, scratch: ConvScratch(),
-                                        pool: FusedMaxPool(values: p.baseAddress!, winners: k.baseAddress!))
-                }
-            }
-        }
+        fusedPass(x, s, weights, transposed: false, bias: b, values: &fusedPooled, winners: &fusedWinners, y: &untouched)
         #expect(fusedPooled == pooled && fusedWinners == winners)
         #expect(untouched.allSatisfy { $0.isNaN }, "the full-resolution output is never written")
 
@@ -212,15 +218,7 @@ func referenceBackward(_ dy: [Float], _ s: ConvShape, _ w: [Float]) -> [Float] {
         let separate = winogradConv(dy, height: s.h, width: s.w, weights, transposed: true, bias: nil, relu: false)
         var fused = [Float](repeating: .nan, count: s.cin * s.h * s.w)
         let garbage = [Float](repeating: .nan, count: s.cout * s.h * s.w)
-        g.withUnsafeMutableBufferPointer { gp in
-            winners.withUnsafeMutableBufferPointer { k in
-                fused.withUnsafeMutableBufferPointer { f in
-                    Winograd3x3.forward(x: garbage, height: s.h, width: s.w, weights: weights, transposed: true, bias: nil,
-                                        relu: false, y: f.baseAddress!, scratch: ConvScratch(),
-                                        pool: FusedMaxPool(values: gp.baseAddress!, winners: k.baseAddress!))
-                }
-            }
-        }
+        fusedPass(garbage, s, weights, transposed: true, bias: nil, values: &g, winners: &winners, y: &fused)
         #expect(fused == separate, "x is not read when the pool is fused")
     }
 

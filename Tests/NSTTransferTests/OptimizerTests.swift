@@ -81,6 +81,31 @@ struct OptimizerTests {
         return f
     }
 
+    /// f = 10⁹ + Σ (xᵢ − 1)² over 4096 values from 0: torch's first step 1/‖g‖₁ lowers f by 2, below f's Float
+    /// resolution (64), so the Armijo test can never pass; halving only makes it worse. The step that does not
+    /// raise f is taken, and the second, with curvature, lands on the minimum.
+    @Test("L-BFGS takes a first step whose decrease Float cannot resolve")
+    func lbfgsUnresolvableFirstStep() {
+        var evaluations = 0
+        let offsetQuadratic: Objective = { x, g in
+            evaluations += 1
+            var sum: Float = 0
+            for i in x.indices {
+                sum += (x[i] - 1) * (x[i] - 1)
+                g[i] = 2 * (x[i] - 1)
+            }
+            return 1e9 + sum
+        }
+        let optimizer = LBFGS(objective: offsetQuadratic)
+        var x = [Float](repeating: 0, count: 4096)
+        let start = optimizer.start(at: x)
+        guard case .moved(let first) = optimizer.step(&x) else { Issue.record("first step did not move"); return }
+        #expect(first <= start && evaluations == 2, "one trial, no halvings")
+        guard case .moved(let second) = optimizer.step(&x) else { Issue.record("second step did not move"); return }
+        #expect(second < start - 4000 && x.allSatisfy { abs($0 - 1) < 1e-3 })
+        #expect(evaluations == 3)
+    }
+
     @Test("L-BFGS never moves to a point with a NaN loss: it shrinks the step")
     func lbfgsRejectsNaN() {
         let optimizer = LBFGS(learningRate: 10, objective: Self.nanOutsideBox)
