@@ -97,9 +97,11 @@ public final class VGG19 {
     /// Steps run by the last forward.
     var depth = 0
     var inputShape = (height: 0, width: 0)
-    /// Two buffers of the largest step's size: unrequested outputs in the forward, gradients in the backward.
-    var work: [UnsafeMutablePointer<Float>] = []
-    var workCapacity = 0
+    /// Two buffers for unrequested outputs in the forward and gradients in the backward, each grown to what it
+    /// has had to hold (`workBuffer`). With the fused pools the full-resolution maps of conv1_2 never need one,
+    /// so at 512×512 they settle at 64 and 16 MiB rather than twice 64.
+    var work: [UnsafeMutablePointer<Float>?] = [nil, nil]
+    var workCapacity = [0, 0]
     /// Per-step seconds (forward, backward), accumulated when `profiling` is on.
     public var profiling = false
     public private(set) var profile: [(name: String, forward: Double, backward: Double)] = []
@@ -123,7 +125,23 @@ public final class VGG19 {
         self.steps = steps
     }
 
-    deinit { work.forEach { $0.deallocate() } }
+    deinit { work.forEach { $0?.deallocate() } }
+
+    /// Work buffer i with room for n floats, reallocated (contents lost) if it is smaller.
+    func workBuffer(_ i: Int, atLeast n: Int) -> UnsafeMutablePointer<Float> {
+        if let p = work[i], workCapacity[i] >= n { return p }
+        work[i]?.deallocate()
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
+        p.initialize(repeating: 0, count: max(n, 1))
+        work[i] = p
+        workCapacity[i] = n
+        return p
+    }
+
+    /// The work buffer that does not hold `source`, with room for n floats.
+    func freeWorkBuffer(besides source: UnsafePointer<Float>, atLeast n: Int) -> UnsafeMutablePointer<Float> {
+        workBuffer(work[0].map { UnsafePointer($0) == source } == true ? 1 : 0, atLeast: n)
+    }
 
     /// Whether step s is a pooling step.
     func isPool(_ s: Int) -> Bool {
@@ -184,7 +202,7 @@ public final class VGG19 {
                     source = outputs[s].data.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) }
                 } else {
                     // The work buffer that does not hold this step's input.
-                    let output = UnsafePointer(work[0]) == source ? work[1] : work[0]
+                    let output = freeWorkBuffer(besides: source, atLeast: shape.c * shape.h * shape.w)
                     run(step: s, input: source, output: output, keepPreActivation: false)
                     source = UnsafePointer(output)
                 }
@@ -222,16 +240,6 @@ public final class VGG19 {
         poolWinners = zip(steps, shapes).map { step, shape in
             guard case .pool = step, pooling == .max else { return [] }
             return [UInt8](repeating: 0, count: shape.c * shape.h * shape.w)
-        }
-        let largest = max(3 * height * width, shapes.map { $0.c * $0.h * $0.w }.max() ?? 0)
-        if largest > workCapacity {
-            work.forEach { $0.deallocate() }
-            work = (0..<2).map { _ in
-                let p = UnsafeMutablePointer<Float>.allocate(capacity: largest)
-                p.initialize(repeating: 0, count: largest)
-                return p
-            }
-            workCapacity = largest
         }
     }
 
@@ -271,7 +279,7 @@ public final class VGG19 {
             outputs[s + 1].data.withUnsafeMutableBufferPointer { run(into: $0.baseAddress!) }
             return outputs[s + 1].data.withUnsafeBufferPointer { UnsafePointer($0.baseAddress!) }
         }
-        let output = UnsafePointer(work[0]) == input ? work[1] : work[0]
+        let output = freeWorkBuffer(besides: input, atLeast: pooled.c * pooled.h * pooled.w)
         run(into: output)
         return UnsafePointer(output)
     }
@@ -341,11 +349,22 @@ public final class VGG19 {
         let topStep = VGG19.step(of: top)
         precondition(topStep < depth, "VGG19.backward: \(top) was not computed by the last forward")
         // `current` holds the gradient w.r.t. the output of the step being undone; `other` receives the next.
-        var current = work[0], other = work[1]
+        var currentIndex = 0
+        var current = workBuffer(0, atLeast: 1)
+        /// The other work buffer, with room for the n floats the step being undone writes.
+        func other(_ n: Int) -> UnsafeMutablePointer<Float> { workBuffer(1 - currentIndex, atLeast: n) }
+        /// Makes the buffer just written the current one.
+        func advance() {
+            currentIndex = 1 - currentIndex
+            current = workBuffer(currentIndex, atLeast: 1)
+        }
         var have = false
         /// Adds the loss gradients of `layer` into `current`, which holds zeros if nothing has arrived yet.
         func add(_ layer: LayerName, count n: Int) {
-            if !have { current.update(repeating: 0, count: n) }
+            if !have {
+                current = workBuffer(currentIndex, atLeast: n)
+                current.update(repeating: 0, count: n)
+            }
             accumulate(layer, current)
             have = true
         }
@@ -368,15 +387,16 @@ public final class VGG19 {
             let t0 = profiling ? DispatchTime.now().uptimeNanoseconds : 0
             if isPool(s), let weights = poolFusion(conv: s - 1, notAt: lossSteps) {
                 // The max pool's backward and the conv's below it in one pass, reading dy through the winners.
-                let convInput = s - 1 == 0 ? (h: inputShape.height, w: inputShape.width) : (h: shapes[s - 2].h, w: shapes[s - 2].w)
+                let convInput = s - 1 == 0 ? (c: 3, h: inputShape.height, w: inputShape.width) : shapes[s - 2]
+                let output = other(convInput.c * convInput.h * convInput.w)
                 poolWinners[s].withUnsafeMutableBufferPointer { winners in
                     Winograd3x3.forward(x: current, height: convInput.h, width: convInput.w, weights: weights,
-                                        transposed: true, bias: nil, relu: false, y: other, scratch: scratch,
+                                        transposed: true, bias: nil, relu: false, y: output, scratch: scratch,
                                         pool: FusedMaxPool(values: current, winners: winners.baseAddress!))
                 }
                 if profiling { record(step: s - 1, forward: 0, backward: DispatchTime.now().uptimeNanoseconds - t0) }
                 reluApplied = false
-                swap(&current, &other)
+                advance()
                 s -= 1
                 continue
             }
@@ -404,28 +424,30 @@ public final class VGG19 {
                     // Measured: fusing the ReLU mask into F(4×4)'s read of dy, and running conv1_1's backward
                     // through Winograd, both made the backward slower at 512×512 (0.57 → 0.70 s).
                     Winograd3x3.forward(x: current, height: inShape.h, width: inShape.w, weights: winograd,
-                                        transposed: true, bias: nil, relu: false, y: other, scratch: scratch)
+                                        transposed: true, bias: nil, relu: false,
+                                        y: other(inShape.c * inShape.h * inShape.w), scratch: scratch)
                 } else {
                     layer.backwardWeights.withUnsafeBufferPointer { weight in
                         Conv3x3.forward(x: current, inChannels: layer.weights.outChannels, height: inShape.h,
                                         width: inShape.w, weight: weight.baseAddress!, bias: nil,
-                                        outChannels: inShape.c, relu: false, y: other, scratch: scratch)
+                                        outChannels: inShape.c, relu: false, y: other(inShape.c * inShape.h * inShape.w),
+                                        scratch: scratch)
                     }
                 }
             case .pool:
                 if pooling == .max {
                     poolWinners[s].withUnsafeBufferPointer {
                         Pool2x2.backwardMax(argmax: $0.baseAddress!, dy: current, channels: inShape.c, height: inShape.h,
-                                            width: inShape.w, dx: other)
+                                            width: inShape.w, dx: other(inShape.c * inShape.h * inShape.w))
                     }
                     reluApplied = true
                 } else {
                     // Average pooling's backward does not read x.
                     Pool2x2.backward(pooling, x: current, dy: current, channels: inShape.c, height: inShape.h,
-                                     width: inShape.w, dx: other)
+                                     width: inShape.w, dx: other(inShape.c * inShape.h * inShape.w))
                 }
             }
-            swap(&current, &other)
+            advance()
         }
         return input
     }

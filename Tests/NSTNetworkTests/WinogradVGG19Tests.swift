@@ -79,6 +79,25 @@ import NSTTensor
         #expect(fusedGradient == gradient && gradient.contains { $0 != 0 })
     }
 
+    /// With the fused pools only the gradient at relu1_1 needs a full-resolution work buffer; unfused, conv1_2's
+    /// output (forward) and its gradient (backward) need the second one too.
+    @Test(arguments: [true, false])
+    func fusedPoolsLeaveOneFullSizeWorkBuffer(_ fused: Bool) {
+        let net = VGG19(weights: .random(seed: 14, widthDivisor: 8))
+        net.convKernel = .winograd4
+        net.fusesPooling = fused
+        let layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"].map(layer)
+        let features = net.forward(randomMap(3, 64, 64, seed: 15, scale: 50), layers: layers)
+        _ = net.backward(features)
+        let fullSize = 8 * 64 * 64
+        #expect(net.workCapacity.max() == fullSize)
+        if fused {
+            #expect((net.workCapacity.min() ?? 0) <= fullSize / 2)
+        } else {
+            #expect(net.workCapacity.min() == fullSize)
+        }
+    }
+
     @Test func environmentSwitchDefaultsToIm2col() {
         func tile(_ k: ConvKernel?, _ c: Int, _ side: Int) -> WinogradTile? {
             k?.winogradTile(inChannels: c, outChannels: c, height: side, width: side)
