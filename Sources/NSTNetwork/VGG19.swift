@@ -14,8 +14,8 @@ public typealias Pooling = Pool2x2.Kind
 /// value) and each max-pool window's winner (one byte per output). Activations are kept as floats only for
 /// the requested layers; every other step writes into two shared work buffers, which the backward then uses
 /// for its gradients. An F(4×4) conv whose output only feeds a max pool runs fused with it, forward and backward
-/// (`fusesPooling`), so the map between them is never stored. Buffers are allocated for the first input size and
-/// reused while the size stays the same.
+/// (`fusesPooling`), so the map between them is never stored. Buffers are allocated for the first input size (the
+/// work buffers as they are first needed) and reused while the size stays the same.
 public final class VGG19 {
     /// One conv+ReLU or pool step, in network order.
     enum Step {
