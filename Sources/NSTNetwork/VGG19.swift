@@ -100,8 +100,9 @@ public final class VGG19 {
     /// Two buffers for unrequested outputs in the forward and gradients in the backward, each grown to what it
     /// has had to hold (`workBuffer`). With the fused pools the full-resolution maps of conv1_2 never need one,
     /// so at 512×512 they settle at 64 and 16 MiB rather than twice 64.
-    var work: [UnsafeMutablePointer<Float>?] = [nil, nil]
-    var workCapacity = [0, 0]
+    let work = [GrowableBuffer(), GrowableBuffer()]
+    /// Floats each work buffer has room for.
+    var workCapacity: [Int] { work.map(\.capacity) }
     /// Per-step seconds (forward, backward), accumulated when `profiling` is on.
     public var profiling = false
     public private(set) var profile: [(name: String, forward: Double, backward: Double)] = []
@@ -125,22 +126,12 @@ public final class VGG19 {
         self.steps = steps
     }
 
-    deinit { work.forEach { $0?.deallocate() } }
-
     /// Work buffer i with room for n floats, reallocated (contents lost) if it is smaller.
-    func workBuffer(_ i: Int, atLeast n: Int) -> UnsafeMutablePointer<Float> {
-        if let p = work[i], workCapacity[i] >= n { return p }
-        work[i]?.deallocate()
-        let p = UnsafeMutablePointer<Float>.allocate(capacity: max(n, 1))
-        p.initialize(repeating: 0, count: max(n, 1))
-        work[i] = p
-        workCapacity[i] = n
-        return p
-    }
+    func workBuffer(_ i: Int, atLeast n: Int) -> UnsafeMutablePointer<Float> { work[i].atLeast(n) }
 
     /// The work buffer that does not hold `source`, with room for n floats.
     func freeWorkBuffer(besides source: UnsafePointer<Float>, atLeast n: Int) -> UnsafeMutablePointer<Float> {
-        workBuffer(work[0].map { UnsafePointer($0) == source } == true ? 1 : 0, atLeast: n)
+        workBuffer(work[0].base.map { UnsafePointer($0) == source } == true ? 1 : 0, atLeast: n)
     }
 
     /// Whether step s is a pooling step.

@@ -240,10 +240,7 @@ public final class ConvScratch: @unchecked Sendable {
 
     public init() {}
 
-    deinit {
-        buffers.forEach { $0.deallocate() }
-        sharedBuffer?.deallocate()
-    }
+    deinit { buffers.forEach { $0.deallocate() } }
 
     /// Makes sure every worker has at least `floats` floats.
     public func reserve(_ floats: Int) {
@@ -260,20 +257,36 @@ public final class ConvScratch: @unchecked Sendable {
     /// Worker `i`'s buffer.
     public func buffer(_ i: Int) -> UnsafeMutablePointer<Float> { buffers[i] }
 
-    private var sharedBuffer: UnsafeMutablePointer<Float>?
-    private var sharedCapacity = 0
+    private let sharedBuffer = GrowableBuffer()
 
     /// One buffer of at least `floats` floats that all workers read (per-pass Winograd weights), grown as needed.
-    public func shared(_ floats: Int) -> UnsafeMutablePointer<Float> {
-        if let b = sharedBuffer, floats <= sharedCapacity { return b }
-        sharedBuffer?.deallocate()
-        let b = UnsafeMutablePointer<Float>.allocate(capacity: floats)
-        b.initialize(repeating: 0, count: floats)
-        sharedBuffer = b
-        sharedCapacity = floats
-        return b
-    }
+    public func shared(_ floats: Int) -> UnsafeMutablePointer<Float> { sharedBuffer.atLeast(floats) }
 
     /// Bytes held.
-    public var bytes: Int { (buffers.count * capacity + sharedCapacity) * MemoryLayout<Float>.stride }
+    public var bytes: Int { (buffers.count * capacity + sharedBuffer.capacity) * MemoryLayout<Float>.stride }
+}
+
+/// A Float buffer that grows to the largest size asked of it (its contents are not kept when it grows) and is
+/// freed with it.
+public final class GrowableBuffer: @unchecked Sendable {
+    /// The storage, nil until first asked for.
+    public private(set) var base: UnsafeMutablePointer<Float>?
+    /// Floats it has room for.
+    public private(set) var capacity = 0
+
+    /// An empty buffer.
+    public init() {}
+
+    deinit { base?.deallocate() }
+
+    /// The storage with room for at least `floats` floats, reallocated and zero-filled if it is smaller.
+    public func atLeast(_ floats: Int) -> UnsafeMutablePointer<Float> {
+        if let b = base, floats <= capacity { return b }
+        base?.deallocate()
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: max(floats, 1))
+        b.initialize(repeating: 0, count: max(floats, 1))
+        base = b
+        capacity = floats
+        return b
+    }
 }

@@ -185,18 +185,40 @@ extension Pool2x2 {
                 for i in 0..<oh {
                     let r0 = src + 2 * i * w, r1 = r0 + w
                     for j in 0..<ow {
-                        // Selects, not branches: the first maximum in row-major order wins ties.
-                        let a = r0[2 * j], b = r0[2 * j + 1], c = r1[2 * j], d = r1[2 * j + 1]
-                        var best = a, k: UInt8 = 0
-                        k = b > best ? 1 : k; best = b > best ? b : best
-                        k = c > best ? 2 : k; best = c > best ? c : best
-                        k = d > best ? 3 : k; best = d > best ? d : best
-                        out[i * ow + j] = best
-                        idx[i * ow + j] = k | (best > 0 ? 4 : 0)
+                        (out[i * ow + j], idx[i * ow + j]) = firstMax(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1])
                     }
                 }
             }
         }
+    }
+
+    /// The maximum of one window (a b / c d, row-major) and its winner byte: the position of the first maximum
+    /// in row-major order (ties go to the earlier one), plus 4 if it is positive. Selects, not branches, so the
+    /// callers' loops vectorize; `Winograd3x3`'s fused pool uses the same rule.
+    @inline(__always)
+    public static func firstMax(_ a: Float, _ b: Float, _ c: Float, _ d: Float) -> (value: Float, winner: UInt8) {
+        var best = a, k: UInt8 = 0
+        k = b > best ? 1 : k; best = b > best ? b : best
+        k = c > best ? 2 : k; best = c > best ? c : best
+        k = d > best ? 3 : k; best = d > best ? d : best
+        return (best, k | (best > 0 ? 4 : 0))
+    }
+
+    /// Row r (width w) of max pooling's input gradient from the pooled gradient `dy` and the winners (each
+    /// ⌊W/2⌋ values of pooled row r/2): a window's value goes to its winner if the winner is positive, every other
+    /// position gets 0, as does an odd last row or column, which lies in no window.
+    @inline(__always)
+    public static func unpoolRow(_ r: Int, dy: UnsafePointer<Float>, winners: UnsafePointer<UInt8>, pooledHeight ph: Int,
+                                 width w: Int, into out: UnsafeMutablePointer<Float>) {
+        guard r / 2 < ph else { out.update(repeating: 0, count: w); return }
+        let pw = w / 2
+        let left: UInt8 = r % 2 == 0 ? 0 : 2, right = left + 1
+        for j in 0..<pw {
+            let v = winners[j] & 4 != 0 ? dy[j] : 0
+            out[2 * j] = winners[j] & 3 == left ? v : 0
+            out[2 * j + 1] = winners[j] & 3 == right ? v : 0
+        }
+        if w % 2 == 1 { out[w - 1] = 0 }
     }
 
     /// Backward of max pooling from the recorded winners, fused with the backward of a ReLU that produced x:
@@ -210,20 +232,11 @@ extension Pool2x2 {
         Parallel.forEach(parts) { part, _ in
             for ch in Parallel.chunk(part, of: parts, count: c) {
                 let g = dy + ch * oh * ow, idx = argmax + ch * oh * ow, dst = dx + ch * h * w
-                // Every position of each window is written once (no zero-fill pass first); an odd last row or
-                // column lies in no window and gets 0.
-                for i in 0..<oh {
-                    let r0 = dst + 2 * i * w, r1 = r0 + w
-                    for j in 0..<ow {
-                        let k = idx[i * ow + j], v = k & 4 != 0 ? g[i * ow + j] : 0
-                        r0[2 * j] = k & 3 == 0 ? v : 0
-                        r0[2 * j + 1] = k & 3 == 1 ? v : 0
-                        r1[2 * j] = k & 3 == 2 ? v : 0
-                        r1[2 * j + 1] = k & 3 == 3 ? v : 0
-                    }
-                    if w % 2 == 1 { r0[w - 1] = 0; r1[w - 1] = 0 }
+                // Every position is written once (no zero-fill pass first).
+                for r in 0..<h {
+                    let pooled = min(r / 2, max(oh - 1, 0)) * ow
+                    unpoolRow(r, dy: g + pooled, winners: idx + pooled, pooledHeight: oh, width: w, into: dst + r * w)
                 }
-                if h % 2 == 1 { (dst + (h - 1) * w).update(repeating: 0, count: w) }
             }
         }
     }

@@ -154,8 +154,7 @@ public enum Winograd3x3 {
     /// would stream all of U (α²·Cin·Cout floats, 37 MB at 512 channels) for a few dozen tiles.
     static func channelSplit(_ tile: WinogradTile, inChannels ci: Int, outChannels co: Int, height h: Int, width w: Int) -> Bool {
         guard tile != .f2x2, Parallel.workers > 1, min(ci, co) >= 64 else { return false }
-        let m = tile.rawValue, alpha = m + 2
-        let tiles = ((h + m - 1) / m) * ((w + m - 1) / m)
+        let alpha = tile.rawValue + 2, tiles = tile.tileCount(height: h, width: w)
         return tiles <= 2 * targetTiles(inChannels: ci, outChannels: co) && alpha * alpha * max(ci, co) * tiles <= bandBudget
     }
 
@@ -168,7 +167,7 @@ public enum Winograd3x3 {
         let tile = weights.tile, transform = tile.transform, m = transform.m, positions = transform.alpha * transform.alpha
         let ci = transposed ? weights.outChannels : weights.inChannels
         let co = transposed ? weights.inChannels : weights.outChannels
-        let tilesH = (h + m - 1) / m, tiles = tilesH * ((w + m - 1) / m)
+        let tilesH = (h + m - 1) / m, tiles = tile.tileCount(height: h, width: w)
         let parts = Parallel.workers
         // Worker 0's buffer holds V, worker 1's M; each keeps its own transform rows after them.
         let shared = positions * max(ci, co) * tiles
@@ -380,6 +379,9 @@ public enum WinogradTile: Int, Sendable, CaseIterable, Codable {
     /// F(6×6, 3×3): 64 products per 6×6 tile, 5.06× fewer; about ten times F(4×4)'s rounding error.
     case f6x6 = 6
 
+    /// Tiles covering an h×w map (partial tiles at the bottom and right edges count).
+    func tileCount(height h: Int, width w: Int) -> Int { ((h + rawValue - 1) / rawValue) * ((w + rawValue - 1) / rawValue) }
+
     var transform: WinogradTransform {
         switch self {
         case .f2x2: return .f2x2
@@ -433,8 +435,7 @@ public struct WinogradWeights: Sendable {
     /// about 160 MiB of peak RSS for 5 % of a step; at 256×256 and below every U is kept.
     public static func transformsPerPass(_ tile: WinogradTile, outChannels cout: Int, inChannels cin: Int,
                                          height h: Int, width w: Int) -> Bool {
-        let alpha = tile.rawValue + 2, m = tile.rawValue
-        let tiles = ((h + m - 1) / m) * ((w + m - 1) / m)
+        let alpha = tile.rawValue + 2, tiles = tile.tileCount(height: h, width: w)
         let bytes = alpha * alpha * cout * cin * MemoryLayout<Float>.stride
         return (bytes >= 16 << 20 && tiles >= 128) || (bytes >= 4 << 20 && tiles >= 1024)
     }

@@ -114,8 +114,9 @@ extension Winograd3x3 {
                     let r = 4 * t - 1 + k
                     guard r >= 0 && r < h else { return UnsafePointer(zero) }
                     guard let pool = pooled else { return plane + r * w }
-                    let out = unpooled + k * w
-                    unpool(pool, channel: c, row: r, pooledHeight: ph, pooledWidth: pw, width: w, into: out)
+                    let out = unpooled + k * w, at = (c * ph + min(r / 2, max(ph - 1, 0))) * pw
+                    Pool2x2.unpoolRow(r, dy: pool.values + at, winners: pool.winners + at, pooledHeight: ph, width: w,
+                                      into: out)
                     return UnsafePointer(out)
                 }
                 let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
@@ -139,23 +140,6 @@ extension Winograd3x3 {
                 }
             }
         }
-    }
-
-    /// Row r of dy (width w) from a max pool's gradient and winners: the pooled value goes to the window's winner
-    /// if it is positive, every other position (and an odd last row or column) gets 0: `Pool2x2.backwardMax`.
-    @inline(__always)
-    static func unpool(_ pool: FusedMaxPool, channel c: Int, row r: Int, pooledHeight ph: Int, pooledWidth pw: Int,
-                       width w: Int, into out: UnsafeMutablePointer<Float>) {
-        let pr = r / 2
-        guard pr < ph else { out.update(repeating: 0, count: w); return }
-        let g = pool.values + (c * ph + pr) * pw, k = pool.winners + (c * ph + pr) * pw
-        let left: UInt8 = r % 2 == 0 ? 0 : 2, right = left + 1
-        for j in 0..<pw {
-            let v = k[j] & 4 != 0 ? g[j] : 0
-            out[2 * j] = k[j] & 3 == left ? v : 0
-            out[2 * j + 1] = k[j] & 3 == right ? v : 0
-        }
-        if w % 2 == 1 { out[w - 1] = 0 }
     }
 
     /// y tile = Aᵀ M A + bias, then ReLU if asked, clipped to the image (`only`: just those output channels). Aᵀ combines the 36 ξ-rows of each
@@ -222,20 +206,9 @@ extension Winograd3x3 {
                 for p in 0..<2 where 2 * t + p < ph {
                     rowStreams(2 * p, y0, y1, y2, y3)
                     rowStreams(2 * p + 1, v0, v1, v2, v3)
-                    // Pool2x2.forwardMax's rule: the first maximum in row-major order wins; bit 4 marks a positive one.
                     for s in 0..<tilesW {
-                        var best = y0[s], k: UInt8 = 0
-                        k = y1[s] > best ? 1 : k; best = y1[s] > best ? y1[s] : best
-                        k = v0[s] > best ? 2 : k; best = v0[s] > best ? v0[s] : best
-                        k = v1[s] > best ? 3 : k; best = v1[s] > best ? v1[s] : best
-                        pooledRow[2 * s] = best
-                        winnerRow[2 * s] = k | (best > 0 ? 4 : 0)
-                        var best2 = y2[s], k2: UInt8 = 0
-                        k2 = y3[s] > best2 ? 1 : k2; best2 = y3[s] > best2 ? y3[s] : best2
-                        k2 = v2[s] > best2 ? 2 : k2; best2 = v2[s] > best2 ? v2[s] : best2
-                        k2 = v3[s] > best2 ? 3 : k2; best2 = v3[s] > best2 ? v3[s] : best2
-                        pooledRow[2 * s + 1] = best2
-                        winnerRow[2 * s + 1] = k2 | (best2 > 0 ? 4 : 0)
+                        (pooledRow[2 * s], winnerRow[2 * s]) = Pool2x2.firstMax(y0[s], y1[s], v0[s], v1[s])
+                        (pooledRow[2 * s + 1], winnerRow[2 * s + 1]) = Pool2x2.firstMax(y2[s], y3[s], v2[s], v3[s])
                     }
                     let at = (o * ph + 2 * t + p) * pw
                     (pool.values + at).update(from: pooledRow, count: pw)
