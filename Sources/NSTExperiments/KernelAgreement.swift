@@ -85,14 +85,13 @@ public struct KernelAgreement {
         let a = fastObjective.lastBreakdown, b = referenceObjective.lastBreakdown
         var terms = [term("total", a.total, b.total), term("content", a.content, b.content), term("style", a.style, b.style)]
         for (p, q) in zip(a.layers, b.layers) { terms.append(term(p.columnName, p.value, q.value)) }
-        let diff = zip(g, gRef).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }
-        let norm = gRef.reduce(0.0) { $0 + Double($1) * Double($1) }
 
         _ = try trajectory(referenceObjective)
         let own = term("total", a.total, referenceObjective.lastBreakdown.total)
         return Result(width: contentInput.width, height: contentInput.height, iterations: iterations, fastKernel: fast.rawValue,
                       referenceKernel: reference.rawValue, terms: terms,
-                      gradientDifference: norm > 0 ? (diff / norm).squareRoot() : 0, trajectoryTotals: own)
+                      gradientDifference: gRef.contains { $0 != 0 } ? ConvKernelAccuracy.relativeL2Error(g, gRef) : 0,
+                      trajectoryTotals: own)
     }
 
     private func term(_ name: String, _ fast: Float, _ reference: Float) -> Term {

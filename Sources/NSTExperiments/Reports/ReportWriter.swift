@@ -124,7 +124,7 @@ public struct ReportWriter: Sendable {
                     guard let run else { return nil }
                     var lines = grid.isTwoDimensional ? axes.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                         : run.name.map { [$0] } ?? results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
-                    lines.append(run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)")
+                    lines.append(run.sheetLine)
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
                 }
@@ -195,7 +195,7 @@ public struct ReportWriter: Sendable {
         }
         let cells: [[ContactSheet.Cell?]] = runs.indices.map { i in
             let run = runs[i]
-            let loss = run.final?.total.map { "#\(run.indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(run.indexLabel)  \(run.state.rawValue)"
+            let loss = run.sheetLine
             let result = ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: (run.name.map { [$0] } ?? []) + [loss],
                                            placeholder: run.state.rawValue)
             return columns.map { input($0.path(i)) } + [result]

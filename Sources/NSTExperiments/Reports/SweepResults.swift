@@ -92,6 +92,11 @@ public struct SweepResults: Sendable {
             params[key] ?? config?.value(atDottedKey: key)
         }
 
+        /// "#3  loss 1.23e+06" (or "#3  failed" before a final loss): a run's line under its image on a contact sheet.
+        public var sheetLine: String {
+            final?.total.map { "#\(indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(indexLabel)  \(state.rawValue)"
+        }
+
         /// The run's `label` from the sweep file, if it has one.
         public var name: String? {
             if case .string(let text)? = params[Sweep.labelKey], !text.isEmpty { return text }
