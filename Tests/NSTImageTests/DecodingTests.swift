@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import NSTImage
 
-@Suite("Decoding real images")
+@Suite("Decoding real images", .needsSharedImages)
 struct RealImageDecodingTests {
     @Test("baseline colour JPEG: tubingen.jpg is 1024×768 RGB with varied content")
     func baselineJPEG() throws {

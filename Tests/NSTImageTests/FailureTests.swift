@@ -40,7 +40,7 @@ struct FailureTests {
         #expect(loadError(url) == .emptyFile(path: url.path))
     }
 
-    @Test("truncated PNG and JPEG (real files cut short) are corrupt", arguments: [
+    @Test("truncated PNG and JPEG (real files cut short) are corrupt", .needsSharedImages, arguments: [
         ("masked/pair01_content.png", 0.5), ("masked/pair01_content.png", 0.002),
         ("gatys/tubingen.jpg", 0.5), ("gatys/frida_kahlo.jpg", 0.5), ("gatys/tubingen.jpg", 0.0005),
     ])

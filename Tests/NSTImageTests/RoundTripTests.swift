@@ -33,7 +33,7 @@ struct RoundTripTests {
         #expect(loaded.pixels.map { code($0, max: 65535) } == original.pixels.map { code($0, max: 65535) })
     }
 
-    @Test("JPEG at quality 95 is close to the original photo; lower quality is further away")
+    @Test("JPEG at quality 95 is close to the original photo; lower quality is further away", .needsSharedImages)
     func jpegQuality() throws {
         let folder = try makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -1,10 +1,21 @@
 import Foundation
+import Testing
 @testable import NSTImage
 
 /// Real test images live beside the repository clone: <package root>/../shared/images.
 let sharedImages = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("shared/images")
+
+/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
+let sharedImagesPresent = FileManager.default.fileExists(atPath: sharedImages.path)
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
+    static var needsSharedImages: Self {
+        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
+    }
+}
 
 /// A fresh empty folder under the system temporary directory, removed by the caller via `defer`.
 func makeTemporaryFolder() throws -> URL {

@@ -1,5 +1,16 @@
 import Foundation
+import Testing
 @testable import NSTNetwork
+
+/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
+let sharedImagesPresent = FileManager.default.fileExists(atPath: TestData.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/images").path)
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
+    static var needsSharedImages: Self {
+        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
+    }
+}
 
 /// Locations and shared data for the weights tests.
 enum TestData {

@@ -21,7 +21,7 @@ private struct Reference: Decodable {
 }
 
 @Suite struct VGGReferenceTests {
-    @Test func forwardMatchesTheFloat64NumpyReference() throws {
+    @Test(.needsSharedImages) func forwardMatchesTheFloat64NumpyReference() throws {
         let fixtureURL = TestData.packageRoot.appendingPathComponent("Tests/NSTNetworkTests/Fixtures/vgg_reference.json")
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
