@@ -5,7 +5,7 @@ import NSTImage
 
 @Suite struct LabelMapTests {
     /// MANIFEST: pair01 content mask has black 50.1, white 31.5, green 16.9 % (+ grey 0.1 %), off-palette 1.4 %.
-    @Test func deepPhotoPaletteReproducesTheManifestShares() throws {
+    @Test(.needsSharedImages) func deepPhotoPaletteReproducesTheManifestShares() throws {
         let map = try LabelMap.load(shared("masked/pair01_content_mask.png"), palette: .deepPhoto)
         #expect(map.regions.map(\.color.hex) == ["#00FF00", "#000000", "#FFFFFF"])
         #expect(abs((share(map, "black") ?? 0) - 0.501) < 0.0015)
@@ -21,7 +21,7 @@ import NSTImage
     }
 
     /// pair05 style: all nine palette colours; black is mostly #010101, which the tolerance absorbs.
-    @Test func nineColourKitchenMap() throws {
+    @Test(.needsSharedImages) func nineColourKitchenMap() throws {
         let map = try LabelMap.load(shared("masked/pair05_style_mask.png"), palette: .deepPhoto)
         #expect(map.regions.count == 9)
         #expect(abs((share(map, "black") ?? 0) - 0.331) < 0.002)
@@ -29,7 +29,7 @@ import NSTImage
         #expect(abs(map.unmatchedShare - 0.031) < 0.003)
     }
 
-    @Test func discoveredPaletteFindsTheMainColours() throws {
+    @Test(.needsSharedImages) func discoveredPaletteFindsTheMainColours() throws {
         let map = try LabelMap.load(shared("masked/pair09_style_mask.png"))
         // White is a gradient #F8F8F8…#FFFFFF and red largely #FE0000: both still one region each.
         #expect(map.regions.count == 3)
@@ -39,7 +39,7 @@ import NSTImage
     }
 
     /// Doodle maps use arbitrary colours (#FF331F, #C00000) that no fixed palette knows.
-    @Test func doodleMapsWithArbitraryColours() throws {
+    @Test(.needsSharedImages) func doodleMapsWithArbitraryColours() throws {
         let style = try LabelMap.load(shared("doodle/set01_style_mask.png"))
         let expected: [(String, Double)] = [("#FFFFFF", 0.384), ("#FF331F", 0.261), ("#0000FF", 0.172), ("#00FF00", 0.093), ("#C00000", 0.072)]
         #expect(style.regions.map(\.color.hex) == expected.map(\.0))
@@ -57,7 +57,7 @@ import NSTImage
         #expect(explicit.regions.map(\.guide) == style.regions.map(\.guide))
     }
 
-    @Test func pairingMatchesColoursAndReportsUnusedStyleRegions() throws {
+    @Test(.needsSharedImages) func pairingMatchesColoursAndReportsUnusedStyleRegions() throws {
         let content = try LabelMap.load(shared("masked/pair07_content_mask.png"), palette: .deepPhoto)
         let style = try LabelMap.load(shared("masked/pair07_style_mask.png"), palette: .deepPhoto)
         let (pairs, notices) = try RegionPairing.pair(content: content, style: style)
@@ -67,7 +67,7 @@ import NSTImage
     }
 
     /// The style map of pair07 has a black region its content map lacks: used the other way round, black is missing.
-    @Test func missingStyleColourListsBothMaps() throws {
+    @Test(.needsSharedImages) func missingStyleColourListsBothMaps() throws {
         let content = try LabelMap.load(shared("masked/pair07_style_mask.png"), palette: .deepPhoto)
         let style = try LabelMap.load(shared("masked/pair07_content_mask.png"), palette: .deepPhoto)
         do {
@@ -83,7 +83,7 @@ import NSTImage
         }
     }
 
-    @Test func sizeRuleResamplesSimilarAspectsAndRejectsOthers() throws {
+    @Test(.needsSharedImages) func sizeRuleResamplesSimilarAspectsAndRejectsOthers() throws {
         let map = try LabelMap.load(shared("masked/pair01_content_mask.png"), palette: .deepPhoto)
         // 700×437 → 350×218: aspect 1.6018 vs 1.6055, within 1 %.
         let (small, notices) = try map.conformed(toWidth: 350, height: 218)
@@ -97,7 +97,7 @@ import NSTImage
     }
 
     /// spatial/: JPEG guides stored as three equal channels, mostly 0 or 255, with JPEG noise at the edges.
-    @Test func greyscaleJPEGGuidesPartitionTheImage() throws {
+    @Test(.needsSharedImages) func greyscaleJPEGGuidesPartitionTheImage() throws {
         let sky = try GuideConformance.loadMask(shared("spatial/fig2_style1_mask_sky.jpg"), imageWidth: 800, imageHeight: 518)
         let nosky = try GuideConformance.loadMask(shared("spatial/fig2_style1_mask_nosky.jpg"), imageWidth: 800, imageHeight: 518)
         #expect(sky.notices.isEmpty && nosky.notices.isEmpty)
@@ -106,7 +106,7 @@ import NSTImage
         #expect(mean < 0.01)
     }
 
-    @Test func largeContentGuideIsResampledOrRefused() throws {
+    @Test(.needsSharedImages) func largeContentGuideIsResampledOrRefused() throws {
         let url = shared("spatial/fig2_content_mask_sky.jpg")
         // 3090×2059 against 618×412: aspect 1.5007 vs 1.5.
         let (guide, notices) = try GuideConformance.loadMask(url, imageWidth: 618, imageHeight: 412)

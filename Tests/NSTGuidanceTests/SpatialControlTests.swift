@@ -10,41 +10,48 @@ import NSTTensor
     let net = VGG19(weights: .random(seed: 4, widthDivisor: 16))
     let layers = [layer("relu1_1"), layer("relu2_1"), layer("relu3_1")]
 
+    /// The style photo is Examples/content/astronaut.png (512×512), labelled by Masks/astronaut_regions.png.
     func styleFeatures(width: Int, height: Int) throws -> [LayerName: FeatureMap] {
-        let style = try ImageIO.load(shared("masked/pair01_style.png")).resized(width: width, height: height)
+        let style = try ImageIO.load(example("content/astronaut.png")).resized(width: width, height: height)
         return net.forward(VGGInput.fromImage(style), layers: layers).mapValues { $0 }
     }
 
     @Test func labelMapsBecomeRegionsAtTheWorkingSize() throws {
-        let content = try LabelMap.load(shared("masked/pair01_content_mask.png"), palette: .deepPhoto)
-        let style = try LabelMap.load(shared("masked/pair01_style_mask.png"), palette: .deepPhoto)
+        // chelsea_regions (451×300): white cat, black background, green eyes; astronaut_regions (512×512) has those
+        // three and blue, red, yellow, which no content region uses.
+        let content = try LabelMap.load(maskURL("chelsea_regions.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(maskURL("astronaut_regions.png"), palette: .deepPhoto)
         let (regions, notices) = try SpatialControl.labelMaps(content: content, style: style)
-        #expect(regions.count == 3 && notices.count == 2)
+        #expect(regions.count == 3 && notices.count == 3)
+        #expect(notices.contains { $0.message.contains("unused") && $0.message.contains("yellow") })
         let control = SpatialControl(regions: regions, featherRadius: 2)
         #expect(control.propagation.mode == .inside)
         let third: Float = 1 / 3
         #expect(control.regionWeights == [third, third, third])
-        let prepared = try control.prepared(contentWidth: 70, contentHeight: 44, styleSizes: [(70, 39)])
+        let prepared = try control.prepared(contentWidth: 66, contentHeight: 44, styleSizes: [(48, 48)])
         for r in prepared.regions {
-            #expect(r.contentGuide.width == 70 && r.contentGuide.height == 44 && r.styleGuide.width == 70 && r.styleGuide.height == 39)
+            #expect(r.contentGuide.width == 66 && r.contentGuide.height == 44 && r.styleGuide.width == 48 && r.styleGuide.height == 48)
         }
         // Feathering leaves no hard edge: some values strictly between 0 and 1 beyond the resampling's.
-        let hard = try SpatialControl(regions: regions).prepared(contentWidth: 70, contentHeight: 44, styleSizes: [(70, 39)])
-        let soft = { (c: SpatialControl) in c.regions[0].contentGuide.values.filter { $0 > 0.01 && $0 < 0.99 }.count }
-        #expect(soft(prepared) > soft(hard) + 50)
-        #expect(throws: GuidanceError.self) { try control.prepared(contentWidth: 70, contentHeight: 44, styleSizes: []) }
+        let hard = try SpatialControl(regions: regions).prepared(contentWidth: 66, contentHeight: 44, styleSizes: [(48, 48)])
+        let soft = { (c: SpatialControl) in
+            c.regions.reduce(0) { n, r in n + r.contentGuide.values.filter { $0 > 0.01 && $0 < 0.99 }.count }
+        }
+        #expect(soft(prepared) > soft(hard) + 50, "feathered \(soft(prepared)), hard \(soft(hard))")
+        #expect(throws: GuidanceError.self) { try control.prepared(contentWidth: 66, contentHeight: 44, styleSizes: []) }
     }
 
     /// Content map = style map and the "output" is the style image itself: every region matches its own target, so
     /// the guided loss is zero; pairing each content region with another region's style makes it clearly positive.
     @Test func ownRegionTargetsBeatOtherRegions() throws {
-        let style = try LabelMap.load(shared("masked/pair01_style_mask.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(maskURL("astronaut_regions.png"), palette: .deepPhoto)
         let (regions, _) = try SpatialControl.labelMaps(content: style, style: style)
-        let features = try styleFeatures(width: 70, height: 39)
+        #expect(regions.count == 6)
+        let features = try styleFeatures(width: 64, height: 64)
         let weights = Dictionary(uniqueKeysWithValues: layers.map { ($0, 1 / Float(features[$0].map { $0.channels * $0.channels } ?? 1)) })
         for mode in PropagationMode.allCases {
             let own = try SpatialControl(regions: regions, propagation: .init(mode: mode))
-                .prepared(contentWidth: 70, contentHeight: 39, styleSizes: [(70, 39)])
+                .prepared(contentWidth: 64, contentHeight: 64, styleSizes: [(64, 64)])
             var crossed = own
             for r in crossed.regions.indices { crossed.regions[r].styleGuide = own.regions[(r + 1) % regions.count].styleGuide }
             func loss(_ c: SpatialControl) throws -> Double {
@@ -84,7 +91,7 @@ import NSTTensor
 }
 
 /// Several style images, each supplying one region.
-@Suite struct MultiStyleTests {
+@Suite(.needsSharedImages) struct MultiStyleTests {
     let net = VGG19(weights: .random(seed: 4, widthDivisor: 16))
     let layers = [layer("relu1_1"), layer("relu2_1")]
 
