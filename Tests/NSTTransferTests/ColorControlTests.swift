@@ -5,8 +5,9 @@ import Testing
 
 @Suite("Colour control")
 struct ColorControlTests {
+    /// An example image (`Examples/<name>`) scaled to `side` pixels on its longest side.
     func photo(_ name: String, side: Int) throws -> Image {
-        try ImageIO.load(URL(fileURLWithPath: sharedImage("gatys/\(name)"))).resized(longestSide: side).toRGB()
+        try ImageIO.load(URL(fileURLWithPath: exampleImage(name))).resized(longestSide: side).toRGB()
     }
 
     @Test("Jacobi eigen-decomposition reconstructs a symmetric matrix; Σ^½·Σ^½ = Σ, Σ^½·Σ^−½ = I")
@@ -27,14 +28,14 @@ struct ColorControlTests {
 
     @Test("YIQ round trip is exact to float precision")
     func yiqRoundTrip() throws {
-        let image = try photo("tubingen.jpg", side: 32)
+        let image = try photo("content/coffee.png", side: 32)
         let back = ColorControl.transform(ColorControl.yiq(image), by: ColorControl.yiqToRGB, planeSize: image.width * image.height)
         for i in back.indices { #expect(abs(back[i] - image.pixels[i]) < 1e-5) }
     }
 
     @Test("histogram matching gives the style the content's mean and covariance")
     func histogramMatching() throws {
-        let content = try photo("tubingen.jpg", side: 48), style = try photo("starry_night.jpg", side: 48)
+        let content = try photo("content/coffee.png", side: 48), style = try photo("styles/ihc.png", side: 48)
         let matched = ColorControl.matchHistogram(of: style, to: content, clamp: false)
         let (mu, cov) = ColorControl.meanAndCovariance(matched)
         let (muC, covC) = ColorControl.meanAndCovariance(content)
@@ -46,7 +47,7 @@ struct ColorControlTests {
 
     @Test("luminance images are grey and carry the content's luminance mean and deviation")
     func luminanceStatistics() throws {
-        let content = try photo("tubingen.jpg", side: 48), style = try photo("starry_night.jpg", side: 48)
+        let content = try photo("content/coffee.png", side: 48), style = try photo("styles/ihc.png", side: 48)
         let grey = ColorControl.luminanceImage(style, matchingStatisticsOf: content)
         let plane = grey.width * grey.height
         #expect(Array(grey.pixels[0..<plane]) == Array(grey.pixels[plane..<2 * plane]))
@@ -64,7 +65,7 @@ struct ColorControlTests {
         config.styleWeight = 1e5
         let result = try StyleTransfer(configuration: config, weights: tinyWeights).run()
         let written = try ImageIO.load(URL(fileURLWithPath: config.output))
-        let content = try ImageIO.load(URL(fileURLWithPath: sharedImage("gatys/tubingen.jpg")))
+        let content = try ImageIO.load(URL(fileURLWithPath: config.content))
             .resized(width: written.width, height: written.height)
         let plane = written.width * written.height
         let out = ColorControl.yiq(written), ref = ColorControl.yiq(content)

@@ -12,8 +12,8 @@ struct ConfigurationTests {
 
     func validConfig() -> RunConfiguration {
         var config = RunConfiguration()
-        config.content = sharedImage("gatys/tubingen.jpg")
-        config.style = [sharedImage("gatys/starry_night.jpg")]
+        config.content = exampleImage("content/coffee.png")   // 600×400
+        config.style = [exampleImage("styles/ihc.png")]        // 512×512
         config.output = FileManager.default.temporaryDirectory.appendingPathComponent("x.png").path
         return config
     }
@@ -77,12 +77,12 @@ struct ConfigurationTests {
         config.scales = [64, 128]
         config.styleScale = 0.5
         let plan = try config.plan()
-        #expect(plan.stages.map(\.width) == [64, 128] && plan.stages.map(\.height) == [48, 96])
+        #expect(plan.stages.map(\.width) == [64, 128] && plan.stages.map(\.height) == [43, 85])
         #expect(plan.stages.map(\.styleLongestSide) == [32, 64])
         #expect(plan.requestedLayers.map(\.description) == ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu4_2", "relu5_1"])
         config.scales = []
-        config.pixelCount = 4800
-        #expect(try config.plan().stages.map { $0.width * $0.height } == [80 * 60])
+        config.pixelCount = 4800   // factor √(4800 / 240000): 84.9 × 56.6
+        #expect(try config.plan().stages.map { $0.width * $0.height } == [85 * 57])
     }
 
     func expectError(_ config: RunConfiguration, contains fragments: [String], sourceLocation: SourceLocation = #_sourceLocation) {
@@ -103,10 +103,10 @@ struct ConfigurationTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let truncated = folder.appendingPathComponent("truncated.jpg")
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: sharedImage("gatys/starry_night.jpg")))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: exampleImage("styles/hubble_deep_field.jpg")))
         try bytes.prefix(600).write(to: truncated)
         config = validConfig()
-        config.style = [sharedImage("gatys/the_scream.jpg"), truncated.path]
+        config.style = [exampleImage("styles/ihc.png"), truncated.path]
         expectError(config, contains: ["style[1]", "truncated.jpg"])
         let text = folder.appendingPathComponent("notes.png")
         try Data("hello".utf8).write(to: text)
@@ -149,7 +149,7 @@ struct ConfigurationTests {
         var config = validConfig()
         config.styleBlend = [0.7, 0.3]
         expectError(config, contains: ["style_blend", "1 styles, 2 weights"])
-        config.style.append(sharedImage("gatys/the_scream.jpg"))
+        config.style.append(exampleImage("styles/hubble_deep_field.jpg"))
         #expect(try config.plan().blend == [0.7, 0.3])
         config.styleBlend = [0, 0]
         expectError(config, contains: ["not all zero"])

@@ -64,8 +64,8 @@ struct HistoryBudgetTests {
     func nonPositiveBudget() throws {
         for value in [0, -64] {
             var config = RunConfiguration()
-            config.content = sharedImage("gatys/tubingen.jpg")
-            config.style = [sharedImage("gatys/starry_night.jpg")]
+            config.content = exampleImage("content/coffee.png")
+            config.style = [exampleImage("styles/ihc.png")]
             config.lbfgsHistoryMiB = value
             do {
                 try config.validate()
@@ -79,7 +79,7 @@ struct HistoryBudgetTests {
         }
     }
 
-    @Test("the plan notices once, listing every scale the budget cuts")
+    @Test("the plan notices once, listing every scale the budget cuts", .needsSharedImages)
     func planNotice() throws {
         var config = RunConfiguration()
         config.content = sharedImage("gatys/tubingen.jpg")   // 4:3, so 2048 px wide is 2048×1536
@@ -104,13 +104,13 @@ struct HistoryBudgetTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var config = tinyConfiguration(output: folder.appendingPathComponent("cut.png"))
-        config.size = 148   // 148×111: 3·148·111 floats, 385 KiB a pair, so 1 MiB holds 2
+        config.size = 148   // 148×99: 3·148·99 floats, 343 KiB a pair, so 1 MiB holds 2
         config.lbfgsHistoryMiB = 1
         let transfer = try StyleTransfer(configuration: config, weights: tinyWeights)
         #expect(transfer.plan.notices.map(\.description) == [
-            "notice: L-BFGS keeps 2 pairs at 148×111 (0.376 MiB per pair) instead of lbfgs_history 100, to stay within "
+            "notice: L-BFGS keeps 2 pairs at 148×99 (0.335 MiB per pair) instead of lbfgs_history 100, to stay within "
             + "lbfgs_history_mib 1; raise lbfgs_history_mib to keep more"])
-        let optimizer = transfer.makeOptimizer(variables: Self.variables(148, 111), objective: { _, _ in 0 })
+        let optimizer = transfer.makeOptimizer(variables: Self.variables(148, 99), objective: { _, _ in 0 })
         #expect((optimizer as? LBFGS)?.history == 2)
         let cut = try transfer.run()
         #expect(cut.stopReason == .completed && cut.iterations == 8)

@@ -76,7 +76,7 @@ struct LossTests {
     }
 }
 
-@Suite("Objective through VGG-19")
+@Suite("Objective through VGG-19", .needsSharedImages)
 struct PipelineGradientTests {
     /// The full objective on Tübingen at 32×24 with one term switched on; checks the analytic gradient
     /// against central differences along three random directions.
@@ -95,7 +95,7 @@ struct PipelineGradientTests {
         let plan = try config.plan()
         let network = VGG19(weights: tinyWeights, pooling: pooling)
         network.convKernel = .im2col   // finite differences need an exact forward; Winograd has its own checks
-        let stage = plan.stages[0]
+        let stage = try #require(plan.stages.first)
         let content = VGGInput.fromImage(try plan.content.resized(width: stage.width, height: stage.height))
         let styles = try plan.styles.map { VGGInput.fromImage(try $0.resized(longestSide: stage.styleLongestSide)) }
         let objective = TransferObjective(network: network, content: content, styles: styles, plan: plan)

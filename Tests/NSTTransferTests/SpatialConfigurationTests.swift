@@ -6,10 +6,12 @@ import Testing
 
 /// Spatial-control keys of the run configuration and their validation before any work.
 struct SpatialConfigurationTests {
-    func pair(_ n: String) -> RunConfiguration {
+    /// coffee.png (600×400; Masks/coffee_regions.png: black, red, white, yellow) in the style of astronaut.png
+    /// (512×512; Masks/astronaut_regions.png: those four, blue and green).
+    func examplePair() -> RunConfiguration {
         var config = RunConfiguration()
-        config.content = sharedImage("masked/pair\(n)_content.png")
-        config.style = [sharedImage("masked/pair\(n)_style.png")]
+        config.content = exampleImage("content/coffee.png")
+        config.style = [exampleImage("content/astronaut.png")]
         config.output = FileManager.default.temporaryDirectory.appendingPathComponent("nst-spatial-unused.png").path
         config.size = 64
         return config
@@ -42,8 +44,8 @@ struct SpatialConfigurationTests {
 
     @Test("a mask whose aspect ratio differs is an error naming both sizes and the file")
     func wrongAspect() throws {
-        var config = pair("04")   // Tübingen, 700×525
-        let mask = sharedImage("spatial/fig2_content_mask_sky.jpg")   // 3090×2059: the Fig. 2 photo's guide, not Tübingen's
+        var config = examplePair()   // coffee, 600×400
+        let mask = maskFile("astronaut_regions.png")   // 512×512: the astronaut's map, not the coffee's
         var region = RegionSpec()
         region.contentGuide = mask
         config.regions = [region]
@@ -52,13 +54,13 @@ struct SpatialConfigurationTests {
             Issue.record("expected a size mismatch, got \(error)"); return
         }
         #expect(key == "regions[0].content_guide" && path == mask)
-        #expect((mw, mh, iw, ih) == (3090, 2059, 700, 525))
-        #expect(error.description.contains("3090×2059") && error.description.contains("700×525") && error.description.contains(mask))
+        #expect((mw, mh, iw, ih) == (512, 512, 600, 400))
+        #expect(error.description.contains("512×512") && error.description.contains("600×400") && error.description.contains(mask))
     }
 
-    @Test("a mask of the same aspect ratio within 1 % is resampled with a notice")
+    @Test("a mask of the same aspect ratio within 1 % is resampled with a notice", .needsSharedImages)
     func resampledMask() throws {
-        var config = pair("04")
+        var config = examplePair()
         config.content = sharedImage("gatys/tubingen.jpg")            // 1024×768, the same photo as pair04 at full size
         config.style = [sharedImage("gatys/starry_night.jpg")]        // 1024×640 vs the 700×437 map: 0.1 % apart
         config.contentMask = sharedImage("masked/pair04_content_mask.png")
@@ -71,20 +73,22 @@ struct SpatialConfigurationTests {
 
     @Test("a content colour missing from the style map is an error listing both maps' colours")
     func missingColor() throws {
-        var config = pair("01")                                              // black, white, green
-        config.styleMasks = [sharedImage("masked/pair08_style_mask.png")]    // yellow, red, blue (700×525 ≠ 700×393 …)
-        config.style = [sharedImage("masked/pair08_style.png")]
-        config.contentMask = sharedImage("masked/pair01_content_mask.png")
+        var config = examplePair()
+        config.content = exampleImage("content/chelsea.png")
+        config.contentMask = maskFile("chelsea_regions.png")                 // white, black, green
+        config.style = [exampleImage("content/coffee.png")]
+        config.styleMasks = [maskFile("coffee_regions.png")]                 // black, red, white, yellow: no green
         let error = try #require(throws: ConfigurationError.self) { try config.plan() }
         guard case let .guidance(_, .missingStyleRegion(_, color, contentColors, stylePath, styleColors)) = error else {
             Issue.record("expected a missing style region, got \(error)"); return
         }
-        #expect(stylePath.hasSuffix("pair08_style_mask.png"))
-        #expect(contentColors.count == 3 && styleColors.count == 3 && contentColors.contains(color))
+        #expect(stylePath.hasSuffix("coffee_regions.png") && color.contains("green"))
+        #expect(contentColors.count == 3 && styleColors.count == 4 && contentColors.contains(color))
         #expect(error.description.contains("yellow") && error.description.contains("black"))
 
-        var explicit = pair("01")
-        explicit.contentMask = sharedImage("masked/pair01_content_mask.png")
+        var explicit = examplePair()
+        explicit.content = exampleImage("content/chelsea.png")
+        explicit.contentMask = maskFile("chelsea_regions.png")
         var region = RegionSpec()
         region.color = "purple"
         explicit.regions = [region]
@@ -98,31 +102,31 @@ struct SpatialConfigurationTests {
     func emptyRegion() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var config = pair("04")
-        let empty = try writeMask("empty.png", in: folder, width: 700, height: 525) { _, _ in false }
-        let left = try writeMask("left.png", in: folder, width: 700, height: 525) { x, _ in x < 350 }
+        var config = examplePair()
+        let empty = try writeMask("empty.png", in: folder, width: 600, height: 400) { _, _ in false }
+        let left = try writeMask("left.png", in: folder, width: 600, height: 400) { x, _ in x < 300 }
         var a = RegionSpec(), b = RegionSpec()
         a.contentGuide = empty
         b.contentGuide = left
-        b.styleGuide = sharedImage("masked/pair04_style_mask.png")   // RGB, read as grey
+        b.styleGuide = maskFile("astronaut_regions.png")   // RGB, read as grey
         config.regions = [a, b]
         let plan = try config.plan()
         #expect(plan.notices.contains { $0.level == .warning && $0.path == empty && $0.message.contains("empty") })
         let regions = try #require(plan.guidance?.control.regions)
         #expect(regions.count == 2 && regions[0].contentGuide.isEmpty && abs(regions[1].contentGuide.share - 0.5) < 1e-6)
-        #expect(regions[1].styleGuide.width == 700 && regions[1].styleGuide.height == 437)
+        #expect(regions[1].styleGuide.width == 512 && regions[1].styleGuide.height == 512)
     }
 
     @Test("guidance-only keys without masks, style_blend with masks and bad values are rejected")
     func misuse() throws {
-        var config = pair("04")
+        var config = examplePair()
         config.featherRadius = 3
         #expect(throws: ConfigurationError.invalidValue(key: "feather_radius", value: "set",
             hint: "it has no effect without content_mask or regions; add a content label map or remove it")) { try config.plan() }
-        config = pair("04")
-        config.contentMask = sharedImage("masked/pair04_content_mask.png")
+        config = examplePair()
+        config.contentMask = maskFile("coffee_regions.png")
         #expect(throws: ConfigurationError.self) { try config.plan() }   // no style map for the one style
-        config.styleMasks = [sharedImage("masked/pair04_style_mask.png")]
+        config.styleMasks = [maskFile("astronaut_regions.png")]
         config.styleBlend = [1]
         #expect(throws: ConfigurationError.self) { try config.plan() }
         config.styleBlend = nil
@@ -131,6 +135,6 @@ struct SpatialConfigurationTests {
         #expect(error.description.contains("content_region_weights.orange") && error.description.contains("black"))
         config.contentRegionWeights = ["black": 0.5]
         let weights = try #require(try config.plan().guidance?.contentRegionWeights)
-        #expect(weights.sorted() == [0.5, 1, 1])
+        #expect(weights.sorted() == [0.5, 1, 1, 1])
     }
 }

@@ -12,10 +12,11 @@ struct SpatialGradientTests {
           arguments: PropagationMode.allCases, [(Float(1), Float(0)), (Float(1), Float(1000))])
     func guidedObjective(mode: PropagationMode, weights: (Float, Float)) throws {
         var config = RunConfiguration()
-        config.content = sharedImage("masked/pair04_content.png")
-        config.style = [sharedImage("masked/pair04_style.png")]
-        config.contentMask = sharedImage("masked/pair04_content_mask.png")
-        config.styleMasks = [sharedImage("masked/pair04_style_mask.png")]
+        // chelsea.png's black, white and green regions, each from the same colour's region of astronaut.png.
+        config.content = exampleImage("content/chelsea.png")
+        config.style = [exampleImage("content/astronaut.png")]
+        config.contentMask = maskFile("chelsea_regions.png")
+        config.styleMasks = [maskFile("astronaut_regions.png")]
         config.output = FileManager.default.temporaryDirectory.appendingPathComponent("nst-unused.png").path
         config.size = 48
         config.propagation = mode
@@ -31,7 +32,7 @@ struct SpatialGradientTests {
         let plan = try config.plan()
         let network = VGG19(weights: tinyWeights)
         network.convKernel = .im2col   // finite differences need an exact forward
-        let stage = plan.stages[0]
+        let stage = try #require(plan.stages.first)
         let content = VGGInput.fromImage(try plan.content.resized(width: stage.width, height: stage.height))
         let styleImages = try plan.styles.map { try $0.resized(longestSide: stage.styleLongestSide) }
         let guidance = try #require(plan.guidance).prepared(contentWidth: stage.width, contentHeight: stage.height,
@@ -69,7 +70,7 @@ struct SpatialGradientTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var config = tinyConfiguration(output: folder.appendingPathComponent("unused.png"))
-        let all = try writeMask("all.png", in: folder, width: 1024, height: 768) { _, _ in true }
+        let all = try writeMask("all.png", in: folder, width: 600, height: 400) { _, _ in true }   // coffee.png's size
         let network = VGG19(weights: tinyWeights)
         network.convKernel = .im2col   // finite differences need an exact forward
         let plainPlan = try config.plan()
@@ -78,7 +79,7 @@ struct SpatialGradientTests {
         config.regions = [region]
         config.propagation = .simple
         let guidedPlan = try config.plan()
-        let stage = plainPlan.stages[0]
+        let stage = try #require(plainPlan.stages.first)
         let content = VGGInput.fromImage(try plainPlan.content.resized(width: stage.width, height: stage.height))
         let styleImages = try plainPlan.styles.map { try $0.resized(longestSide: stage.styleLongestSide) }
         let styles = styleImages.map(VGGInput.fromImage)

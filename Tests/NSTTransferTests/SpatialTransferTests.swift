@@ -6,7 +6,8 @@ import NSTTensor
 import Testing
 @testable import NSTTransfer
 
-/// End-to-end spatial control on the real VGG-19 and the real masks of ../shared/images.
+/// End-to-end spatial control on the real VGG-19: the example images with the masks of Masks/, and the real masks of
+/// ../shared/images when that folder is present.
 @Suite("Spatial control in the transfer", .serialized)
 struct SpatialTransferTests {
     /// A small guided run: real weights, L-BFGS, content init.
@@ -24,7 +25,36 @@ struct SpatialTransferTests {
         return (transfer.plan, try transfer.run(), transfer.network)
     }
 
-    @Test("pair04 (Tübingen → Starry Night, 3 anti-aliased colour regions): each output region takes its own region's texture")
+    @Test("chelsea (Masks/chelsea_regions.png): the cat takes ihc.png's texture, the background hubble_deep_field.jpg's")
+    func exampleTwoStylePlacement() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var config = guidedConfiguration(output: folder.appendingPathComponent("chelsea.png"), iterations: 60)
+        config.content = exampleImage("content/chelsea.png")
+        config.contentMask = maskFile("chelsea_regions.png")
+        config.style = [exampleImage("styles/ihc.png"), exampleImage("styles/hubble_deep_field.jpg")]
+        var cat = RegionSpec(), eyes = RegionSpec(), background = RegionSpec()
+        cat.color = "white"
+        eyes.color = "green"
+        background.color = "black"; background.style = 1
+        config.regions = [cat, eyes, background]
+        let (plan, result, network) = try run(config)
+        #expect(result.stopReason == .completed && result.image.width == 128)
+        let regions = try #require(plan.guidance?.control.regions)
+        #expect(regions.count == 3 && regions.map(\.styleIndex) == [0, 0, 1])
+        let first = try #require(result.history.first?.losses.style), last = try #require(result.history.last?.losses.style)
+        #expect(last < 0.5 * first, "guided style loss \(first) → \(last)")
+        for name in ["relu2_1", "relu3_1"] {
+            let d = try regionDistances(output: result.image, plan: plan, network: network, layer: try LayerName(name))
+            try #require(d.count == 3 && d.allSatisfy { $0.count == 3 }, "\(name): distances \(d)")
+            // Region 0 (cat) and 2 (background) against each other's target: each clearly nearer its own.
+            #expect(d[0][0] < 0.5 * d[0][2], "\(name) cat: own \(d[0][0]), background's \(d[0][2])")
+            #expect(d[2][2] < 0.5 * d[2][0], "\(name) background: own \(d[2][2]), cat's \(d[2][0])")
+        }
+    }
+
+    @Test("pair04 (Tübingen → Starry Night, 3 anti-aliased colour regions): each output region takes its own region's texture",
+          .needsSharedImages)
     func maskedPairPlacement() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -44,6 +74,7 @@ struct SpatialTransferTests {
             let before = try regionDistances(output: try plan.content.resized(width: result.image.width, height: result.image.height),
                                              plan: plan, network: network, layer: layer)
             let d = try regionDistances(output: result.image, plan: plan, network: network, layer: layer)
+            try #require(d.count == 3 && before.count == 3, "\(name): distances \(d), content photo \(before)")
             for r in d.indices {
                 let others = d[r].indices.filter { $0 != r }.map { d[r][$0] }
                 // Clearly lower: at least 1.5 times closer than to any other region's target (measured after 60
@@ -55,7 +86,8 @@ struct SpatialTransferTests {
         }
     }
 
-    @Test("Gatys Fig. 2 two-style guides (spatial/): Tübingen's sky from style 2's sky, the rest from style 1's non-sky")
+    @Test("Gatys Fig. 2 two-style guides (spatial/): Tübingen's sky from style 2's sky, the rest from style 1's non-sky",
+          .needsSharedImages)
     func twoStyleGuides() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -77,12 +109,14 @@ struct SpatialTransferTests {
         #expect(last < 0.5 * first, "guided style loss \(first) → \(last)")
         for name in ["relu2_1", "relu3_1"] {
             let d = try regionDistances(output: result.image, plan: plan, network: network, layer: try LayerName(name))
+            try #require(d.count == 3 && d.allSatisfy { $0.count == 3 }, "\(name): distances \(d)")
             #expect(d[0][0] < 0.5 * d[0][1], "\(name) sky: own \(d[0][0]), town's \(d[0][1])")
             #expect(d[1][1] < 0.5 * d[1][0], "\(name) town: own \(d[1][1]), sky's \(d[1][0])")
         }
     }
 
-    @Test("doodle set03 (Seth → Gogh portrait, both label maps) runs end to end and places face and background")
+    @Test("doodle set03 (Seth → Gogh portrait, both label maps) runs end to end and places face and background",
+          .needsSharedImages)
     func doodle() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -102,6 +136,7 @@ struct SpatialTransferTests {
         let face = try #require(regions.firstIndex { $0.name.contains("#FF0000") || $0.name.hasPrefix("red") })
         let background = try #require(regions.firstIndex { $0.name.contains("#0000FF") || $0.name.hasPrefix("blue") })
         let d = try regionDistances(output: result.image, plan: plan, network: network, layer: try LayerName("relu2_1"))
+        try #require(d.count == 4 && d.allSatisfy { $0.count == 4 }, "distances \(d)")
         #expect(d[face][face] < 0.5 * d[face][background], "face: own \(d[face][face]), background's \(d[face][background])")
         #expect(d[background][background] < 0.5 * d[background][face], "background: own \(d[background][background]), face's \(d[background][face])")
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import NSTImage
 import NSTNetwork
 import NSTTensor
@@ -11,6 +12,25 @@ func sharedImage(_ relative: String) -> String {
         .deletingLastPathComponent()
         .appendingPathComponent("shared/images").appendingPathComponent(relative).path
 }
+
+/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
+let sharedImagesPresent = FileManager.default.fileExists(atPath: sharedImage(""))
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
+    static var needsSharedImages: Self {
+        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
+    }
+}
+
+/// The package root, for `Examples/` and `Masks/`.
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+/// `Examples/<relative>`: the example images the README's setup installs (`nst-exp examples install --dir Examples`).
+func exampleImage(_ relative: String) -> String { packageRoot.appendingPathComponent("Examples").appendingPathComponent(relative).path }
+
+/// `Masks/<name>`: the committed label maps for the example images.
+func maskFile(_ name: String) -> String { packageRoot.appendingPathComponent("Masks").appendingPathComponent(name).path }
 
 /// A fresh empty folder under the system temporary directory.
 func temporaryFolder() throws -> URL {
@@ -29,11 +49,11 @@ func randomFeatureMap(channels: Int, height: Int, width: Int, seed: UInt64) -> F
 /// Narrow random VGG-19 (channels 4, 8, 16, 32, 32): fast, yet every layer and pooling step is exercised.
 let tinyWeights = VGGWeights.random(seed: 7, widthDivisor: 16)
 
-/// A small run on real images with the tiny network.
+/// A small run on real images with the tiny network: coffee.png (600×400, so 40×27 at size 40) in the style of ihc.png.
 func tinyConfiguration(output: URL) -> RunConfiguration {
     var config = RunConfiguration()
-    config.content = sharedImage("gatys/tubingen.jpg")
-    config.style = [sharedImage("gatys/starry_night.jpg")]
+    config.content = exampleImage("content/coffee.png")
+    config.style = [exampleImage("styles/ihc.png")]
     config.output = output.path
     config.size = 40
     config.iterations = 8
