@@ -34,7 +34,7 @@ import Testing
         #expect(result.output.contains("mask is 128×64, image is 64×32: resampled"))
         let rows = result.output.split(separator: "\n").filter { $0.hasSuffix(".png") && !$0.hasPrefix("notice") }
             .map { $0.split(separator: "\t") }
-        #expect(rows.count == 2)
+        try #require(rows.count == 2 && rows.allSatisfy { $0.count > 4 }, "\(result.output)")
         let ratios = rows.map { Double(String($0[4])) ?? .nan }
         #expect(ratios[0] > 3 && ratios[1] < ratios[0] / 3, "ratios \(ratios)")
 

@@ -233,7 +233,7 @@ import Testing
     }
 
     @Test func validationChecksFilesAndLayersBeforeAnyRun() throws {
-        let content = Fixtures.sharedImage("gatys/tubingen.jpg"), style = Fixtures.sharedImage("gatys/starry_night.jpg")
+        let content = Fixtures.exampleImage("content/coffee.png"), style = Fixtures.exampleImage("styles/ihc.png")
         let good = try plan("{\"base\": {\"content\": \"\(content)\", \"style\": \"\(style)\", \"size\": 32}, \"grid\": {\"style_weight\": [1, 2]}}")
         try good.validate()
         func failure(_ json: String) -> String {

@@ -19,8 +19,8 @@ import Testing
     /// A 2×2 sweep on real photographs at 40 px.
     func sweepJSON(extra: String = "") -> String {
         """
-        {"name": "tiny", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
-           "style": "\(Fixtures.sharedImage("gatys/starry_night.jpg"))",
+        {"name": "tiny", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
+           "style": "\(Fixtures.exampleImage("styles/ihc.png"))",
            "size": 40, "iterations": 4, "save_every": 2}\(extra),
          "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]},
          "report": {"rows": "style_weight", "columns": "tv_weight"}}
@@ -69,15 +69,17 @@ import Testing
             #expect(max(image.width, image.height) == 40)
             #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("snapshot-00002.png").path))
             let losses = try String(contentsOf: dir.appendingPathComponent("losses.csv"), encoding: .utf8).split(separator: "\n")
-            #expect(losses[0].hasPrefix("iteration,total,content,style,tv,seconds") && losses.count == 6)
+            try #require(losses.count == 6, "\(losses)")
+            #expect(losses[0].hasPrefix("iteration,total,content,style,tv,seconds"))
             let last = losses[5].split(separator: ",")
-            #expect(Float(String(last[1])) == Float(record.final?.total ?? -1))
+            #expect(Float(String(last.dropFirst().first ?? "")) == Float(record.final?.total ?? -1))
             let log = try String(contentsOf: dir.appendingPathComponent("log.txt"), encoding: .utf8)
             #expect(log.contains("run \(run.id) started") && log.contains("finished after") && log.contains("s CPU)"))
         }
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")
+        try #require(csv.count == 5, "\(csv)")
         #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib")
-        #expect(csv.count == 5 && csv[4].hasPrefix("3,\(plan.runs[3].id),finished,1000,0.01,"))
+        #expect(csv[4].hasPrefix("3,\(plan.runs[3].id),finished,1000,0.01,"))
     }
 
     @Test func resumeSkipsFinishedRunsAndForceReruns() throws {
@@ -92,6 +94,7 @@ import Testing
         let second = try runner(sweepJSON()).run()
         #expect(second.executed == 1 && second.skipped == 3 && second.finished == 4)
         let after = try plan.runs.map { try Fixtures.json(RunRecord.self, at: out.appendingPathComponent($0.dir + "/status.json")).started }
+        try #require(after.count == 4 && started.count == 4)
         #expect(after[0] == started[0] && after[1] == started[1] && after[3] == started[3] && after[2] != started[2])
 
         let forced = try runner(sweepJSON()) { $0.force = true }.run()
@@ -101,11 +104,11 @@ import Testing
     @Test func aFailingRunIsRecordedAndTheSweepGoesOn() throws {
         // The second style image exists at planning time and disappears before its runs start.
         let doomed = folder.appendingPathComponent("doomed.jpg")
-        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let json = """
-        {"name": "failing", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
+        {"name": "failing", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
            "size": 32, "iterations": 2},
-         "grid": {"style": ["doomed.jpg", "\(Fixtures.sharedImage("gatys/starry_night.jpg"))"]}}
+         "grid": {"style": ["doomed.jpg", "\(Fixtures.exampleImage("styles/ihc.png"))"]}}
         """
         let sweepRunner = try runner(json)
         try FileManager.default.removeItem(at: doomed)
@@ -122,7 +125,7 @@ import Testing
         #expect(csv.contains("0,\(sweepRunner.plan.runs[0].id),failed,doomed.jpg,,,,,0,"))
 
         // Failed runs are kept on a plain rerun, retried with --retry-failed.
-        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let again = try runner(json).run()
         #expect(again.executed == 0 && again.failed == 1)
         let retried = try runner(json) { $0.retryFailed = true }.run()
@@ -131,9 +134,9 @@ import Testing
 
     @Test func failFastStopsAtTheFirstFailure() throws {
         let doomed = folder.appendingPathComponent("doomed.jpg")
-        try FileManager.default.copyItem(atPath: Fixtures.sharedImage("gatys/the_scream.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let json = """
-        {"base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))", "size": 32, "iterations": 2},
+        {"base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))", "size": 32, "iterations": 2},
          "grid": {"style": ["doomed.jpg"], "style_weight": [1, 2, 3]}}
         """
         let sweepRunner = try runner(json) { $0.failFast = true }
@@ -160,13 +163,13 @@ import Testing
     @Test func sharedGuidedTargetsGiveBitIdenticalLosses() throws {
         // Two regions (left and right half of the photo), one per style image; the guides sit beside the sweep file.
         for (name, left) in [("left.png", true), ("right.png", false)] {
-            var mask = Image(width: 40, height: 30, channels: 1)
-            for y in 0..<30 { for x in 0..<40 where (x < 20) == left { mask.pixels[y * 40 + x] = 1 } }
+            var mask = Image(width: 60, height: 40, channels: 1)   // coffee.png is 600×400
+            for y in 0..<40 { for x in 0..<60 where (x < 30) == left { mask.pixels[y * 60 + x] = 1 } }
             try ImageIO.save(mask, to: folder.appendingPathComponent(name))
         }
         let json = """
-        {"name": "guided", "base": {"content": "\(Fixtures.sharedImage("gatys/tubingen.jpg"))",
-           "style": ["\(Fixtures.sharedImage("gatys/starry_night.jpg"))", "\(Fixtures.sharedImage("gatys/picasso_selfport1907.jpg"))"],
+        {"name": "guided", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
+           "style": ["\(Fixtures.exampleImage("styles/ihc.png"))", "\(Fixtures.exampleImage("styles/hubble_deep_field.jpg"))"],
            "size": 40, "iterations": 4,
            "regions": [{"content_guide": "left.png", "style": 0}, {"content_guide": "right.png", "style": 1}]},
          "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]}}

@@ -1,6 +1,17 @@
 import Foundation
+import Testing
 import NSTNetwork
 @testable import NSTExperiments
+
+/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
+let sharedImagesPresent = FileManager.default.fileExists(atPath: Fixtures.sharedImage(""))
+
+extension Trait where Self == ConditionTrait {
+    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
+    static var needsSharedImages: Self {
+        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
+    }
+}
 
 /// Paths and helpers shared by the sweep tests.
 enum Fixtures {
@@ -11,6 +22,12 @@ enum Fixtures {
     /// `../shared/images/<relative>` beside the package root.
     static func sharedImage(_ relative: String) -> String {
         packageRoot.deletingLastPathComponent().appendingPathComponent("shared/images").appendingPathComponent(relative).path
+    }
+
+    /// `Examples/<relative>` in the package: the example images the README's setup installs
+    /// (`nst-exp examples install --dir Examples`).
+    static func exampleImage(_ relative: String) -> String {
+        packageRoot.appendingPathComponent("Examples").appendingPathComponent(relative).path
     }
 
     /// A fresh empty folder under the system temporary directory.
