@@ -12,6 +12,7 @@ struct SpatialConfigurationTests {
         var config = RunConfiguration()
         config.content = exampleImage("content/coffee.png")
         config.style = [exampleImage("content/astronaut.png")]
+        config.palette = .deepPhoto   // the colours of Masks/, anti-aliased edges in no region
         config.output = FileManager.default.temporaryDirectory.appendingPathComponent("nst-spatial-unused.png").path
         config.size = 64
         return config

@@ -17,6 +17,7 @@ struct SpatialGradientTests {
         config.style = [exampleImage("content/astronaut.png")]
         config.contentMask = maskFile("chelsea_regions.png")
         config.styleMasks = [maskFile("astronaut_regions.png")]
+        config.palette = .deepPhoto
         config.output = FileManager.default.temporaryDirectory.appendingPathComponent("nst-unused.png").path
         config.size = 48
         config.propagation = mode

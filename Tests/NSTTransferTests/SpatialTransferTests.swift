@@ -32,6 +32,7 @@ struct SpatialTransferTests {
         var config = guidedConfiguration(output: folder.appendingPathComponent("chelsea.png"), iterations: 60)
         config.content = exampleImage("content/chelsea.png")
         config.contentMask = maskFile("chelsea_regions.png")
+        config.palette = .deepPhoto
         config.style = [exampleImage("styles/ihc.png"), exampleImage("styles/hubble_deep_field.jpg")]
         var cat = RegionSpec(), eyes = RegionSpec(), background = RegionSpec()
         cat.color = "white"
