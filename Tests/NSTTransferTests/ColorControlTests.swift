@@ -65,7 +65,7 @@ struct ColorControlTests {
         config.styleWeight = 1e5
         let result = try StyleTransfer(configuration: config, weights: tinyWeights).run()
         let written = try ImageIO.load(URL(fileURLWithPath: config.output))
-        let content = try ImageIO.load(URL(fileURLWithPath: config.content))
+        let content = try ImageIO.load(URL(fileURLWithPath: try #require(config.content)))
             .resized(width: written.width, height: written.height)
         let plane = written.width * written.height
         let out = ColorControl.yiq(written), ref = ColorControl.yiq(content)

@@ -109,7 +109,7 @@ struct StyleTransferTests {
         }
         #expect(message.contains("inf") && result.iterations == 0)
         let written = try ImageIO.load(URL(fileURLWithPath: config.output))
-        let content = try ImageIO.load(URL(fileURLWithPath: config.content)).resized(width: 40, height: 27)
+        let content = try ImageIO.load(URL(fileURLWithPath: try #require(config.content))).resized(width: 40, height: 27)
         let difference = zip(written.pixels, content.pixels).map { abs($0 - $1) }.max() ?? 1
         #expect(difference <= 1.0 / 255 + 1e-6)   // the starting (content) image, only 8-bit rounding apart
     }
