@@ -171,9 +171,9 @@ struct ConfigurationTests {
         config.log = "/nonexistent-folder/log.csv"
         expectError(config, contains: ["'log'", "does not exist"])
         config = validConfig()
-        config.size = 32
-        config.styleScale = 0.5   // Starry Night at 16×10 cannot reach relu5_1
-        expectError(config, contains: ["'style_scale' = 0.5", "16×10", "relu5_1"])
+        config.size = 24
+        config.styleScale = 0.5   // ihc.png at 12×12 cannot reach relu5_1
+        expectError(config, contains: ["'style_scale' = 0.5", "12×12", "relu5_1"])
         config = validConfig()
         config.learningRate = 0
         expectError(config, contains: ["learning_rate"])
