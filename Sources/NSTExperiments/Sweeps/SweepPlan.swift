@@ -147,6 +147,7 @@ public struct SweepPlan: Sendable {
         case let .unknownKey(path, _), let .malformed(path, _): key = path
         case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _), let .guidance(k, _): key = k
         case .unreadableFile: key = ""
+        case let .duplicateKey(_, duplicate): key = duplicate.path
         }
         // The origin of the key itself, of an enclosing object (`layer_weights` for `layer_weights.style.x`), or of a
         // nested key set on its own (`layer_weights.style.x` for an error about `layer_weights`).
