@@ -34,7 +34,7 @@ public enum DuplicateKeyScan {
     /// Deeper than any configuration; Foundation's parser refuses nesting beyond 512 anyway.
     static let maximumDepth = 512
     /// Values longer than this are shortened in messages.
-    static let valueLength = 60
+    public static let valueLength = 60
 
     /// Throws `DuplicateJSONKey` for the first key that occurs twice in one object.
     public static func check(_ data: Data) throws {
