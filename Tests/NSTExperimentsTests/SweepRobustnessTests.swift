@@ -178,6 +178,16 @@ import Testing
         #expect(result.output.contains("all 2000 configurations and their inputs are valid"))
     }
 
+    @Test func anEmptyShardEndsCleanly() throws {
+        // A Slurm array with more tasks than runs: task 7 of 8 has nothing to do, and says so with exit status 0.
+        _ = try VGGWeights.loadInstalled()
+        let sweep = try sixRuns(), out = folder.appendingPathComponent("out")
+        let result = try cli(["run", sweep.path, "--output", out.path, "--shard", "7/8"])
+        #expect(result.status == 0 && result.output.contains("0 finished, 0 failed of 0"), "\(result.output)")
+        let manifest = try String(contentsOf: out.appendingPathComponent("manifest.json"), encoding: .utf8)
+        #expect(manifest.contains(VGGWeights.defaultURL.path), "\(manifest)")
+    }
+
     @Test func runsSharingTheirInputsAreStillCheckedValueByValue() throws {
         // Runs 1 and 2 differ from run 0 only in values whose input checks run 0 already passed; their own values
         // are still checked, and the error names the run and the grid entry.
