@@ -201,6 +201,21 @@ import Testing
          "grid": {"iterations": [10, -5]}}
         """, "iter.json")
         try expectRefusal(["run", iterations.path, "--dry-run"], ["'iterations' = -5 is invalid"])
+        // Every key the input signature leaves out is checked run by run.
+        for (key, values, expected) in [("content_weight", "[1, -1]", "'content_weight' = -1.0 is invalid"),
+                                        ("learning_rate", "[1, 0]", "'learning_rate' = 0.0 is invalid"),
+                                        ("save_every", "[0, -1]", "'save_every' = -1 is invalid")] {
+            let sweep = try write("""
+            {"base": {"content": "content.png", "style": "style.png", "size": 32}, "grid": {"\(key)": \(values)}}
+            """, "\(key).json")
+            try expectRefusal(["run", sweep.path, "--dry-run"], ["run 0001-", "(value from the value", expected])
+        }
+        // print_every is not part of a run's identity (it changes no result), so it is varied through include.
+        let printing = try write("""
+        {"base": {"content": "content.png", "style": "style.png", "size": 32}, "grid": {"style_weight": [1, 2]},
+         "include": [{"style_weight": 3, "print_every": -1}]}
+        """, "print_every.json")
+        try expectRefusal(["run", printing.path, "--dry-run"], ["run 0002-", "'print_every' = -1 is invalid"])
         // Another input file is checked on its own.
         let inputs = try write("""
         {"base": {"style": "style.png", "size": 32}, "grid": {"content": ["content.png", "missing.png"], "style_weight": [1, 2]}}
