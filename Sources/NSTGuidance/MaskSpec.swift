@@ -1,4 +1,5 @@
 import Foundation
+import NSTNetwork
 
 /// Errors in a mask's JSON shape file or threshold rules; each names the file, the offending key or text and a fix.
 public enum MaskSpecError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -71,7 +72,10 @@ public struct MaskSpec: Equatable, Sendable {
     /// Parses JSON bytes; `path` names the source in errors.
     public static func decode(_ data: Data, path: String) throws -> MaskSpec {
         do {
+            try DuplicateKeyScan.check(data)
             return try JSONDecoder().decode(MaskSpecDocument.self, from: data).spec
+        } catch let duplicate as DuplicateJSONKey {
+            throw MaskSpecError.invalidJSON(path: path, keyPath: duplicate.path, detail: duplicate.detail)
         } catch let e as SpecKeyError {
             switch e {
             case let .unknown(keyPath, allowed): throw MaskSpecError.unknownKey(path: path, keyPath: keyPath, allowed: allowed)

@@ -26,6 +26,9 @@ public enum ImageIO {
 
     /// Loads a PNG or JPEG, sniffing the format from the magic bytes (the extension is ignored).
     public static func load(_ url: URL) throws -> Image {
+        if let cache = DecodedImages.current {   // inside DecodedImages.scoped: decode each file once
+            return try cache.image(at: url.path) { try DecodedImages.$current.withValue(nil) { try load(url) } }
+        }
         let path = url.path
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

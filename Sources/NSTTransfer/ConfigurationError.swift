@@ -1,4 +1,5 @@
 import Foundation
+import NSTNetwork
 import NSTGuidance
 import NSTImage
 
@@ -10,6 +11,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
     case malformed(path: String, detail: String)
     /// The configuration file could not be read or is not JSON.
     case unreadableFile(path: String, reason: String)
+    /// A key written twice in one JSON object of the file `source`.
+    case duplicateKey(source: String, DuplicateJSONKey)
     /// A required option is absent.
     case missing(key: String, hint: String)
     /// An option has a value outside its domain.
@@ -30,6 +33,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
             return "configuration value at '\(path)' is malformed: \(detail)."
         case let .unreadableFile(path, reason):
             return "cannot read configuration file \(path): \(reason)."
+        case let .duplicateKey(source, duplicate):
+            return "\(source): \(duplicate)."
         case let .missing(key, hint):
             return "'\(key)' is required: \(hint)."
         case let .invalidValue(key, value, hint):

@@ -254,7 +254,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Decodes a JSON configuration; errors carry the JSON path (`source` names the file in messages).
     public static func decode(from data: Data, source: String = "<json>") throws -> RunConfiguration {
         do {
+            try DuplicateKeyScan.check(data)
             return try JSONDecoder().decode(RunConfiguration.self, from: data)
+        } catch let duplicate as DuplicateJSONKey {
+            throw ConfigurationError.duplicateKey(source: source, duplicate)
         } catch let error as ConfigurationError {
             throw error
         } catch let error as DecodingError {

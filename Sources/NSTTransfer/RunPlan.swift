@@ -88,7 +88,8 @@ extension RunConfiguration {
         return plan
     }
 
-    private func checkValues() throws {
+    /// The checks of single values that need no input file (`plan()` runs them first).
+    public func checkValues() throws {
         func weight(_ value: Float, _ key: String) throws {
             guard value.isFinite, value >= 0 else {
                 throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "weights must be finite and ≥ 0")

@@ -12,7 +12,8 @@ struct RunCommand: ParsableCommand {
         discussion: """
         Results go to Reports/<name>/ (plan.json, manifest.json, runs.csv, runs/<index>-<hash>/). Rerunning the \
         same command skips finished runs and reruns unfinished ones. Run indices never change: a sweep edited in a \
-        way that alters existing runs is refused unless --allow-changed.
+        way that alters existing runs is refused unless --allow-changed. One runner at a time per output folder \
+        (shards of one sweep share it); another is refused unless --wait.
         """)
 
     @Argument(help: "The sweep file (JSON).")
@@ -42,6 +43,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run only shard k of n: the runs whose index mod n equals k.", valueName: "k/n"))
     var shard: String?
 
+    @Flag(help: "If another runner holds the output folder, wait for it to end instead of refusing.")
+    var wait = false
+
+    @Option(help: ArgumentHelp("Refuse sweeps with more runs than this.", valueName: "n"))
+    var maxRuns = SweepOptions.defaultMaxRuns
+
     @Flag(help: "Recompute content and style targets for every run (to measure what sharing them saves).")
     var noShare = false
 
@@ -64,11 +71,17 @@ struct RunCommand: ParsableCommand {
         options.failFast = failFast
         options.shard = try shard.map(SweepOptions.parseShard)
         options.shareTargets = !noShare
-        let runner = try SweepRunner(sweep: sweep, options: options, stopFlag: stopFlag)
+        options.wait = wait
+        guard maxRuns >= 1 else { throw ValidationError("--max-runs \(maxRuns): give a count of at least 1") }
+        options.maxRuns = maxRuns
+        let runner = try SweepRunner(sweep: sweep, options: options, stopFlag: stopFlag, validate: false)
         if dryRun {
-            printPlan(runner)
+            try printPlan(runner)
             return
         }
+        let validation = ValidationProgress(total: runner.plan.runs.count)
+        try runner.plan.validate { position, _ in validation.update(position + 1) }
+        validation.finish()
         let display = SweepDisplay(name: sweep.name, folder: options.output.path)
         let summary = try runner.run(progress: display.handle)
         display.finish(summary)
@@ -87,17 +100,63 @@ struct RunCommand: ParsableCommand {
         }
     }
 
-    private func printPlan(_ runner: SweepRunner) {
+    /// The listing, streamed: each run's line is printed once it has been validated (progress on stderr).
+    private func printPlan(_ runner: SweepRunner) throws {
         let plan = runner.plan
         let selection = runner.selection
         print("sweep '\(plan.sweep.name)': \(plan.runs.count) runs" + (runner.options.shard.map { ", shard \($0.k)/\($0.n): \(selection.count)" } ?? "")
               + "; swept: " + (plan.swept.isEmpty ? "nothing" : plan.swept.joined(separator: ", ")))
         print("output: \(runner.options.output.path)")
-        for run in selection {
-            let params = plan.swept.map { "\($0)=\(run.params[$0]?.description ?? "")" }.joined(separator: "  ")
-            print("  \(run.id)  \(runner.needsRun(run) ? "to run " : "done   ")  \(params)")
+        let shard = runner.options.shard
+        let validation = ValidationProgress(total: plan.runs.count)
+        try plan.validate { position, run in
+            if shard.map({ run.index % $0.n == $0.k }) ?? true {
+                let params = plan.swept.map { "\($0)=\(run.params[$0]?.description ?? "")" }.joined(separator: "  ")
+                validation.clear()
+                print("  \(run.id)  \(runner.needsRun(run) ? "to run " : "done   ")  \(params)")
+            }
+            validation.update(position + 1)
         }
+        validation.finish()
         print("all \(plan.runs.count) configurations and their inputs are valid (dry run: nothing was computed)")
+    }
+}
+
+/// "validating runs: 1200/10000" on stderr while a sweep is checked: redrawn on a terminal, a line every few
+/// seconds otherwise; nothing for checks that end within a second.
+final class ValidationProgress {
+    private let total: Int
+    private let terminal = isatty(STDERR_FILENO) == 1
+    private let started = Date()
+    private var last = Date.distantPast
+    private var drawn = false
+
+    init(total: Int) { self.total = total }
+
+    func update(_ done: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(started) >= 1, now.timeIntervalSince(last) >= (terminal ? 0.2 : 5) else { return }
+        last = now
+        fflush(stdout)
+        let text = "validating runs: \(done)/\(total)"
+        FileHandle.standardError.write(Data((terminal ? "\r\u{1B}[2K" + text : text + "\n").utf8))
+        drawn = terminal
+    }
+
+    /// Erases the progress line (before other output on a terminal).
+    func clear() {
+        guard drawn else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8))
+        drawn = false
+    }
+
+    func finish() {
+        fflush(stdout)   // the listing so far, before anything on stderr
+        clear()
+        let seconds = Date().timeIntervalSince(started)
+        if seconds >= 1 {
+            FileHandle.standardError.write(Data(String(format: "validated %d runs in %.1f s\n", total, seconds).utf8))
+        }
     }
 }
 
@@ -128,6 +187,10 @@ final class SweepDisplay {
             clear()
             fflush(stdout)
             FileHandle.standardError.write(Data("\(run.id): \(text)\n".utf8))
+        case let .message(text):
+            clear()
+            fflush(stdout)
+            FileHandle.standardError.write(Data((text + "\n").utf8))
         case let .runEnded(run, record, state):
             let loss = record.final.map { String(format: ", loss %.4g", $0.total) } ?? ""
             let error = record.error.map { ": \($0)" } ?? ""
@@ -139,6 +202,7 @@ final class SweepDisplay {
         clear()
         var text = "sweep '\(name)': \(summary.finished) finished, \(summary.failed) failed of \(summary.selected)"
             + " (\(summary.executed) run now, \(summary.skipped) already done) in " + SweepDisplay.duration(summary.seconds)
+        if summary.claimedElsewhere > 0 { text += "; \(summary.claimedElsewhere) left to other runners that had claimed them" }
         if summary.interrupted { text += "; interrupted, rerun the same command to resume" }
         print(text)
         if summary.targetHits + summary.targetMisses > 0 {

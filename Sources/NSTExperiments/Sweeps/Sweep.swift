@@ -1,4 +1,5 @@
 import Foundation
+import NSTNetwork
 import NSTTransfer
 
 /// One swept key and the values it takes, in order.
@@ -72,7 +73,12 @@ public struct Sweep: Sendable {
         self.data = data
         let file = source.path
         let root: JSONValue
-        do { root = try JSONValue.parse(data) } catch {
+        do {
+            try DuplicateKeyScan.check(data)
+            root = try JSONValue.parse(data)
+        } catch let duplicate as DuplicateJSONKey {
+            throw SweepError.malformed(file: file, path: duplicate.path, detail: duplicate.detail)
+        } catch {
             throw SweepError.unreadable(path: file, reason: "not valid JSON (\(Sweep.describe(error)))")
         }
         guard case .object(let top) = root else {
@@ -132,6 +138,9 @@ public struct Sweep: Sendable {
                 throw SweepError.invalidOverride(text: text, hint: "unknown key '\(key)'" + (suggestion.map { "; did you mean '\($0)'?" } ?? ""))
             }
             throw error
+        }
+        do { try DuplicateKeyScan.check(Data(raw.utf8)) } catch let duplicate as DuplicateJSONKey {
+            throw SweepError.invalidOverride(text: text, hint: "\(duplicate)")
         }
         var value = (try? JSONValue.parse(Data(raw.utf8))) ?? .string(raw)
         if Sweep.pathKeys.contains(key) {

@@ -24,6 +24,14 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
     case io(path: String, reason: String)
     /// The VGG-19 weights cannot be loaded.
     case weights(path: String, reason: String)
+    /// Another runner holds the output folder's lock.
+    case locked(folder: String, holders: [String])
+    /// A stop request (Ctrl-C) ended the wait for the folder's lock.
+    case lockWaitStopped(folder: String)
+    /// The sweep has more runs than `--max-runs` allows.
+    case tooManyRuns(file: String, count: Int, limit: Int)
+    /// Nothing is left to run (every run excluded, or an empty shard).
+    case noRuns(file: String, detail: String)
 
     public var description: String {
         switch self {
@@ -54,6 +62,20 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
             return "cannot write \(path): \(reason). Check that the folder is writable."
         case let .weights(path, reason):
             return "cannot load the VGG-19 weights \(path): \(reason). Install them with `nst-exp weights install`."
+        case let .locked(folder, holders):
+            return "\(folder) is in use by another nst-exp run: \(holders.joined(separator: "; ")). Wait for it to end "
+                + "(or pass --wait to start when it does), or give this run another --output folder."
+        case let .lockWaitStopped(folder):
+            return "stopped while waiting for the lock of \(folder); nothing was run."
+        case let .tooManyRuns(file, count, limit):
+            guard count < Int.max else {
+                return "\(file): the sweep has more runs than can be counted, more than --max-runs \(limit). Check the grid "
+                    + "(each key multiplies the count)."
+            }
+            return "\(file): the sweep has \(count) runs, more than --max-runs \(limit). Check the grid (each key multiplies "
+                + "the count), or pass --max-runs \(count) if you mean it."
+        case let .noRuns(file, detail):
+            return "\(file): \(detail)."
         }
     }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NSTImage
 import NSTTransfer
 
 /// One run of a sweep: its stable index, id, swept values and full configuration.
@@ -35,10 +36,16 @@ public struct SweepPlan: Sendable {
     /// Dotted keys that vary across runs: grid keys, zip keys, include keys (with `label`, if any), then `seed`.
     public let swept: [String]
 
-    /// Expands `sweep`; throws for unknown keys, wrong types and duplicate runs (no file is opened).
-    public init(sweep: Sweep) throws {
+    /// Expands `sweep`; throws for unknown keys, wrong types, duplicate runs, more than `maxRuns` runs and an
+    /// `exclude` that leaves none (no file is opened).
+    public init(sweep: Sweep, maxRuns: Int = .max) throws {
         self.sweep = sweep
         let folder = sweep.source.deletingLastPathComponent()
+        // Counted before anything is expanded, so a runaway grid fails at once rather than after filling memory.
+        let unfiltered = SweepPlan.candidateCount(sweep)
+        if unfiltered > maxRuns && (sweep.exclude.isEmpty || unfiltered / 100 > maxRuns) {
+            throw SweepError.tooManyRuns(file: sweep.source.path, count: unfiltered, limit: maxRuns)
+        }
         var candidates: [(json: JSONValue, origins: [String: String])] = []
         for assignment in SweepPlan.gridAssignments(sweep) + SweepPlan.includeAssignments(sweep) {
             var json = sweep.base
@@ -49,6 +56,13 @@ public struct SweepPlan: Sendable {
             }
             if SweepPlan.isExcluded(json, by: sweep.exclude) { continue }
             candidates.append((json, origins))
+        }
+        if candidates.isEmpty {
+            throw SweepError.noRuns(file: sweep.source.path, detail: "exclude removes all \(unfiltered) runs of the sweep, "
+                + "so nothing would run; loosen the exclude entries (a run is dropped when it matches every key of one entry)")
+        }
+        if candidates.count > maxRuns {
+            throw SweepError.tooManyRuns(file: sweep.source.path, count: candidates.count, limit: maxRuns)
         }
         let defaults = SweepPlan.defaults
         let keyOrder = SweepPlan.keyOrder(sweep)
@@ -76,6 +90,22 @@ public struct SweepPlan: Sendable {
                                    resolved: SweepPlan.resolvePaths(canonical, relativeTo: folder)))
         }
         self.runs = runs
+    }
+
+    /// The number of runs before `exclude`: grid × zip × seeds, plus the include entries (× seeds unless they set
+    /// `seed`); `Int.max` when that overflows.
+    static func candidateCount(_ sweep: Sweep) -> Int {
+        let seeds = sweep.seeds?.count ?? 1
+        var grid = 1
+        for size in sweep.grid.map(\.values.count) + [sweep.zip.first?.values.count ?? 1, seeds] {
+            let (product, overflow) = grid.multipliedReportingOverflow(by: size)
+            if overflow { return .max }
+            grid = product
+        }
+        if sweep.grid.isEmpty && sweep.zip.isEmpty && sweep.seeds == nil && !sweep.include.isEmpty { grid = 0 }
+        let included = sweep.include.reduce(0) { $0 + ($1["seed"] == nil ? seeds : 1) }
+        let (total, overflow) = grid.addingReportingOverflow(included)
+        return overflow ? .max : total
     }
 
     /// (key, value, where it came from) for every grid point, in order.
@@ -147,6 +177,7 @@ public struct SweepPlan: Sendable {
         case let .unknownKey(path, _), let .malformed(path, _): key = path
         case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _), let .guidance(k, _): key = k
         case .unreadableFile: key = ""
+        case let .duplicateKey(_, duplicate): key = duplicate.path
         }
         // The origin of the key itself, of an enclosing object (`layer_weights` for `layer_weights.style.x`), or of a
         // nested key set on its own (`layer_weights.style.x` for an error about `layer_weights`).
@@ -210,24 +241,47 @@ public struct SweepPlan: Sendable {
     // MARK: validation
 
     /// Runs the configuration checks of every run (values, layer names, input files exist and decode) before any
-    /// computation. Distinct configurations that differ only in weights, seeds and schedule share one check.
-    public func validate() throws {
+    /// computation, in plan order, calling `progress` after each run with its position. Every run's values are
+    /// checked (`checkValues`); the checks that read input files run once per `inputSignature`, so runs that differ
+    /// only in loss weights, seeds or iteration counts share them, and each distinct file is decoded once
+    /// (`DecodedImages`).
+    public func validate(progress: (Int, PlannedRun) -> Void = { _, _ in }) throws {
         let scratch = FileManager.default.temporaryDirectory
         var checked = Set<String>()
-        for run in runs {
-            var c = run.resolved
-            c.output = scratch.appendingPathComponent("nst-validate.png").path
-            c.log = nil
-            if !checked.insert(SweepPlan.hash(c)).inserted { continue }
-            do {
-                try c.validate()
-            } catch let error as ConfigurationError {
-                var origins = sweep.origins
-                for key in run.params.keys { origins[key] = "the value \(run.params[key]?.jsonText ?? "") of \(key)" }
-                throw SweepError.invalidRun(file: sweep.source.path, run: "run \(run.id) \(JSONValue.object(run.params).jsonText)",
-                                            location: SweepPlan.origin(of: error, in: origins), error)
+        try DecodedImages().scoped {
+            for (position, run) in runs.enumerated() {
+                var c = run.resolved
+                c.output = scratch.appendingPathComponent("nst-validate.png").path
+                c.log = nil
+                do {
+                    try c.checkValues()
+                    if checked.insert(SweepPlan.inputSignature(c)).inserted { try c.validate() }
+                } catch let error as ConfigurationError {
+                    var origins = sweep.origins
+                    for key in run.params.keys { origins[key] = "the value \(run.params[key]?.jsonText ?? "") of \(key)" }
+                    throw SweepError.invalidRun(file: sweep.source.path, run: "run \(run.id) \(JSONValue.object(run.params).jsonText)",
+                                                location: SweepPlan.origin(of: error, in: origins), error)
+                }
+                progress(position, run)
             }
         }
+    }
+
+    /// The configuration with the keys that `checkValues` alone decides set to their defaults (loss weights, with
+    /// `tv_weight` reduced to whether it is > 0; seed; learning rate; iterations; print and save intervals): configurations
+    /// with equal signatures pass or fail the remaining checks of `plan()` together.
+    static func inputSignature(_ config: RunConfiguration) -> String {
+        let defaults = RunConfiguration()
+        var c = config
+        c.contentWeight = defaults.contentWeight
+        c.styleWeight = defaults.styleWeight
+        c.tvWeight = config.tvWeight > 0 ? 1 : 0   // "nothing to optimise" depends on it being > 0
+        c.seed = defaults.seed
+        c.learningRate = defaults.learningRate
+        c.iterations = defaults.iterations
+        c.printEvery = defaults.printEvery
+        c.saveEvery = defaults.saveEvery
+        return hash(c)
     }
 
     // MARK: stable indices across edits

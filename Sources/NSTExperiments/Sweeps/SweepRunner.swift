@@ -19,6 +19,11 @@ public struct SweepOptions: Sendable {
     public var shard: (k: Int, n: Int)? = nil
     /// Compute content features and style Gram targets once per distinct input (off only to measure the saving).
     public var shareTargets = true
+    /// When another runner holds the output folder, wait for it instead of refusing.
+    public var wait = false
+    /// Sweeps with more runs are refused (`--max-runs`).
+    public var maxRuns = SweepOptions.defaultMaxRuns
+    public static let defaultMaxRuns = 10_000
     /// Recorded in the manifest.
     public var commandLine: [String] = CommandLine.arguments
 
@@ -60,6 +65,9 @@ public enum SweepEvent {
     /// A guidance notice or warning of a run (mask resampled, empty region, unmatched label-map pixels), as
     /// `nst-exp stylize` prints it; also written to the run's log.txt.
     case notice(PlannedRun, String)
+    /// A note about the sweep as a whole: waiting for the folder's lock, a run claimed by another runner, a stale
+    /// claim taken over.
+    case message(String)
 }
 
 /// The outcome of `SweepRunner.run`.
@@ -68,6 +76,8 @@ public struct SweepSummary: Sendable {
     public var selected: Int
     public var executed: Int
     public var skipped: Int
+    /// Runs left to other runners that had claimed them (shards of another `n` on the same folder).
+    public var claimedElsewhere = 0
     public var finished: Int
     public var failed: Int
     /// True if a stop request (SIGINT) ended the sweep early.
@@ -83,8 +93,9 @@ public struct SweepSummary: Sendable {
 /// Executes a sweep's runs into its output folder, resuming from what is on disk.
 ///
 /// Each run writes only its own folder (`runs/<id>/`), with `status.json` last and atomic, so a kill at any moment
-/// loses at most the run in progress and concurrent shards need no locks. `runs.csv` is rebuilt from the run
-/// folders after every run.
+/// loses at most the run in progress. A runner holds the output folder's `SweepLock` while it runs (shards share
+/// it) and a `RunClaim` on each run it executes, so no two processes run the same run. `runs.csv` is rebuilt from
+/// the run folders after every run.
 public final class SweepRunner {
     public let plan: SweepPlan
     public let options: SweepOptions
@@ -93,15 +104,16 @@ public final class SweepRunner {
     private var weightsByPath: [String: VGGWeights] = [:]
     private var caches: [String: TargetCache] = [:]
 
-    /// Plans `sweep`, reconciles with an existing plan in the output folder and validates every run; nothing is
-    /// written and no network is run, so configuration errors surface before any work.
-    public init(sweep: Sweep, options: SweepOptions, stopFlag: StopFlag = StopFlag()) throws {
+    /// Plans `sweep`, reconciles with an existing plan in the output folder and validates every run (unless
+    /// `validate` is false: the caller then calls `plan.validate(progress:)` itself, e.g. to show progress); nothing
+    /// is written and no network is run, so configuration errors surface before any work.
+    public init(sweep: Sweep, options: SweepOptions, stopFlag: StopFlag = StopFlag(), validate: Bool = true) throws {
         self.stopFlag = stopFlag
-        let fresh = try SweepPlan(sweep: sweep)
+        let fresh = try SweepPlan(sweep: sweep, maxRuns: options.maxRuns)
         let recorded = try PlanFile.recorded(in: options.output)
         plan = try fresh.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
         self.options = options
-        try plan.validate()
+        if validate { try plan.validate() }
     }
 
     /// The runs this invocation is responsible for.
@@ -127,12 +139,22 @@ public final class SweepRunner {
     /// Runs the selection; returns when every run has ended, at the first failure with `failFast`, or on a stop request.
     public func run(progress: (SweepEvent) -> Void = { _ in }) throws -> SweepSummary {
         let folder = options.output
+        let shardText = options.shard.map { "\($0.k)/\($0.n)" }
+        let stopFlag = self.stopFlag
+        let lock = try SweepLock.acquire(folder: folder, shard: options.shard, wait: options.wait,
+                                         waiting: { progress(.message($0)) }, stop: { stopFlag.isRequested })
+        defer { lock.release() }
+        if lock.unsupported {
+            progress(.message("warning: the file system of \(folder.path) has no locks; runs are still claimed one by one"))
+        }
+        try checkPlanUnchanged()
+        let holder = LockHolder.current(shard: shardText)
         try loadWeights()
         try writePreamble()
         var provenance = try Provenance.collect(
-            weights: Set(selection.map { SweepRunner.weightsPath($0.resolved) }).sorted().joined(separator: ", "),
+            weights: Set((selection.isEmpty ? plan.runs : selection).map { SweepRunner.weightsPath($0.resolved) }).sorted().joined(separator: ", "),
             inputs: plan.inputFiles, commandLine: options.commandLine,
-            shard: options.shard.map { "\($0.k)/\($0.n)" })
+            shard: shardText)
         try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
 
         let clock = ContinuousClock(), started = clock.now
@@ -150,6 +172,27 @@ public final class SweepRunner {
                 state.done += 1
                 if existing.status == .failed { state.failed += 1; summary.failed += 1 } else { summary.finished += 1 }
                 progress(.skipped(run, existing.status, state))
+                continue
+            }
+            let claim: RunClaim
+            switch try RunClaim.take(run.id, in: folder, holder: holder) {
+            case .held(let other):
+                summary.claimedElsewhere += 1
+                state.done += 1
+                progress(.message("\(run.id) is being run by \(other?.description ?? "another runner"); left to it"))
+                continue
+            case .claimed(let taken): claim = taken
+            }
+            defer { claim.release() }
+            if claim.reclaimed {
+                progress(.message("\(run.id): taking over the claim of \(claim.replaced?.description ?? "a runner"), which ended without finishing it"))
+            }
+            // Another runner may have finished it between the check above and the claim.
+            if !needsRun(run), let done = RunRecord.read(in: folder.appendingPathComponent(run.directory)) {
+                summary.skipped += 1
+                state.done += 1
+                if done.status == .failed { state.failed += 1; summary.failed += 1 } else { summary.finished += 1 }
+                progress(.skipped(run, done.status, state))
                 continue
             }
             progress(.runStarted(run, state))
@@ -181,6 +224,16 @@ public final class SweepRunner {
         provenance.ended = SweepFiles.timestamp()
         try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
         return summary
+    }
+
+    /// Under the folder's lock: refuses to go on if plan.json changed since this runner planned (another runner
+    /// with an edited sweep wrote it while this one waited).
+    func checkPlanUnchanged() throws {
+        let recorded = try PlanFile.recorded(in: options.output)
+        let now = try plan.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
+        guard now.runs.map(\.index) == plan.runs.map(\.index), now.runs.map(\.configHash) == plan.runs.map(\.configHash) else {
+            throw SweepError.changed(folder: options.output.path, details: ["another runner wrote a different plan.json while this one waited; run the command again"])
+        }
     }
 
     /// Whether a run must execute, given what its folder holds.
