@@ -146,6 +146,7 @@ public struct SweepPlan: Sendable {
         switch error {
         case let .unknownKey(path, _), let .malformed(path, _): key = path
         case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _), let .guidance(k, _): key = k
+        case let .collision(first, _, _, _): key = first
         case .unreadableFile: key = ""
         }
         // The origin of the key itself, of an enclosing object (`layer_weights` for `layer_weights.style.x`), or of a
