@@ -80,7 +80,7 @@ public struct MaskSpec: Equatable, Sendable {
             }
         } catch let e as DecodingError {
             if let syntax = JSONSyntax.firstError(in: data) {
-                throw MaskSpecError.invalidJSON(path: path, keyPath: "", detail: "\(syntax)")
+                throw MaskSpecError.invalidJSON(path: path, keyPath: "", detail: "not valid JSON: \(syntax)")
             }
             throw MaskSpecError.invalidJSON(path: path, keyPath: e.keyPath, detail: e.detail)
         }
