@@ -64,6 +64,8 @@ let package = Package(
         .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage"]),
+        // Hostile inputs against the built nst-exp (child processes), and the shared file helpers.
+        .testTarget(name: "NSTRobustnessTests", dependencies: ["NSTImage", "NSTNetwork"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -34,7 +34,7 @@ public enum FeatureExtraction {
             let summary = summarize(map, layer: layer)
             summaries.append(summary)
             if let output {
-                try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+                try FileIO.makeFolder(output.path)
                 try ImageIO.save(mosaic(map, channels: summary.shownChannels),
                                  to: output.appendingPathComponent("\(layer).png"))
             }
@@ -42,7 +42,7 @@ public enum FeatureExtraction {
         if let output {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try encoder.encode(summaries).write(to: output.appendingPathComponent("features.json"), options: .atomic)
+            try FileIO.write(try encoder.encode(summaries), to: output.appendingPathComponent("features.json").path)
         }
         return summaries
     }

@@ -1,5 +1,5 @@
 import Foundation
-import NSTNetwork
+import NSTImage
 
 /// Errors in a mask's JSON shape file or threshold rules; each names the file, the offending key or text and a fix.
 public enum MaskSpecError: Error, Equatable, CustomStringConvertible, LocalizedError {
@@ -63,8 +63,8 @@ public struct MaskSpec: Equatable, Sendable {
     /// Reads and validates a JSON shape file.
     public static func load(_ url: URL) throws -> MaskSpec {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw MaskSpecError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = try FileIO.read(url.path) } catch let error as FileIOError {
+            throw MaskSpecError.unreadable(path: url.path, reason: error.reason)
         }
         return try decode(data, path: url.path)
     }
@@ -82,6 +82,9 @@ public struct MaskSpec: Equatable, Sendable {
             case let .invalid(keyPath, value, hint): throw MaskSpecError.invalidValue(path: path, keyPath: keyPath, value: value, hint: hint)
             }
         } catch let e as DecodingError {
+            if let syntax = JSONSyntax.firstError(in: data) {
+                throw MaskSpecError.invalidJSON(path: path, keyPath: "", detail: "not valid JSON: \(syntax)")
+            }
             throw MaskSpecError.invalidJSON(path: path, keyPath: e.keyPath, detail: e.detail)
         }
     }

@@ -23,6 +23,8 @@ public enum ImageFormat: String, Sendable {
 public enum ImageIO {
     /// Files whose header declares more pixels than this are refused before any pixel memory is allocated.
     public static let maxPixelCount = 100_000_000
+    /// The longest side a run may resize an image to (run configurations' `size`, `scales`, `features --size`).
+    public static let maxSide = 16_384
 
     /// Loads a PNG or JPEG, sniffing the format from the magic bytes (the extension is ignored).
     public static func load(_ url: URL) throws -> Image {
@@ -30,16 +32,12 @@ public enum ImageIO {
             return try cache.image(at: url.path) { try DecodedImages.$current.withValue(nil) { try load(url) } }
         }
         let path = url.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
-            throw ImageError.fileNotFound(path: path)
-        }
-        guard !isDirectory.boolValue else { throw ImageError.unreadable(path: path, reason: "it is a directory") }
+        guard FileIO.kind(path) != .missing else { throw ImageError.fileNotFound(path: path) }
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ImageError.unreadable(path: path, reason: error.localizedDescription)
+            data = try FileIO.read(path)
+        } catch let error as FileIOError {
+            throw ImageError.unreadable(path: path, reason: error.reason)
         }
         return try decode(data, name: path)
     }
@@ -65,45 +63,17 @@ public enum ImageIO {
         }
     }
 
-    /// Saves as PNG or JPEG according to the extension, atomically: a crash never leaves a partial file at `url`.
+    /// Saves as PNG or JPEG according to the extension through `FileIO.write`: a regular file is replaced
+    /// atomically (a crash never leaves a partial file at `url`), a device or FIFO is written directly.
     public static func save(_ image: Image, to url: URL, quality: Int = 95, pngBitDepth: PNGBitDepth = .eight) throws {
         guard let format = ImageFormat(pathExtension: url.pathExtension) else {
             throw ImageError.unsupportedExtension(path: url.path, pathExtension: url.pathExtension)
         }
         let data = try encode(image, as: format, quality: quality, pngBitDepth: pngBitDepth, name: url.path)
-        try writeAtomically(data, to: url)
-    }
-
-    /// Writes to a hidden temporary file in the destination folder, flushes it to disk, then rename(2)s it over
-    /// `url`; rename within one file system is atomic, so readers see the old file or the complete new one.
-    static func writeAtomically(_ data: Data, to url: URL) throws {
-        let path = url.path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial").path
-        func failure(_ step: String) -> ImageError {
-            .writeFailed(path: path, reason: "\(step): \(String(cString: strerror(errno)))")
-        }
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw failure("cannot create a temporary file beside it") }
-        var failed: ImageError?
-        data.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count, let base = raw.baseAddress {
-                let written = write(descriptor, base + offset, raw.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failed = failure("write")
-                    return
-                }
-                offset += written
-            }
-        }
-        if failed == nil, fsync(descriptor) != 0 { failed = failure("fsync") }
-        if close(descriptor) != 0, failed == nil { failed = failure("close") }
-        if failed == nil, rename(temporary, path) != 0 { failed = failure("rename") }
-        if let failed {
-            unlink(temporary)
-            throw failed
+        do {
+            try FileIO.write(data, to: url.path)
+        } catch let error as FileIOError {
+            throw ImageError.writeFailed(path: url.path, reason: error.reason)
         }
     }
 }

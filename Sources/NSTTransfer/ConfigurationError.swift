@@ -23,6 +23,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
     case image(key: String, ImageError)
     /// A mask or label map that cannot be used (size, missing region colour, bad colour text).
     case guidance(key: String, GuidanceError)
+    /// An output names the same file as an input or another output (after resolving links).
+    case collision(first: String, firstPath: String, second: String, secondPath: String)
 
     public var description: String {
         switch self {
@@ -46,6 +48,10 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
             return "'\(key)': \(error.description)"
         case let .guidance(key, error):
             return "'\(key)': \(error.description)"
+        case let .collision(first, firstPath, second, secondPath):
+            let same = firstPath == secondPath ? "\(firstPath)" : "\(firstPath) and \(secondPath) (the same file)"
+            return "'\(first)' and '\(second)' both name \(same); writing '\(first)' would destroy it. "
+                + "Give '\(first)' another path."
         }
     }
 

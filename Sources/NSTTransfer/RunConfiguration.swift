@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 import NSTGuidance
 import NSTNetwork
 
@@ -261,6 +262,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         } catch let error as ConfigurationError {
             throw error
         } catch let error as DecodingError {
+            if let syntax = JSONSyntax.firstError(in: data) {
+                throw ConfigurationError.unreadableFile(path: source, reason: "not valid JSON: \(syntax)")
+            }
+            if let problem = integerProblem(in: data) { throw problem }
             throw ConfigurationError(decodingError: error, source: source)
         } catch {
             throw ConfigurationError.unreadableFile(path: source, reason: error.localizedDescription)
@@ -271,9 +276,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public static func load(from url: URL) throws -> RunConfiguration {
         let data: Data
         do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ConfigurationError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            data = try FileIO.read(url.path)
+        } catch let error as FileIOError {
+            throw ConfigurationError.unreadableFile(path: url.path, reason: error.reason)
         }
         return try decode(from: data, source: url.path)
     }

@@ -52,6 +52,7 @@ extension RunConfiguration {
     /// Validates and resolves the configuration; throws the first problem found, naming key, value and fix.
     public func plan() throws -> RunPlan {
         try checkValues()
+        try checkCollisions()
         let contentLayers = try parseLayers(contentLayers, key: "content_layers")
         let styleLayers = try parseLayers(styleLayers, key: "style_layers")
         let contentOverrides = try parseOverrides(layerWeights.content, role: "content", allowed: contentLayers)
@@ -76,6 +77,7 @@ extension RunConfiguration {
         try checkOutputPaths()
 
         let stages = try makeStages(content: contentImage, styles: styleImages, contentLayers: contentLayers, styleLayers: styleLayers)
+        try checkMemory(stages: stages, styles: styleImages, images: [contentImage] + styleImages + (initImage.map { [$0] } ?? []))
         var plan = RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
                            contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
                            styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
@@ -88,8 +90,10 @@ extension RunConfiguration {
         return plan
     }
 
-    /// The checks of single values that need no input file (`plan()` runs them first).
+    /// The checks of single values that need no input file (`plan()` runs them first; a sweep runs them on every
+    /// run): the numeric bounds of `RunLimits` first, before any size arithmetic, then the weights and counts.
     public func checkValues() throws {
+        try checkBounds()
         func weight(_ value: Float, _ key: String) throws {
             guard value.isFinite, value >= 0 else {
                 throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "weights must be finite and ≥ 0")
@@ -100,41 +104,10 @@ extension RunConfiguration {
         try weight(tvWeight, "tv_weight")
         for (name, value) in layerWeights.content.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.content.\(name)") }
         for (name, value) in layerWeights.style.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.style.\(name)") }
-        func positive(_ value: Int, _ key: String, minimum: Int = 1, hint: String) throws {
-            guard value >= minimum else { throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: hint) }
+        if let perScale = iterationsPerScale, perScale.count != max(scales.count, 1) {
+            throw ConfigurationError.invalidValue(key: "iterations_per_scale", value: "\(perScale)",
+                hint: "give one count per scale (\(max(scales.count, 1)) for scales \(scales))")
         }
-        let minimumSide = 16
-        try positive(size, "size", minimum: minimumSide, hint: "the longest side must be at least \(minimumSide) pixels")
-        if let pixelCount {
-            try positive(pixelCount, "pixel_count", minimum: minimumSide * minimumSide,
-                         hint: "use at least \(minimumSide * minimumSide) pixels")
-        }
-        guard styleScale.isFinite, styleScale > 0 else {
-            throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)", hint: "use a finite factor > 0, e.g. 1")
-        }
-        try positive(iterations, "iterations", minimum: 0, hint: "use 0 or more iterations")
-        for (i, side) in scales.enumerated() {
-            try positive(side, "scales[\(i)]", minimum: minimumSide, hint: "each scale is a longest side of at least \(minimumSide) pixels")
-        }
-        if let perScale = iterationsPerScale {
-            guard perScale.count == max(scales.count, 1) else {
-                throw ConfigurationError.invalidValue(key: "iterations_per_scale", value: "\(perScale)",
-                    hint: "give one count per scale (\(max(scales.count, 1)) for scales \(scales))")
-            }
-            for (i, n) in perScale.enumerated() {
-                try positive(n, "iterations_per_scale[\(i)]", minimum: 0, hint: "use 0 or more iterations")
-            }
-        }
-        if let learningRate {
-            guard learningRate.isFinite, learningRate > 0 else {
-                throw ConfigurationError.invalidValue(key: "learning_rate", value: "\(learningRate)", hint: "use a finite value > 0")
-            }
-        }
-        try positive(lbfgsHistory, "lbfgs_history", hint: "keep at least 1 pair (default 100)")
-        try positive(lbfgsHistoryMiB, "lbfgs_history_mib",
-                     hint: "give the L-BFGS history's memory budget in MiB, at least 1 (default 768)")
-        try positive(saveEvery, "save_every", minimum: 0, hint: "use 0 (final image only) or a positive interval")
-        try positive(printEvery, "print_every", minimum: 0, hint: "use 0 (no plain progress lines) or a positive interval")
         if style.isEmpty {
             throw ConfigurationError.missing(key: "style", hint: "pass --style IMAGE (repeatable) or \"style\": [\"path\", …]")
         }
@@ -232,12 +205,9 @@ extension RunConfiguration {
         guard ImageFormat(pathExtension: outputURL.pathExtension) != nil else {
             throw ConfigurationError.invalidValue(key: "output", value: "\"\(output)\"", hint: "end the name in .png or .jpg")
         }
-        for (key, path) in [("output", output), ("log", log)] {
-            guard let path else { continue }
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            var isDirectory: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
-                throw ConfigurationError.invalidValue(key: key, value: "\"\(path)\"", hint: "folder \(folder) does not exist; create it first")
+        for (key, path) in outputPaths {
+            do { try FileIO.checkWritable(path) } catch let error as FileIOError {
+                throw ConfigurationError.invalidValue(key: key, value: "\"\(path)\"", hint: error.reason)
             }
         }
     }
@@ -250,6 +220,10 @@ extension RunConfiguration {
             let (width, height) = RunConfiguration.scaledSize(width: content.width, height: content.height,
                                                               longestSide: side, pixelCount: pixelCount)
             let styleSide = max(1, Int((Float(max(width, height)) * styleScale).rounded()))
+            guard styleSide <= RunLimits.maxSide else {
+                throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)",
+                    hint: "the style images' longest side becomes \(styleSide) pixels, over the limit of \(RunLimits.maxSide)")
+            }
             let sizeKey = side == nil ? "pixel_count" : (scales.isEmpty ? "size" : "scales")
             do {
                 try VGG19.validate(width: width, height: height, layers: contentLayers + styleLayers)

@@ -83,7 +83,7 @@ public enum TransferError: Error, CustomStringConvertible, LocalizedError {
     public var description: String {
         switch self {
         case .write(let error): return error.description
-        case let .logWrite(path, reason): return "cannot write loss log \(path): \(reason). Check that the folder is writable."
+        case let .logWrite(path, reason): return "cannot write loss log \(path): \(reason). Check that the folder is writable and has free space."
         case let .resize(what, error): return "cannot resize the \(what): \(error.description)"
         }
     }
@@ -282,9 +282,9 @@ public final class StyleTransfer {
     func writeLog(_ log: LossLog) throws {
         guard let path = plan.configuration.log else { return }
         do {
-            try Data(log.csv().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw TransferError.logWrite(path: path, reason: error.localizedDescription)
+            try FileIO.write(Data(log.csv().utf8), to: path)
+        } catch let error as FileIOError {
+            throw TransferError.logWrite(path: path, reason: error.reason)
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NSTImage
 import NSTExperiments
 import NSTNetwork
 
@@ -27,6 +28,10 @@ struct FeaturesCommand: ParsableCommand {
     func run() throws {
         let names = try layers.split(separator: ",").map { try LayerName(String($0)) }
         guard !names.isEmpty else { throw ValidationError("--layers is empty; give e.g. relu1_1,relu3_1") }
+        guard (0...ImageIO.maxSide).contains(size) else {
+            throw ValidationError("--size \(size) is outside 0...\(ImageIO.maxSide) (0 keeps the image's size)")
+        }
+        if let output { try FileIO.makeFolder(output) }
         let network = VGG19(weights: try VGGWeights.loadInstalled(), pooling: pooling)
         let summaries = try FeatureExtraction.run(image: URL(fileURLWithPath: image), size: size > 0 ? size : nil,
                                                   layers: names, network: network,

@@ -45,6 +45,11 @@ struct MaskCommand: ParsableCommand {
         guard URL(fileURLWithPath: output).pathExtension.lowercased() == "png" else {
             throw ValidationError("--output must be a .png: JPEG compression would blur the region colours")
         }
+        let inputs = [("--shapes", shapes), ("--image", image)].compactMap { role, path in path.map { (role: role, path: $0) } }
+        if let collision = FileIO.firstCollision(inputs: inputs, outputs: [("--output", output)]) {
+            throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
+                + "writing the label map would destroy it. Give --output another path.")
+        }
     }
 
     func run() throws {

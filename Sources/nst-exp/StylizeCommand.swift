@@ -131,6 +131,7 @@ struct StylizeCommand: ParsableCommand {
                 print(String(decoding: try encoder.encode(configuration), as: UTF8.self))
                 return
             }
+            try configuration.checkCollisions(otherInputs: config.map { [("config", $0)] } ?? [])
             try configuration.validate()
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))

@@ -1,5 +1,6 @@
 import Foundation
 import NSTGuidance
+import NSTImage
 import NSTNetwork
 import Testing
 @testable import NSTTransfer

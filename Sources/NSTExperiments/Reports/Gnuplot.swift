@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// Drives the `gnuplot` program through a pipe: the script, with its data inline as `$name << EOD` blocks, goes
 /// to gnuplot's standard input; a non-zero exit status becomes a typed error carrying gnuplot's own message.
@@ -49,7 +50,7 @@ public struct Gnuplot: Sendable {
             try? input.fileHandleForWriting.close()
         }
         writer.start()
-        let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let messages = String(decoding: FileIO.readToEnd(errors), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             throw ReportError.gnuplotFailed(output: output, status: process.terminationStatus, stderr: messages)

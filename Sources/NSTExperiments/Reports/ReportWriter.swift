@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// Builds `DIR/report/` for a sweep folder from its files alone: gnuplot plots (PNG and SVG), contact sheets,
 /// thumbnails, and the same content as `index.html` and `README.md`.
@@ -70,10 +71,10 @@ public struct ReportWriter: Sendable {
     static func save(_ document: ReportDocument, to folder: URL, figures: [ReportFigure], warnings: [String]) throws -> Summary {
         let index = folder.appendingPathComponent("index.html"), readme = folder.appendingPathComponent("README.md")
         do {
-            try Data(document.html().utf8).write(to: index, options: .atomic)
-            try Data(document.markdown().utf8).write(to: readme, options: .atomic)
-        } catch {
-            throw ReportError.unwritable(path: folder.path, reason: error.localizedDescription)
+            try FileIO.write(Data(document.html().utf8), to: index.path)
+            try FileIO.write(Data(document.markdown().utf8), to: readme.path)
+        } catch let error as FileIOError {
+            throw ReportError.unwritable(path: error.path, reason: error.reason)
         }
         return Summary(folder: folder, index: index, readme: readme, figures: figures, warnings: warnings)
     }
@@ -81,6 +82,9 @@ public struct ReportWriter: Sendable {
     /// Creates the report folder, clearing plots and images of an earlier report so nothing stale remains.
     static func prepare(_ folder: URL) throws {
         let fm = FileManager.default
+        do { try FileIO.makeFolder(folder.path) } catch let error as FileIOError {
+            throw ReportError.unwritable(path: error.path, reason: error.reason)
+        }
         do {
             for sub in ["plots", "images"] {
                 let url = folder.appendingPathComponent(sub)

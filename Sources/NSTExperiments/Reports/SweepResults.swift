@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// Everything a sweep's output folder records, read back from the files alone (plan.json, manifest.json and each
 /// run's status.json, config.json, losses.csv and images), so that merged Slurm shards read like one sweep.
@@ -133,9 +134,10 @@ public struct SweepResults: Sendable {
     /// are those whose values differ between runs.
     public static func load(_ directory: URL) throws -> SweepResults {
         let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        guard fm.fileExists(atPath: directory.path, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ReportError.notASweep(path: directory.path, hint: "the folder does not exist; give the output folder of `nst-exp run`, e.g. Reports/<name>")
+        let kind = FileIO.kind(directory.path)
+        guard kind == .directory else {
+            let what = kind == .missing ? "the folder does not exist" : "it is \(kind), not a folder"
+            throw ReportError.notASweep(path: directory.path, hint: "\(what); give the output folder of `nst-exp run`, e.g. Reports/<name>")
         }
         var warnings: [String] = []
         let planURL = directory.appendingPathComponent("plan.json")

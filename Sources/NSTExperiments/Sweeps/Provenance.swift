@@ -1,6 +1,7 @@
 import CBLAS
 import Crypto
 import Foundation
+import NSTImage
 import NSTTensor
 
 /// The toolkit's identity.
@@ -108,7 +109,7 @@ public struct Provenance: Codable, Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return nil }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
+        let data = FileIO.readToEnd(out)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)

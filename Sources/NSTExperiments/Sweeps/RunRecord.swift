@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// How a run ended, as recorded in its `status.json`.
 public enum RunStatus: String, Codable, Sendable {
@@ -95,16 +96,18 @@ enum SweepFiles {
         try write(data + Data("\n".utf8), to: url)
     }
 
-    /// Atomic write: readers (other shards, the report) see the old file or the new one, never a torn one.
+    /// Atomic write (`FileIO.write`): readers (other shards, the report) see the old file or the new one, never a
+    /// torn one.
     static func write(_ data: Data, to url: URL) throws {
-        do { try data.write(to: url, options: .atomic) } catch {
-            throw SweepError.io(path: url.path, reason: error.localizedDescription)
+        do { try FileIO.write(data, to: url.path) } catch let error as FileIOError {
+            throw SweepError.io(path: url.path, reason: error.reason)
         }
     }
 
+    /// Creates a folder and its parents (`FileIO.makeFolder`).
     static func makeFolder(_ url: URL) throws {
-        do { try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true) } catch {
-            throw SweepError.io(path: url.path, reason: error.localizedDescription)
+        do { try FileIO.makeFolder(url.path) } catch let error as FileIOError {
+            throw SweepError.io(path: error.path, reason: error.reason)
         }
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import NSTNetwork
+import NSTImage
 import NSTTransfer
 
 /// One swept key and the values it takes, in order.
@@ -61,8 +61,8 @@ public struct Sweep: Sendable {
     /// Reads and parses a sweep file.
     public static func load(from url: URL) throws -> Sweep {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw SweepError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = try FileIO.read(url.path) } catch let error as FileIOError {
+            throw SweepError.unreadable(path: url.path, reason: error.reason)
         }
         return try Sweep(data: data, source: url)
     }
@@ -79,7 +79,7 @@ public struct Sweep: Sendable {
         } catch let duplicate as DuplicateJSONKey {
             throw SweepError.malformed(file: file, path: duplicate.path, detail: duplicate.detail)
         } catch {
-            throw SweepError.unreadable(path: file, reason: "not valid JSON (\(Sweep.describe(error)))")
+            throw SweepError.unreadable(path: file, reason: "not valid JSON (\(JSONSyntax.firstError(in: data).map { "\($0)" } ?? Sweep.describe(error)))")
         }
         guard case .object(let top) = root else {
             throw SweepError.malformed(file: file, path: "(top level)", detail: "must be a JSON object")

@@ -176,6 +176,7 @@ public struct SweepPlan: Sendable {
         switch error {
         case let .unknownKey(path, _), let .malformed(path, _): key = path
         case let .missing(k, _), let .invalidValue(k, _, _), let .unknownLayer(k, _, _), let .image(k, _), let .guidance(k, _): key = k
+        case let .collision(first, _, _, _): key = first
         case .unreadableFile: key = ""
         case let .duplicateKey(_, duplicate): key = duplicate.path
         }

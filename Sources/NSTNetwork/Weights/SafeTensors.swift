@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// One tensor's entry in a safetensors header.
 public struct SafeTensorsEntry: Equatable, Sendable {
@@ -32,10 +33,14 @@ public struct SafeTensorsFile {
 
     /// Reads and validates the file at `url` (the file is read once; tensors are copied out on demand).
     public init(contentsOf url: URL) throws {
+        switch FileIO.kind(url.path) {
+        case .missing: throw WeightsError.notInstalled(path: url.path)
+        case .regular: break
+        case let other: throw WeightsError.unreadable(path: url.path, reason: "it is \(other), not a safetensors file")
+        }
         let data: Data
         do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
-            if !FileManager.default.fileExists(atPath: url.path) { throw WeightsError.notInstalled(path: url.path) }
-            throw WeightsError.unreadable(path: url.path, reason: error.localizedDescription)
+            throw WeightsError.unreadable(path: url.path, reason: "cannot read it (\(String(cString: strerror(errno))))")
         }
         try self.init(data: data, path: url.path)
     }

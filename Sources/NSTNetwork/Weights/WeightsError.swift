@@ -14,6 +14,8 @@ public enum WeightsError: Error, CustomStringConvertible {
     case malformedSafeTensors(path: String, reason: String)
     /// A tensor is missing or has the wrong shape/type for VGG-19.
     case layerMismatch(path: String, layer: String, reason: String)
+    /// A tensor holds NaN or ±infinity.
+    case nonFinite(path: String, tensor: String, index: Int, value: Float)
     case hashMismatch(path: String, expected: String, actual: String, hint: String)
     /// The file is neither a wheel, a torch .bin, nor a safetensors file.
     case unrecognisedFormat(path: String)
@@ -40,6 +42,9 @@ public enum WeightsError: Error, CustomStringConvertible {
             return "\(path) is not a valid safetensors file: \(reason); reinstall with `nst-exp weights install`"
         case let .layerMismatch(path, layer, reason):
             return "\(path): layer \(layer) \(reason); the file does not hold VGG-19 conv weights, reinstall with `nst-exp weights install`"
+        case let .nonFinite(path, tensor, index, value):
+            return "\(path): tensor \(tensor) holds \(value) at element \(index); weights must be finite numbers. "
+                + "The file is damaged or was saved from a diverged model; reinstall with `nst-exp weights install`"
         case let .hashMismatch(path, expected, actual, hint):
             return "SHA-256 mismatch for \(path): expected \(expected), got \(actual); the file is corrupt or not the pinned version; \(hint)"
         case .unrecognisedFormat(let path):
