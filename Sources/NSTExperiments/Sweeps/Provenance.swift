@@ -27,6 +27,8 @@ public struct Provenance: Codable, Sendable {
     public var blas: String
     public var threads: Int
     public var cpu: String
+    /// CPU features, BLAS version and kernel set, conv kernel (`blas` and `cpu` above summarize it).
+    public var system: RunEnvironment
     public var commandLine: String
     /// ISO-8601.
     public var started: String
@@ -40,7 +42,7 @@ public struct Provenance: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case toolkitVersion = "toolkit_version", gitCommit = "git_commit", gitDirty = "git_dirty"
-        case swiftVersion = "swift_version", blas, threads, cpu, commandLine = "command_line", started, ended, shard
+        case swiftVersion = "swift_version", blas, threads, cpu, system, commandLine = "command_line", started, ended, shard
         case weights, inputs
     }
 
@@ -53,6 +55,7 @@ public struct Provenance: Codable, Sendable {
         try c.encode(blas, forKey: .blas)
         try c.encode(threads, forKey: .threads)
         try c.encode(cpu, forKey: .cpu)
+        try c.encode(system, forKey: .system)
         try c.encode(commandLine, forKey: .commandLine)
         try c.encode(started, forKey: .started)
         try c.encode(ended, forKey: .ended)
@@ -67,7 +70,7 @@ public struct Provenance: Codable, Sendable {
         var hashes: [String: String?] = [:]
         for path in inputs { hashes[path] = .some(try? sha256(ofFile: path)) }
         return Provenance(gitCommit: git?.commit, gitDirty: git?.dirty, swiftVersion: swiftVersion,
-                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(),
+                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(), system: .current(),
                           commandLine: commandLine.map(shellQuoted).joined(separator: " "),
                           started: SweepFiles.timestamp(), ended: nil, shard: shard,
                           weights: HashedFile(path: weights, sha256: try sha256(ofFile: weights)), inputs: hashes)
@@ -129,8 +132,7 @@ public struct Provenance: Codable, Sendable {
     }
 
     static func blasDescription() -> String {
-        guard let config = openblas_get_config() else { return "OpenBLAS" }
-        return "OpenBLAS " + String(cString: config) + " (1 thread per worker)"
+        BLASKernels.configuration + ", core " + BLASKernels.coreName + " (1 thread per worker)"
     }
 
     static func cpuModel() -> String {
