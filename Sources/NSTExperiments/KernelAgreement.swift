@@ -36,6 +36,8 @@ public struct KernelAgreement {
         public var gradientDifference: Double
         /// Final total loss of each kernel's own trajectory (informational).
         public var trajectoryTotals: Term
+        /// CPU, BLAS kernel set and conv kernel (the fast one) that ran.
+        public var system: RunEnvironment
         /// The largest relative difference over `terms`.
         public var worst: Double { terms.map(\.relativeDifference).max() ?? 0 }
     }
@@ -91,7 +93,7 @@ public struct KernelAgreement {
         return Result(width: contentInput.width, height: contentInput.height, iterations: iterations, fastKernel: fast.rawValue,
                       referenceKernel: reference.rawValue, terms: terms,
                       gradientDifference: gRef.contains { $0 != 0 } ? ConvKernelAccuracy.relativeL2Error(g, gRef) : 0,
-                      trajectoryTotals: own)
+                      trajectoryTotals: own, system: .current(convKernel: fast))
     }
 
     private func term(_ name: String, _ fast: Float, _ reference: Float) -> Term {

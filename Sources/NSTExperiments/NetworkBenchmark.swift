@@ -22,6 +22,8 @@ public struct NetworkBenchmark {
         public var weights: String
         /// Per-layer median seconds over the timed runs: name, forward, backward.
         public var layers: [LayerTime]
+        /// CPU, BLAS kernel set and conv kernel that ran.
+        public var system: RunEnvironment
     }
 
     /// Time spent in one network step.
@@ -93,7 +95,8 @@ public struct NetworkBenchmark {
                       backwardSeconds: NetworkBenchmark.median(bwd), gflop: g, gflopPerSecond: g / median,
                       peakRSSMiB: ProcessStats.peakRSSMiB(), weights: weightsLabel,
                       layers: net.profile.map { LayerTime(name: $0.name, forward: $0.forward / Double(repeats),
-                                                          backward: $0.backward / Double(repeats)) })
+                                                          backward: $0.backward / Double(repeats)) },
+                      system: .current(convKernel: net.convKernel))
     }
 
     static func median(_ xs: [Double]) -> Double {

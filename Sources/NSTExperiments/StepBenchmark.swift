@@ -9,10 +9,32 @@ import NSTTransfer
 /// recursion, line-search bookkeeping), exactly as `StyleTransfer` runs them.
 ///
 /// The content image is scaled to `size`×`size` (square, as in the PyTorch reference figures) and the
-/// style image's longest side to `size`. L-BFGS allocates its (s, y) pairs as they fill, so the peak RSS
-/// includes at most `warmup + steps` pairs, not the full history a long run would hold.
+/// style image's longest side to `size`. The first figure is taken after `warmup` steps, with a short history; with
+/// `fullHistory` the run then goes on until the optimizer holds its whole history (100 pairs by default, fewer
+/// where `lbfgs_history_mib` caps it) and times `steps` more, as the second half of a 300-iteration run has them:
+/// the two-loop recursion then reads every pair and the peak RSS includes them.
 public struct StepBenchmark {
-    /// One benchmark's figures.
+    /// The figures of `steps` timed steps.
+    public struct Timing: Codable, Sendable {
+        /// L-BFGS steps taken before the timed ones, and the (s, y) pairs the optimizer held when timing began.
+        public var afterSteps: Int
+        public var pairsHeld: Int
+        public var medianSeconds: Double
+        public var minSeconds: Double
+        /// Process CPU time (user + system) per step: robust to other load on the machine.
+        public var cpuSecondsPerStep: Double
+        /// Objective evaluations per step (1 unless the line search backtracked).
+        public var evaluationsPerStep: Double
+        /// Median seconds per step in the network's forward, its backward, the losses, and the optimizer.
+        public var forwardSeconds: Double
+        public var backwardSeconds: Double
+        public var lossSeconds: Double
+        public var optimizerSeconds: Double
+        /// Peak RSS of the process when these steps ended.
+        public var peakRSSMiB: Double
+    }
+
+    /// One benchmark's figures. The top-level timing fields are the short-history figure (after `warmup` steps).
     public struct Result: Codable, Sendable {
         public var size: Int
         public var steps: Int
@@ -36,6 +58,10 @@ public struct StepBenchmark {
         /// `gflop` per median step: the rate a direct convolution would need to match this step time.
         public var gflopPerSecond: Double
         public var peakRSSMiB: Double
+        /// The short-history figure in full (the fields above repeat it), and the figure with the history full
+        /// (nil unless asked for).
+        public var shortHistory: Timing
+        public var fullHistory: Timing?
         /// Loss after the last timed step (weighted terms).
         public var content: Float
         public var style: Float
@@ -43,18 +69,24 @@ public struct StepBenchmark {
         public var contentImage: String
         public var styleImage: String
         public var weights: String
+        /// CPU, BLAS kernel set and conv kernel that ran.
+        public var system: RunEnvironment
     }
 
     public var size: Int
     public var steps: Int
     /// Untimed steps before the timed ones (the first L-BFGS step is a scaled gradient step).
     public var warmup: Int
+    /// Whether to go on until the history is full and time `steps` more.
+    public var fullHistory: Bool
 
-    /// A benchmark of `steps` timed L-BFGS steps at `size`×`size` after `warmup` untimed ones.
-    public init(size: Int, steps: Int = 5, warmup: Int = 2) {
+    /// A benchmark of `steps` timed L-BFGS steps at `size`×`size` after `warmup` untimed ones, and, with
+    /// `fullHistory`, `steps` more once the optimizer's history is full.
+    public init(size: Int, steps: Int = 5, warmup: Int = 2, fullHistory: Bool = false) {
         self.size = size
         self.steps = steps
         self.warmup = warmup
+        self.fullHistory = fullHistory
     }
 
     /// Runs the benchmark with the default run configuration on `content` and `style`.
@@ -73,43 +105,65 @@ public struct StepBenchmark {
         var x = pair.content.data
         let optimizer = config.makeLBFGS(variables: x.count, objective: timed)
         _ = optimizer.start(at: x)
-        for _ in 0..<warmup { _ = optimizer.step(&x) }
-
-        network.profiling = true
-        var times: [Double] = [], forward: [Double] = [], backward: [Double] = [], losses: [Double] = [], update: [Double] = []
-        let evaluationsBefore = objective.evaluations
-        let cpuStart = ProcessStats.cpuSeconds()
-        for _ in 0..<steps {
-            network.resetProfile()
-            objectiveNanos = 0
-            let t0 = DispatchTime.now().uptimeNanoseconds
+        var taken = 0
+        func advance() throws {
             switch optimizer.step(&x) {
-            case .moved, .converged: break
+            case .moved, .converged: taken += 1
             case .stalled(let reason): throw BenchmarkError.stepFailed(reason)
             case .nonFinite: throw BenchmarkError.stepFailed("the loss became NaN or infinite")
             }
-            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            let f = network.profile.reduce(0) { $0 + $1.forward }, b = network.profile.reduce(0) { $0 + $1.backward }
-            let inObjective = Double(objectiveNanos) / 1e9
-            times.append(seconds)
-            forward.append(f)
-            backward.append(b)
-            losses.append(max(0, inObjective - f - b))
-            update.append(max(0, seconds - inObjective))
         }
-        let cpu = (ProcessStats.cpuSeconds() - cpuStart) / Double(steps)
-        let median = NetworkBenchmark.median(times)
+
+        func timeSteps() throws -> Timing {
+            network.profiling = true
+            defer { network.profiling = false }
+            let afterSteps = taken, pairsHeld = optimizer.pairsHeld
+            var times: [Double] = [], forward: [Double] = [], backward: [Double] = [], losses: [Double] = []
+            var update: [Double] = []
+            let evaluationsBefore = objective.evaluations
+            let cpuStart = ProcessStats.cpuSeconds()
+            for _ in 0..<steps {
+                network.resetProfile()
+                objectiveNanos = 0
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                try advance()
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+                let f = network.profile.reduce(0) { $0 + $1.forward }, b = network.profile.reduce(0) { $0 + $1.backward }
+                let inObjective = Double(objectiveNanos) / 1e9
+                times.append(seconds)
+                forward.append(f)
+                backward.append(b)
+                losses.append(max(0, inObjective - f - b))
+                update.append(max(0, seconds - inObjective))
+            }
+            let median = NetworkBenchmark.median
+            return Timing(afterSteps: afterSteps, pairsHeld: pairsHeld, medianSeconds: median(times),
+                          minSeconds: times.min() ?? 0, cpuSecondsPerStep: (ProcessStats.cpuSeconds() - cpuStart) / Double(steps),
+                          evaluationsPerStep: Double(objective.evaluations - evaluationsBefore) / Double(steps),
+                          forwardSeconds: median(forward), backwardSeconds: median(backward),
+                          lossSeconds: median(losses), optimizerSeconds: median(update), peakRSSMiB: ProcessStats.peakRSSMiB())
+        }
+
+        for _ in 0..<warmup { try advance() }
+        let short = try timeSteps()
+        var full: Timing? = nil
+        if fullHistory {
+            // A run that converges stops adding pairs; give up filling after a few times the history.
+            for _ in 0..<(4 * optimizer.history) where optimizer.pairsHeld < optimizer.history { try advance() }
+            full = try timeSteps()
+        }
         let g = NetworkBenchmark.gflop(width: size, height: size, layers: plan.requestedLayers, weights: weights)
         let last = objective.lastBreakdown
         return Result(size: size, steps: steps, threads: Parallel.workers, kernel: network.convKernel.rawValue,
-                      lbfgsHistory: optimizer.history, medianSeconds: median, minSeconds: times.min() ?? 0,
-                      cpuSecondsPerStep: cpu,
-                      evaluationsPerStep: Double(objective.evaluations - evaluationsBefore) / Double(steps),
-                      forwardSeconds: NetworkBenchmark.median(forward), backwardSeconds: NetworkBenchmark.median(backward),
-                      lossSeconds: NetworkBenchmark.median(losses), optimizerSeconds: NetworkBenchmark.median(update),
-                      gflop: g, gflopPerSecond: g / median, peakRSSMiB: ProcessStats.peakRSSMiB(),
+                      lbfgsHistory: optimizer.history, medianSeconds: short.medianSeconds, minSeconds: short.minSeconds,
+                      cpuSecondsPerStep: short.cpuSecondsPerStep, evaluationsPerStep: short.evaluationsPerStep,
+                      forwardSeconds: short.forwardSeconds, backwardSeconds: short.backwardSeconds,
+                      lossSeconds: short.lossSeconds, optimizerSeconds: short.optimizerSeconds,
+                      gflop: g, gflopPerSecond: g / short.medianSeconds, peakRSSMiB: ProcessStats.peakRSSMiB(),
+                      shortHistory: short, fullHistory: full,
                       content: last.content, style: last.style, total: last.total,
-                      contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel)
+                      contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel,
+                      system: .current(convKernel: network.convKernel))
     }
 }
 

@@ -108,7 +108,10 @@ public final class VGG19 {
     public private(set) var profile: [(name: String, forward: Double, backward: Double)] = []
 
     /// Builds the network on `weights`; channel counts come from the weights, so narrow test networks work too.
+    /// The first network of a process checks that OpenBLAS runs kernels matching the CPU's vector units and
+    /// warns once on standard error if not (`BLASKernels.warnOnce`).
     public init(weights: VGGWeights, pooling: Pooling = .max) {
+        BLASKernels.warnOnce()
         self.pooling = pooling
         var steps: [Step] = []
         var channels = 3

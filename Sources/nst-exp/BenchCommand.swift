@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NSTExperiments
 import NSTNetwork
+import NSTTensor
 
 /// `nst-exp bench`: times a VGG-19 forward to relu5_1 plus the backward to the input.
 struct BenchCommand: ParsableCommand {
@@ -11,7 +12,9 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             --step times whole L-BFGS steps of a real transfer instead (forward, losses, backward and the optimizer \
             update, default run configuration, content scaled to SIZE×SIZE); --accuracy runs 50 iterations with the \
-            fast default kernel and with the im2col reference and compares every loss term.
+            fast default kernel and with the im2col reference and compares every loss term. Every mode prints the \
+            CPU, the OpenBLAS kernel set and the conv kernel first (--system prints only those), and warns when \
+            OpenBLAS runs kernels below what the CPU supports.
             """)
 
     @Option(help: "Image side in pixels (square input).")
@@ -35,8 +38,11 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Time whole L-BFGS steps of a real transfer (forward, losses, backward, optimizer update).")
     var step = false
 
-    @Option(help: "With --step: untimed L-BFGS steps first; the default run's history holds 100 pairs, so --warmup 100 times steps with a full history.")
+    @Option(help: "With --step: untimed L-BFGS steps before the first (short-history) figure.")
     var warmup: Int = 2
+
+    @Flag(inversion: .prefixedNo, help: "With --step: also go on until the L-BFGS history is full (100 pairs by default) and time as many steps again, as the second half of a long run has them.")
+    var fullHistory = true
 
     @Flag(help: "Run a transfer with the fast default kernel and with the im2col reference and compare every loss term (exit 1 above 1e-3 relative).")
     var accuracy = false
@@ -50,6 +56,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --step or --accuracy: style image (default: Examples/styles/hubble_deep_field.jpg).")
     var style: String = "Examples/styles/hubble_deep_field.jpg"
 
+    @Flag(help: "Instead, print what would run: the CPU and its vector features, the BLAS library, version and kernel set (and whether they match), the conv kernel.")
+    var system = false
+
     @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
     var image: String?
 
@@ -58,22 +67,31 @@ struct BenchCommand: ParsableCommand {
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }
-        guard [kernels, step, accuracy].filter({ $0 }).count <= 1 else {
-            throw ValidationError("give at most one of --kernels, --step and --accuracy")
+        guard [kernels, step, accuracy, system].filter({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --kernels, --step, --accuracy and --system")
         }
     }
 
     func run() throws {
+        // Say on standard error, before any figure, when OpenBLAS runs kernels below what this CPU supports.
+        BLASKernels.warnOnce()
+        if system {
+            let environment = RunEnvironment.current()
+            if json { return try BenchCommand.printJSON(environment) }
+            environment.summary.forEach { print($0) }
+            print("features: " + environment.cpuFeatures.joined(separator: " "))
+            print(environment.blasConfig)
+            return
+        }
         if kernels { return try runKernels() }
         if step { return try runStep() }
         if accuracy { return try runAccuracy() }
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = NetworkBenchmark(size: size, repeats: repeats).run(weights: weights.0, weightsLabel: weights.1)
         if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(result), as: UTF8.self))
+            try BenchCommand.printJSON(result)
         } else {
+            result.system.summary.forEach { print($0) }
             print(String(format: "size %d×%d, %d threads, %@ weights", result.size, result.size, result.threads, result.weights))
             print(String(format: "median %.3f s (min %.3f; forward %.3f, backward %.3f) over %d runs",
                          result.medianSeconds, result.minSeconds, result.forwardSeconds, result.backwardSeconds, result.repeats))
@@ -90,20 +108,22 @@ struct BenchCommand: ParsableCommand {
 
     func runStep() throws {
         let weights = try BenchCommand.weights(random: randomWeights)
-        let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup).run(
+        let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup, fullHistory: fullHistory).run(
             weights: weights.0, weightsLabel: weights.1, content: try BenchCommand.existing(content, "--content"),
             style: try BenchCommand.existing(style, "--style"))
         if json { return try BenchCommand.printJSON(result) }
-        print(String(format: "L-BFGS step, %d×%d, %@ on %@, %d threads, kernel %@, %@ weights, history %d",
-                     result.size, result.size, result.contentImage, result.styleImage, result.threads, result.kernel,
-                     result.weights, result.lbfgsHistory))
-        print(String(format: "median %.3f s per step (min %.3f) over %d steps, %.2f evaluations per step",
-                     result.medianSeconds, result.minSeconds, result.steps, result.evaluationsPerStep))
-        print(String(format: "  forward %.3f s, losses %.3f s, backward %.3f s, optimizer %.3f s",
-                     result.forwardSeconds, result.lossSeconds, result.backwardSeconds, result.optimizerSeconds))
-        print(String(format: "%.1f GFLOP of direct convolution per evaluation, %.1f GFLOP/s equivalent; CPU time %.3f s per step",
-                     result.gflop, result.gflopPerSecond, result.cpuSecondsPerStep))
-        print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
+        result.system.summary.forEach { print($0) }
+        print(String(format: "L-BFGS step, %d×%d, %@ on %@, %@ weights, history %d pairs",
+                     result.size, result.size, result.contentImage, result.styleImage, result.weights, result.lbfgsHistory))
+        for (label, t) in [("short history", result.shortHistory), ("history full", result.fullHistory)] {
+            guard let t else { continue }
+            print(String(format: "%@ (%d pairs, after %d steps): median %.3f s per step (min %.3f) over %d steps, %.2f evaluations per step",
+                         label, t.pairsHeld, t.afterSteps, t.medianSeconds, t.minSeconds, result.steps, t.evaluationsPerStep))
+            print(String(format: "  forward %.3f s, losses %.3f s, backward %.3f s, optimizer %.3f s; CPU time %.3f s per step; peak RSS %.0f MiB",
+                         t.forwardSeconds, t.lossSeconds, t.backwardSeconds, t.optimizerSeconds, t.cpuSecondsPerStep, t.peakRSSMiB))
+        }
+        print(String(format: "%.1f GFLOP of direct convolution per evaluation, %.1f GFLOP/s equivalent (short history)",
+                     result.gflop, result.gflopPerSecond))
     }
 
     func runAccuracy() throws {
@@ -114,6 +134,7 @@ struct BenchCommand: ParsableCommand {
         if json {
             try BenchCommand.printJSON(result)
         } else {
+            result.system.summary.forEach { print($0) }
             print(String(format: "%@ vs %@ reference at the iterate of %d L-BFGS iterations, %d×%d",
                          result.fastKernel, result.referenceKernel, result.iterations, result.width, result.height))
             for t in result.terms {
@@ -144,12 +165,9 @@ struct BenchCommand: ParsableCommand {
 
     func runKernels() throws {
         let rows = try ConvKernelBenchmark(shapes: ConvKernelBenchmark.vggShapes(size: size), repeats: repeats).run()
-        if json {
-            let enc = JSONEncoder()
-            enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try enc.encode(rows), as: UTF8.self))
-            return
-        }
+        let system = RunEnvironment.current()
+        if json { return try BenchCommand.printJSON(KernelTimings(system: system, layers: rows)) }
+        system.summary.forEach { print($0) }
         print("layer             method          fwd CPU s  bwd CPU s  fwd wall s  bwd wall s  fwd err   bwd err")
         for row in rows {
             let s = row.shape
@@ -166,6 +184,12 @@ struct BenchCommand: ParsableCommand {
                              row.output, row.relativeError, row.relativeL2Error))
             }
         }
+    }
+
+    /// `bench --kernels --json`: the environment and each layer shape's timings.
+    struct KernelTimings: Encodable {
+        var system: RunEnvironment
+        var layers: [ConvKernelBenchmark.Row]
     }
 
     static func weights(random: Bool) throws -> (VGGWeights, String) {

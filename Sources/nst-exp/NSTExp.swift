@@ -1,4 +1,5 @@
 import ArgumentParser
+import NSTTensor
 
 /// nst-exp: neural style transfer experiments from the command line.
 @main
@@ -10,4 +11,10 @@ struct NSTExp: ParsableCommand {
                       ReportFiguresCommand.self, ExportCommand.self, MaskCommand.self, BoundaryCommand.self, FeaturesCommand.self,
                       BenchCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
+
+    /// Restarts under `OPENBLAS_CORETYPE` first when OpenBLAS chose kernels below the CPU's (`BLASKernels`).
+    static func main() {
+        BLASKernels.restartIfBelowCPU()
+        main(nil)
+    }
 }

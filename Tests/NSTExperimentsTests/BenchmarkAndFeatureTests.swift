@@ -3,6 +3,7 @@ import Testing
 @testable import NSTExperiments
 import NSTImage
 import NSTNetwork
+import NSTTensor
 import NSTTransfer
 
 /// `Examples/<relative>` in the package (installed by `nst-exp examples install --dir Examples`).
@@ -89,6 +90,25 @@ func sharedImage(_ path: String) -> URL {
         #expect(abs(result.gflop - NetworkBenchmark.gflop(width: 48, height: 48,
                                                            layers: try ["relu5_1"].map { try LayerName($0) },
                                                            weights: try VGGWeights.loadInstalled())) < 1e-9)
+    }
+
+    /// With `fullHistory` the run goes on until the optimizer holds its whole history, then times as many steps
+    /// again; the short figure was taken with only the warm-up's pairs. The result names what ran.
+    @Test func timesStepsWithTheHistoryFull() throws {
+        var config = RunConfiguration()
+        config.lbfgsHistory = 6
+        let result = try StepBenchmark(size: 32, steps: 2, warmup: 1, fullHistory: true).run(
+            weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
+            content: sharedImage("gatys/tubingen.jpg"), style: sharedImage("gatys/starry_night.jpg"), configuration: config)
+        #expect(result.lbfgsHistory == 6 && result.shortHistory.afterSteps == 1 && result.shortHistory.pairsHeld <= 1)
+        let full = try #require(result.fullHistory)
+        #expect(full.pairsHeld == 6 && full.afterSteps >= 6 && full.medianSeconds > 0 && full.cpuSecondsPerStep > 0)
+        #expect(result.medianSeconds == result.shortHistory.medianSeconds)
+        #expect(result.system.blasCore == BLASKernels.coreName && result.system.convKernel == result.kernel)
+        let shortOnly = try StepBenchmark(size: 32, steps: 1, warmup: 0).run(
+            weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
+            content: sharedImage("gatys/tubingen.jpg"), style: sharedImage("gatys/starry_night.jpg"), configuration: config)
+        #expect(shortOnly.fullHistory == nil)
     }
 
     @Test func missingImageIsAnErrorNamingIt() throws {

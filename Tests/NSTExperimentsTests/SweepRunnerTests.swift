@@ -49,9 +49,10 @@ import Testing
         struct Manifest: Decodable {
             var toolkit_version: String; var swift_version: String; var blas: String; var threads: Int; var cpu: String
             var command_line: String; var started: String; var ended: String?
-            var weights: [String: String]; var inputs: [String: String?]
+            var weights: [String: String]; var inputs: [String: String?]; var system: RunEnvironment
         }
         let manifest = try Fixtures.json(Manifest.self, at: out.appendingPathComponent("manifest.json"))
+        #expect(manifest.system == RunEnvironment.current() && manifest.blas.contains(manifest.system.blasCore))
         #expect(manifest.weights["sha256"] == (try Provenance.sha256(ofFile: weights.path)))
         #expect(manifest.inputs.count == 2 && manifest.inputs.values.allSatisfy { $0?.count == 64 })
         #expect(manifest.ended != nil && manifest.blas.contains("OpenBLAS") && manifest.threads >= 1)
@@ -74,6 +75,7 @@ import Testing
             let last = losses[5].split(separator: ",")
             #expect(Float(String(last.dropFirst().first ?? "")) == Float(record.final?.total ?? -1))
             let log = try String(contentsOf: dir.appendingPathComponent("log.txt"), encoding: .utf8)
+            #expect(RunEnvironment.current().summary.allSatisfy { log.contains($0) }, "the log names the CPU and kernels")
             #expect(log.contains("run \(run.id) started") && log.contains("finished after") && log.contains("s CPU)"))
         }
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")

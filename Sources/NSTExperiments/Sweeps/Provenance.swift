@@ -28,6 +28,8 @@ public struct Provenance: Codable, Sendable {
     public var blas: String
     public var threads: Int
     public var cpu: String
+    /// CPU features, BLAS version and kernel set, conv kernel (`blas` and `cpu` above summarize it).
+    public var system: RunEnvironment
     public var commandLine: String
     /// ISO-8601.
     public var started: String
@@ -41,7 +43,7 @@ public struct Provenance: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case toolkitVersion = "toolkit_version", gitCommit = "git_commit", gitDirty = "git_dirty"
-        case swiftVersion = "swift_version", blas, threads, cpu, commandLine = "command_line", started, ended, shard
+        case swiftVersion = "swift_version", blas, threads, cpu, system, commandLine = "command_line", started, ended, shard
         case weights, inputs
     }
 
@@ -54,6 +56,7 @@ public struct Provenance: Codable, Sendable {
         try c.encode(blas, forKey: .blas)
         try c.encode(threads, forKey: .threads)
         try c.encode(cpu, forKey: .cpu)
+        try c.encode(system, forKey: .system)
         try c.encode(commandLine, forKey: .commandLine)
         try c.encode(started, forKey: .started)
         try c.encode(ended, forKey: .ended)
@@ -68,7 +71,7 @@ public struct Provenance: Codable, Sendable {
         var hashes: [String: String?] = [:]
         for path in inputs { hashes[path] = .some(try? sha256(ofFile: path)) }
         return Provenance(gitCommit: git?.commit, gitDirty: git?.dirty, swiftVersion: swiftVersion,
-                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(),
+                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(), system: .current(),
                           commandLine: commandLine.map(shellQuoted).joined(separator: " "),
                           started: SweepFiles.timestamp(), ended: nil, shard: shard,
                           weights: HashedFile(path: weights, sha256: try sha256(ofFile: weights)), inputs: hashes)
@@ -130,8 +133,7 @@ public struct Provenance: Codable, Sendable {
     }
 
     static func blasDescription() -> String {
-        guard let config = openblas_get_config() else { return "OpenBLAS" }
-        return "OpenBLAS " + String(cString: config) + " (1 thread per worker)"
+        BLASKernels.configuration + ", core " + BLASKernels.coreName + " (1 thread per worker)"
     }
 
     static func cpuModel() -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import NSTImage
 import NSTNetwork
+import NSTTensor
 import NSTTransfer
 
 /// How `SweepRunner` treats existing results and which runs it takes.
@@ -274,6 +275,8 @@ public final class SweepRunner {
         log.line("run \(run.id) started \(startedText)")
         log.line("params \(JSONValue.object(run.params).jsonText)")
         log.line("config_hash \(run.configHash)")
+        for line in RunEnvironment.current().summary { log.line(line) }
+        if let warning = BLASKernels.current.warning { log.line("warning: \(warning)") }
         PeakMemory.reset()
         let cpuStart = ProcessStats.cpuSeconds()
 

@@ -35,6 +35,8 @@ public final class LBFGS: Optimizer {
     private var rho: [Double] = []
     private var alpha: [Double] = []
     private var pairCount = 0
+    /// Pairs held now (at most `history`; the two-loop recursion's cost grows with it).
+    public var pairsHeld: Int { pairCount }
     private var newest = -1
     private var iteration = 0
 
