@@ -40,6 +40,9 @@ public struct StepBenchmark {
         public var content: Float
         public var style: Float
         public var total: Float
+        /// Seconds per step in each image term (e.g. `photorealism`; layer terms run inside the backward), median of the
+        /// timed steps; part of `lossSeconds`.
+        public var imageTermSeconds: [String: Double]
         public var contentImage: String
         public var styleImage: String
         public var weights: String
@@ -77,11 +80,13 @@ public struct StepBenchmark {
 
         network.profiling = true
         var times: [Double] = [], forward: [Double] = [], backward: [Double] = [], losses: [Double] = [], update: [Double] = []
+        var imageTerms = [[Double]](repeating: [], count: objective.terms.count)
         let evaluationsBefore = objective.evaluations
         let cpuStart = ProcessStats.cpuSeconds()
         for _ in 0..<steps {
             network.resetProfile()
             objectiveNanos = 0
+            let termsBefore = objective.imageTermSeconds
             let t0 = DispatchTime.now().uptimeNanoseconds
             switch optimizer.step(&x) {
             case .moved, .converged: break
@@ -96,6 +101,7 @@ public struct StepBenchmark {
             backward.append(b)
             losses.append(max(0, inObjective - f - b))
             update.append(max(0, seconds - inObjective))
+            for t in imageTerms.indices { imageTerms[t].append(objective.imageTermSeconds[t] - termsBefore[t]) }
         }
         let cpu = (ProcessStats.cpuSeconds() - cpuStart) / Double(steps)
         let median = NetworkBenchmark.median(times)
@@ -109,6 +115,8 @@ public struct StepBenchmark {
                       lossSeconds: NetworkBenchmark.median(losses), optimizerSeconds: NetworkBenchmark.median(update),
                       gflop: g, gflopPerSecond: g / median, peakRSSMiB: ProcessStats.peakRSSMiB(),
                       content: last.content, style: last.style, total: last.total,
+                      imageTermSeconds: Dictionary(uniqueKeysWithValues: objective.terms.indices.filter { objective.terms[$0].layers.isEmpty }
+                          .map { (objective.terms[$0].name, NetworkBenchmark.median(imageTerms[$0])) }),
                       contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel)
     }
 }

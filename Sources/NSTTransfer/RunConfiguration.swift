@@ -56,6 +56,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var styleLayers: [String] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     /// Per-layer overrides of c_l (default 1) and s_l (default 1/N_l²).
     public var layerWeights: LayerWeights = LayerWeights()
+    /// Values of the keys that loss terms own (`LossTerms.settings`, e.g. `photorealism_weight`), by key; a key not
+    /// here has its term's default. They are top-level JSON keys like the others, encoded only when set.
+    public var termSettings: [String: Double] = [:]
 
     // MARK: set-up
     /// Starting image: content, noise, style or an image path (JSON key `init`).
@@ -115,8 +118,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
     }
 
-    /// Every JSON key, in declaration order.
-    public static let keys: [String] = CodingKeys.allCases.map(\.rawValue)
+    /// Every JSON key, in declaration order, then the keys loss terms own.
+    public static let keys: [String] = CodingKeys.allCases.map(\.rawValue) + LossTerms.settings.map(\.key)
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(valid: RunConfiguration.keys)
@@ -197,6 +200,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.contentRegionWeights, &contentRegionWeights)
         try read(.maskTolerance, &maskTolerance)
         try readEnum(.palette, &palette)
+        let termKeys = try decoder.container(keyedBy: AnyCodingKey.self)
+        for setting in LossTerms.settings {
+            if let value = try termKeys.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -244,6 +251,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
         if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
+        var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
+        for setting in LossTerms.settings {
+            if let value = termSettings[setting.key] { try termKeys.encode(value, forKey: AnyCodingKey(setting.key)) }
+        }
     }
 
     /// "max", "average" or "avg".

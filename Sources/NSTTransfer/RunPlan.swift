@@ -52,6 +52,7 @@ extension RunConfiguration {
     /// Validates and resolves the configuration; throws the first problem found, naming key, value and fix.
     public func plan() throws -> RunPlan {
         try checkValues()
+        try checkTermSettings()
         let contentLayers = try parseLayers(contentLayers, key: "content_layers")
         let styleLayers = try parseLayers(styleLayers, key: "style_layers")
         let contentOverrides = try parseOverrides(layerWeights.content, role: "content", allowed: contentLayers)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import NSTExperiments
 import NSTNetwork
+import NSTTransfer
 
 /// `nst-exp bench`: times a VGG-19 forward to relu5_1 plus the backward to the input.
 struct BenchCommand: ParsableCommand {
@@ -50,6 +51,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --step or --accuracy: style image (default: Examples/styles/hubble_deep_field.jpg).")
     var style: String = "Examples/styles/hubble_deep_field.jpg"
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("With --step or --accuracy: set a run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable; the value is JSON, else a string).", valueName: "key=value"))
+    var set: [String] = []
+
     @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
     var image: String?
 
@@ -92,7 +96,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup).run(
             weights: weights.0, weightsLabel: weights.1, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"))
+            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
         if json { return try BenchCommand.printJSON(result) }
         print(String(format: "L-BFGS step, %d×%d, %@ on %@, %d threads, kernel %@, %@ weights, history %d",
                      result.size, result.size, result.contentImage, result.styleImage, result.threads, result.kernel,
@@ -103,6 +107,10 @@ struct BenchCommand: ParsableCommand {
                      result.forwardSeconds, result.lossSeconds, result.backwardSeconds, result.optimizerSeconds))
         print(String(format: "%.1f GFLOP of direct convolution per evaluation, %.1f GFLOP/s equivalent; CPU time %.3f s per step",
                      result.gflop, result.gflopPerSecond, result.cpuSecondsPerStep))
+        for (name, seconds) in result.imageTermSeconds.sorted(by: { $0.key < $1.key }) {
+            print(String(format: "  of the losses, %@ term %.4f s per step (%.1f %% of the step)", name, seconds,
+                         100 * seconds / result.medianSeconds))
+        }
         print(String(format: "peak RSS %.0f MiB", result.peakRSSMiB))
     }
 
@@ -110,7 +118,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try KernelAgreement(size: size, iterations: iterations).run(
             weights: weights.0, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"))
+            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
         if json {
             try BenchCommand.printJSON(result)
         } else {

@@ -25,6 +25,9 @@ struct StylizeCommand: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit without running.")
     var printConfig = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable, applied after the other flags; the value is JSON, else a string).", valueName: "key=value"))
+    var set: [String] = []
+
     // Inputs and outputs
     @Option(help: ArgumentHelp("Content image (required).", valueName: "image"))
     var content: String?
@@ -194,7 +197,7 @@ struct StylizeCommand: ParsableCommand {
         if let log { c.log = log }
         if let printEvery { c.printEvery = printEvery }
         try applySpatialOptions(to: &c)
-        return c
+        return try c.setting(set)
     }
 
     /// The spatial-control flags onto their configuration keys.
