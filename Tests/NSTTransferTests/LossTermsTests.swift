@@ -63,9 +63,10 @@ struct LossTermsTests {
         #expect(gradient == dx.data)
     }
 
-    @Test("the registry lists each term once and orders unknown names after known ones")
+    @Test("the registry lists each term once, owns the photorealism keys, and orders unknown names after known ones")
     func registry() {
-        #expect(LossTerms.names == ["content", "style", "tv"])
+        #expect(LossTerms.names == ["content", "style", "tv", "photorealism"])
+        #expect(LossTerms.settings.map(\.key) == ["photorealism_weight", "photorealism_epsilon", "photorealism_window"])
         #expect(LossTerms.ordered(["zeta", "tv", "content", "tv"]) == ["content", "tv", "zeta"])
         #expect(LossTerms.columns(of: []) == ["content", "style", "tv"])
     }

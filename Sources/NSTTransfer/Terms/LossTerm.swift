@@ -93,6 +93,7 @@ public enum LossTerms {
         ContentTerm.kind,
         StyleTerm.kind,
         TotalVariationTerm.kind,
+        PhotorealismTerm.kind,
     ]
 
     /// The term names, in objective order.
