@@ -92,6 +92,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Label-map colours: discovered from each map (auto) or the nine deep-photo-styletransfer codes.
     public var palette: MaskPalette = .auto
 
+    // MARK: presets
+    /// The photorealistic preset (`photorealisticPreset`): its values are the defaults of every other key.
+    public var photorealistic: Bool = false
+
     // MARK: reporting
     /// Save a snapshot every N iterations (0 = only the final image).
     public var saveEvery: Int = 0
@@ -116,6 +120,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentMask = "content_mask", styleMasks = "style_masks", regions, propagation, erosion
         case featherRadius = "feather_radius", regionWeighting = "region_weighting"
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
+        case photorealistic
     }
 
     /// Every JSON key, in declaration order, then the keys loss terms own.
@@ -125,6 +130,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try decoder.rejectUnknownKeys(valid: RunConfiguration.keys)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
+        if try c.decodeIfPresent(Bool.self, forKey: .photorealistic) == true { self = RunConfiguration.photorealisticPreset }
         func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
             if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
         }
@@ -251,6 +257,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
         if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
+        if photorealistic { try c.encode(photorealistic, forKey: .photorealistic) }
         var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
         for setting in LossTerms.settings {
             if let value = termSettings[setting.key] { try termKeys.encode(value, forKey: AnyCodingKey(setting.key)) }
@@ -275,13 +282,17 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         }
     }
 
-    /// Reads and decodes a JSON configuration file.
-    public static func load(from url: URL) throws -> RunConfiguration {
-        let data: Data
+    /// Reads and decodes a JSON configuration file; `photorealistic` as if the file said `"photorealistic": true`.
+    public static func load(from url: URL, photorealistic: Bool = false) throws -> RunConfiguration {
+        var data: Data
         do {
             data = try Data(contentsOf: url)
         } catch {
             throw ConfigurationError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        }
+        if photorealistic, var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            object["photorealistic"] = true
+            data = (try? JSONSerialization.data(withJSONObject: object)) ?? data
         }
         return try decode(from: data, source: url.path)
     }

@@ -25,6 +25,9 @@ struct StylizeCommand: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit without running.")
     var printConfig = false
 
+    @Flag(help: "Photorealistic preset (run-config key photorealistic): the photorealism (matting-Laplacian) term and the weights measured for it; other flags and --config keys override its values.")
+    var photorealistic = false
+
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable, applied after the other flags; the value is JSON, else a string).", valueName: "key=value"))
     var set: [String] = []
 
@@ -152,7 +155,8 @@ struct StylizeCommand: ParsableCommand {
 
     /// Defaults, then the --config file, then the flags given.
     func resolvedConfiguration() throws -> RunConfiguration {
-        var c = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
+        var c = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0), photorealistic: photorealistic) }
+            ?? (photorealistic ? RunConfiguration.photorealisticPreset : RunConfiguration())
         if let content { c.content = content }
         if !style.isEmpty { c.style = style }
         if let styleBlend { c.styleBlend = try numbers(styleBlend, key: "style-blend") }
