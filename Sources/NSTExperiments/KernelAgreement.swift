@@ -85,7 +85,7 @@ public struct KernelAgreement {
         _ = fastObjective.evaluate(x, &g)
         _ = referenceObjective.evaluate(x, &gRef)
         let a = fastObjective.lastBreakdown, b = referenceObjective.lastBreakdown
-        var terms = [term("total", a.total, b.total), term("content", a.content, b.content), term("style", a.style, b.style)]
+        var terms = [term("total", a.total, b.total)] + zip(a.terms, b.terms).map { term($0.name, $0.value, $1.value) }
         for (p, q) in zip(a.layers, b.layers) { terms.append(term(p.columnName, p.value, q.value)) }
 
         _ = try trajectory(referenceObjective)

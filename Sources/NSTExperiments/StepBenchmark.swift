@@ -30,6 +30,9 @@ public struct StepBenchmark {
         public var backwardSeconds: Double
         public var lossSeconds: Double
         public var optimizerSeconds: Double
+        /// Seconds per step in each image term (e.g. `photorealism`; layer terms run inside the backward), median of
+        /// the timed steps; part of `lossSeconds`.
+        public var imageTermSeconds: [String: Double]
         /// Peak RSS of the process when these steps ended.
         public var peakRSSMiB: Double
     }
@@ -66,6 +69,9 @@ public struct StepBenchmark {
         public var content: Float
         public var style: Float
         public var total: Float
+        /// Seconds per step in each image term (e.g. `photorealism`; layer terms run inside the backward), median of the
+        /// timed steps; part of `lossSeconds`.
+        public var imageTermSeconds: [String: Double]
         public var contentImage: String
         public var styleImage: String
         public var weights: String
@@ -120,11 +126,13 @@ public struct StepBenchmark {
             let afterSteps = taken, pairsHeld = optimizer.pairsHeld
             var times: [Double] = [], forward: [Double] = [], backward: [Double] = [], losses: [Double] = []
             var update: [Double] = []
+            var imageTerms = [[Double]](repeating: [], count: objective.terms.count)
             let evaluationsBefore = objective.evaluations
             let cpuStart = ProcessStats.cpuSeconds()
             for _ in 0..<steps {
                 network.resetProfile()
                 objectiveNanos = 0
+                let termsBefore = objective.imageTermSeconds
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 try advance()
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
@@ -135,13 +143,17 @@ public struct StepBenchmark {
                 backward.append(b)
                 losses.append(max(0, inObjective - f - b))
                 update.append(max(0, seconds - inObjective))
+                for t in imageTerms.indices { imageTerms[t].append(objective.imageTermSeconds[t] - termsBefore[t]) }
             }
             let median = NetworkBenchmark.median
+            let imageTermSeconds = Dictionary(uniqueKeysWithValues: objective.terms.indices.filter { objective.terms[$0].layers.isEmpty }
+                .map { (objective.terms[$0].name, median(imageTerms[$0])) })
             return Timing(afterSteps: afterSteps, pairsHeld: pairsHeld, medianSeconds: median(times),
                           minSeconds: times.min() ?? 0, cpuSecondsPerStep: (ProcessStats.cpuSeconds() - cpuStart) / Double(steps),
                           evaluationsPerStep: Double(objective.evaluations - evaluationsBefore) / Double(steps),
                           forwardSeconds: median(forward), backwardSeconds: median(backward),
-                          lossSeconds: median(losses), optimizerSeconds: median(update), peakRSSMiB: ProcessStats.peakRSSMiB())
+                          lossSeconds: median(losses), optimizerSeconds: median(update), imageTermSeconds: imageTermSeconds,
+                          peakRSSMiB: ProcessStats.peakRSSMiB())
         }
 
         for _ in 0..<warmup { try advance() }
@@ -162,6 +174,7 @@ public struct StepBenchmark {
                       gflop: g, gflopPerSecond: g / short.medianSeconds, peakRSSMiB: ProcessStats.peakRSSMiB(),
                       shortHistory: short, fullHistory: full,
                       content: last.content, style: last.style, total: last.total,
+                      imageTermSeconds: short.imageTermSeconds,
                       contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel,
                       system: .current(convKernel: network.convKernel))
     }

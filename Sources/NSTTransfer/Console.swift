@@ -83,8 +83,8 @@ public final class ConsoleProgress {
 
     func describe(_ r: IterationReport) -> String {
         let l = r.losses
-        var text = "it \(r.iteration)/\(r.totalIterations)  loss \(Self.number(l.total)) "
-            + "(content \(Self.number(l.content)), style \(Self.number(l.style)), tv \(Self.number(l.tv)))"
+        var text = "it \(r.iteration)/\(r.totalIterations)  loss \(Self.number(l.total)) ("
+            + l.terms.map { "\($0.name) \(Self.number($0.value))" }.joined(separator: ", ") + ")"
         if let start = rateStart, r.iteration > start.iteration, r.seconds > start.seconds {
             let rate = Double(r.iteration - start.iteration) / (r.seconds - start.seconds)
             text += String(format: "  %.2f it/s", rate)

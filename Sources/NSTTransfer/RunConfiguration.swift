@@ -57,6 +57,9 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var styleLayers: [String] = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"]
     /// Per-layer overrides of c_l (default 1) and s_l (default 1/N_l²).
     public var layerWeights: LayerWeights = LayerWeights()
+    /// Values of the keys that loss terms own (`LossTerms.settings`, e.g. `photorealism_weight`), by key; a key not
+    /// here has its term's default. They are top-level JSON keys like the others, encoded only when set.
+    public var termSettings: [String: Double] = [:]
 
     // MARK: set-up
     /// Starting image: content, noise, style or an image path (JSON key `init`).
@@ -90,6 +93,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Label-map colours: discovered from each map (auto) or the nine deep-photo-styletransfer codes.
     public var palette: MaskPalette = .auto
 
+    // MARK: presets
+    /// The photorealistic preset (`photorealisticPreset`): its values are the defaults of every other key.
+    public var photorealistic: Bool = false
+
     // MARK: reporting
     /// Save a snapshot every N iterations (0 = only the final image).
     public var saveEvery: Int = 0
@@ -114,15 +121,17 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentMask = "content_mask", styleMasks = "style_masks", regions, propagation, erosion
         case featherRadius = "feather_radius", regionWeighting = "region_weighting"
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
+        case photorealistic
     }
 
-    /// Every JSON key, in declaration order.
-    public static let keys: [String] = CodingKeys.allCases.map(\.rawValue)
+    /// Every JSON key, in declaration order, then the keys loss terms own.
+    public static let keys: [String] = CodingKeys.allCases.map(\.rawValue) + LossTerms.settings.map(\.key)
 
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(valid: RunConfiguration.keys)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init()
+        if try c.decodeIfPresent(Bool.self, forKey: .photorealistic) == true { self = RunConfiguration.photorealisticPreset }
         func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
             if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
         }
@@ -198,6 +207,10 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.contentRegionWeights, &contentRegionWeights)
         try read(.maskTolerance, &maskTolerance)
         try readEnum(.palette, &palette)
+        let termKeys = try decoder.container(keyedBy: AnyCodingKey.self)
+        for setting in LossTerms.settings {
+            if let value = try termKeys.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
+        }
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -245,6 +258,11 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
         if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
+        if photorealistic { try c.encode(photorealistic, forKey: .photorealistic) }
+        var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
+        for setting in LossTerms.settings {
+            if let value = termSettings[setting.key] { try termKeys.encode(value, forKey: AnyCodingKey(setting.key)) }
+        }
     }
 
     /// "max", "average" or "avg".
@@ -272,13 +290,17 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         }
     }
 
-    /// Reads and decodes a JSON configuration file.
-    public static func load(from url: URL) throws -> RunConfiguration {
-        let data: Data
+    /// Reads and decodes a JSON configuration file; `photorealistic` as if the file said `"photorealistic": true`.
+    public static func load(from url: URL, photorealistic: Bool = false) throws -> RunConfiguration {
+        var data: Data
         do {
             data = try FileIO.read(url.path)
         } catch let error as FileIOError {
             throw ConfigurationError.unreadableFile(path: url.path, reason: error.reason)
+        }
+        if photorealistic, var object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] {
+            object["photorealistic"] = true
+            data = (try? JSONSerialization.data(withJSONObject: object)) ?? data
         }
         return try decode(from: data, source: url.path)
     }

@@ -91,9 +91,11 @@ extension RunConfiguration {
     }
 
     /// The checks of single values that need no input file (`plan()` runs them first; a sweep runs them on every
-    /// run): the numeric bounds of `RunLimits` first, before any size arithmetic, then the weights and counts.
+    /// run): the numeric bounds of `RunLimits` first, before any size arithmetic, then each loss term's own keys,
+    /// the weights and counts.
     public func checkValues() throws {
         try checkBounds()
+        try checkTermSettings()
         func weight(_ value: Float, _ key: String) throws {
             guard value.isFinite, value >= 0 else {
                 throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "weights must be finite and ≥ 0")

@@ -3,6 +3,7 @@ import Foundation
 import NSTExperiments
 import NSTNetwork
 import NSTTensor
+import NSTTransfer
 
 /// `nst-exp bench`: times a VGG-19 forward to relu5_1 plus the backward to the input.
 struct BenchCommand: ParsableCommand {
@@ -59,6 +60,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, print what would run: the CPU and its vector features, the BLAS library, version and kernel set (and whether they match), the conv kernel.")
     var system = false
 
+    @Option(name: .customLong("set"), help: ArgumentHelp("With --step or --accuracy: set a run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable; the value is JSON, else a string).", valueName: "key=value"))
+    var set: [String] = []
+
     @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
     var image: String?
 
@@ -110,7 +114,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup, fullHistory: fullHistory).run(
             weights: weights.0, weightsLabel: weights.1, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"))
+            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
         if json { return try BenchCommand.printJSON(result) }
         result.system.summary.forEach { print($0) }
         print(String(format: "L-BFGS step, %d×%d, %@ on %@, %@ weights, history %d pairs",
@@ -121,6 +125,10 @@ struct BenchCommand: ParsableCommand {
                          label, t.pairsHeld, t.afterSteps, t.medianSeconds, t.minSeconds, result.steps, t.evaluationsPerStep))
             print(String(format: "  forward %.3f s, losses %.3f s, backward %.3f s, optimizer %.3f s; CPU time %.3f s per step; peak RSS %.0f MiB",
                          t.forwardSeconds, t.lossSeconds, t.backwardSeconds, t.optimizerSeconds, t.cpuSecondsPerStep, t.peakRSSMiB))
+            for (name, seconds) in t.imageTermSeconds.sorted(by: { $0.key < $1.key }) {
+                print(String(format: "  of the losses, %@ term %.4f s per step (%.1f %% of the step)", name, seconds,
+                             100 * seconds / t.medianSeconds))
+            }
         }
         print(String(format: "%.1f GFLOP of direct convolution per evaluation, %.1f GFLOP/s equivalent (short history)",
                      result.gflop, result.gflopPerSecond))
@@ -130,7 +138,7 @@ struct BenchCommand: ParsableCommand {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try KernelAgreement(size: size, iterations: iterations).run(
             weights: weights.0, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"))
+            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
         if json {
             try BenchCommand.printJSON(result)
         } else {

@@ -25,6 +25,12 @@ struct StylizeCommand: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit without running.")
     var printConfig = false
 
+    @Flag(help: "Photorealistic preset (run-config key photorealistic): the photorealism (matting-Laplacian) term and the weights measured for it; other flags and --config keys override its values.")
+    var photorealistic = false
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set any run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable, applied after the other flags; the value is JSON, else a string).", valueName: "key=value"))
+    var set: [String] = []
+
     // Inputs and outputs
     @Option(help: ArgumentHelp("Content image (required).", valueName: "image"))
     var content: String?
@@ -150,7 +156,8 @@ struct StylizeCommand: ParsableCommand {
 
     /// Defaults, then the --config file, then the flags given.
     func resolvedConfiguration() throws -> RunConfiguration {
-        var c = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0)) } ?? RunConfiguration()
+        var c = try config.map { try RunConfiguration.load(from: URL(fileURLWithPath: $0), photorealistic: photorealistic) }
+            ?? (photorealistic ? RunConfiguration.photorealisticPreset : RunConfiguration())
         if let content { c.content = content }
         if !style.isEmpty { c.style = style }
         if let styleBlend { c.styleBlend = try numbers(styleBlend, key: "style-blend") }
@@ -195,7 +202,7 @@ struct StylizeCommand: ParsableCommand {
         if let log { c.log = log }
         if let printEvery { c.printEvery = printEvery }
         try applySpatialOptions(to: &c)
-        return c
+        return try c.setting(set)
     }
 
     /// The spatial-control flags onto their configuration keys.

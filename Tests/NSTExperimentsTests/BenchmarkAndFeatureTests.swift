@@ -128,7 +128,7 @@ func sharedImage(_ path: String) -> URL {
             weights: try VGGWeights.loadInstalled(), content: sharedImage("gatys/tubingen.jpg"),
             style: sharedImage("gatys/starry_night.jpg"))
         #expect(result.fastKernel == "winograd4" && result.referenceKernel == "im2col")
-        #expect(result.terms.map(\.name) == ["total", "content", "style", "content_relu4_2", "style_relu1_1",
+        #expect(result.terms.map(\.name) == ["total", "content", "style", "tv", "content_relu4_2", "style_relu1_1",
                                              "style_relu2_1", "style_relu3_1", "style_relu4_1", "style_relu5_1"])
         #expect(result.worst <= 1e-3, "worst term \(result.worst)")
         #expect(result.gradientDifference > 0 && result.gradientDifference < 1e-2)

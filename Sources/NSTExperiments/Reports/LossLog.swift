@@ -1,14 +1,18 @@
 import Foundation
 
-/// The per-iteration loss log `losses.csv` of one run: `iteration,total,content,style,tv,seconds` and per-layer columns.
+/// The per-iteration loss log `losses.csv` of one run: `iteration,total`, one column per loss term (`content,style,tv`,
+/// then any other term the run used), `seconds`, and per-layer columns.
 public struct LossLog: Equatable, Sendable {
     /// Column names from the header, e.g. `total`, `style:relu1_1`.
     public var columns: [String]
     /// One row per iteration, one value per column (NaN for empty cells).
     public var rows: [[Double]]
 
-    /// The four weighted terms plotted for every run, in this order.
-    public static let terms = ["total", "content", "style", "tv"]
+    /// The weighted loss terms of the log: the columns between `total` and `seconds`.
+    public var terms: [String] {
+        guard let first = columns.firstIndex(of: "total"), let end = columns.firstIndex(of: "seconds"), first < end else { return [] }
+        return Array(columns[(first + 1)..<end])
+    }
 
     /// Parses CSV text. A last line cut short by a killed run is dropped rather than rejected.
     public static func parse(_ text: String, path: String) throws -> LossLog {

@@ -31,7 +31,7 @@ struct ReportPlots {
     /// Total and each weighted term against iteration, on a log scale.
     func lossCurves(_ run: SweepResults.Run) throws -> ReportFigure? {
         guard let log = run.losses, let iterations = log.column("iteration"), !log.rows.isEmpty else { return nil }
-        let terms = LossLog.terms.filter { log.column($0)?.contains { $0 > 0 } ?? false }
+        let terms = (["total"] + log.terms).filter { log.column($0)?.contains { $0 > 0 } ?? false }
         guard !terms.isEmpty else { return nil }
         let columns = terms.compactMap { log.column($0) }
         let rows = iterations.indices.map { i in [iterations[i]] + columns.map { Self.positive($0[i]) } }
@@ -90,16 +90,16 @@ struct ReportPlots {
             let g = others.map { run.params[$0] ?? .null }
             if let i = groups.firstIndex(of: g) { members[i].append(run) } else { groups.append(g); members.append([run]) }
         }
-        let terms = LossLog.terms.filter { t in finished.contains { ($0.final?[t] ?? 0) > 0 } }
+        let terms = (["total"] + results.termNames).filter { t in finished.contains { ($0.final?[term: t] ?? 0) > 0 } }
         guard !terms.isEmpty else { return nil }
         var data = ""
         for (g, runs) in members.enumerated() {
             let sorted = runs.compactMap { r in r.params[key].map { (x($0), r) } }.sorted { $0.0 < $1.0 }
-            data += Gnuplot.datablock("g\(g)", rows: sorted.map { p in [p.0] + terms.map { Self.positive(p.1.final?[$0] ?? .nan) } })
+            data += Gnuplot.datablock("g\(g)", rows: sorted.map { p in [p.0] + terms.map { Self.positive(p.1.final?[term: $0] ?? .nan) } })
         }
         let showKey = !others.isEmpty && groups.count <= 8
         var body = Gnuplot.preamble
-        body += "set multiplot layout \(terms.count <= 2 ? 1 : 2),\(terms.count == 1 ? 1 : 2) title \(Gnuplot.quote("Final loss against \(key)")) font ',13'\n"
+        body += "set multiplot layout \((terms.count + 1) / 2),\(min(terms.count, 2)) title \(Gnuplot.quote("Final loss against \(key)")) font ',13'\n"
         body += "set logscale y\nset format y '%.0e'\nset xlabel \(Gnuplot.quote(key))\n"
         if logX { body += "set logscale x\n" }
         if !numeric {
@@ -119,7 +119,7 @@ struct ReportPlots {
         body += "unset multiplot\n"
         let stem = "final-vs-" + Self.fileSafe(key)
         try gnuplot.render(body, data: data, to: plotsFolder.appendingPathComponent(stem),
-                           width: Self.width, height: terms.count <= 2 ? 480 : 720)
+                           width: Self.width, height: 240 + 240 * ((terms.count + 1) / 2))
         return figure(stem, title: "Final loss against \(key)",
                       caption: "Final weighted loss terms of the finished runs against \(key)"
                         + (others.isEmpty ? "." : "; one line per combination of \(others.joined(separator: ", "))."))

@@ -302,7 +302,8 @@ public struct ReportWriter: Sendable {
             guard let v else { return .init("") }
             return .init(String(format: format, v), sortKey: v)
         }
-        let headers = ["#", "status"] + results.swept + ["total", "content", "style", "tv", "iterations", "seconds", "peak RSS MiB", "image"]
+        let terms = ["total"] + results.termNames
+        let headers = ["#", "status"] + results.swept + terms + ["iterations", "seconds", "peak RSS MiB", "image"]
         let rows = results.runs.map { run -> [ReportDocument.Cell] in
             var row: [ReportDocument.Cell] = [.init(run.indexLabel, sortKey: Double(run.index)),
                                               .init(run.state.rawValue, alert: run.state == .failed || run.state == .interrupted)]
@@ -310,8 +311,8 @@ public struct ReportWriter: Sendable {
                 let v = run.params[key]
                 row.append(.init(v?.label ?? "", sortKey: v?.number))
             }
-            row += [number(run.final?.total), number(run.final?.content), number(run.final?.style), number(run.final?.tv),
-                    number(run.iterations.map(Double.init), "%.0f"), number(run.seconds, "%.1f"), number(run.peakRSSMiB, "%.0f")]
+            row += terms.map { number(run.final?[term: $0]) }
+            row += [number(run.iterations.map(Double.init), "%.0f"), number(run.seconds, "%.1f"), number(run.peakRSSMiB, "%.0f")]
             row.append(thumbnails[run.id] != nil ? .init("run \(run.indexLabel)", image: "images/\(run.id).png") : .init(""))
             return row
         }

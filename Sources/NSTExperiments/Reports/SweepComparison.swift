@@ -1,4 +1,5 @@
 import Foundation
+import NSTTransfer
 
 /// Several sweeps side by side: runs are matched by their values of every key any of the sweeps varies (a key a
 /// sweep does not vary is read from its runs' config.json), so runs with the same settings line up.
@@ -167,7 +168,8 @@ public struct ComparisonWriter: Sendable {
     }
 
     func unionTable(_ c: SweepComparison, thumbnails: [String: ContactSheet.Thumbnail]) -> ReportDocument.Table {
-        let headers = ["sweep", "#", "status"] + c.keys + ["total", "content", "style", "tv", "iterations", "seconds", "image"]
+        let terms = ["total"] + LossTerms.columns(of: c.sweeps.map(\.termNames))
+        let headers = ["sweep", "#", "status"] + c.keys + terms + ["iterations", "seconds", "image"]
         var rows: [[ReportDocument.Cell]] = []
         for (s, sweep) in c.sweeps.enumerated() {
             for run in sweep.runs {
@@ -175,8 +177,8 @@ public struct ComparisonWriter: Sendable {
                 var row: [ReportDocument.Cell] = [.init(c.labels[s]), .init(run.indexLabel, sortKey: Double(run.index)),
                                                   .init(run.state.rawValue, alert: run.state == .failed || run.state == .interrupted)]
                 row += c.keys.map { k in let v = run.value(for: k); return .init(v?.label ?? "", sortKey: v?.number) }
-                row += [number(run.final?.total), number(run.final?.content), number(run.final?.style), number(run.final?.tv),
-                        number(run.iterations.map(Double.init), "%.0f"), number(run.seconds, "%.1f")]
+                row += terms.map { number(run.final?[term: $0]) }
+                row += [number(run.iterations.map(Double.init), "%.0f"), number(run.seconds, "%.1f")]
                 row.append(thumbnails[Self.key(s, run)] != nil ? .init("run \(run.indexLabel)", image: "images/\(s + 1)-\(run.id).png") : .init(""))
                 rows.append(row)
             }

@@ -1,5 +1,6 @@
 import Foundation
 import NSTImage
+import NSTTransfer
 
 /// Everything a sweep's output folder records, read back from the files alone (plan.json, manifest.json and each
 /// run's status.json, config.json, losses.csv and images), so that merged Slurm shards read like one sweep.
@@ -33,26 +34,24 @@ public struct SweepResults: Sendable {
         case pending
     }
 
-    /// The final weighted loss terms of a run.
+    /// The final weighted loss terms of a run: total and each term of its objective, in objective order.
     public struct Losses: Equatable, Sendable {
         public var total: Double?
-        public var content: Double?
-        public var style: Double?
-        public var tv: Double?
-        public init(total: Double?, content: Double?, style: Double?, tv: Double?) {
-            self.total = total; self.content = content; self.style = style; self.tv = tv
+        public var names: [String]
+        public var values: [Double?]
+        public init(total: Double?, terms: [(name: String, value: Double?)]) {
+            self.total = total
+            names = terms.map(\.name)
+            values = terms.map(\.value)
         }
-        /// The term by name (`total`, `content`, `style`, `tv`).
-        public subscript(term: String) -> Double? {
-            switch term {
-            case "total": return total
-            case "content": return content
-            case "style": return style
-            case "tv": return tv
-            default: return nil
-            }
+        /// `total` or a term by name (`content`, `style`, `tv`, …); nil when the run has no such term.
+        public subscript(term name: String) -> Double? {
+            name == "total" ? total : names.firstIndex(of: name).flatMap { values[$0] }
         }
     }
+
+    /// The loss-term columns of the runs table and the plots: every term some run has, in objective order.
+    public var termNames: [String] { LossTerms.columns(of: runs.compactMap { $0.final?.names }) }
 
     /// A snapshot image saved during the run.
     public struct Snapshot: Equatable, Sendable {
@@ -200,8 +199,8 @@ public struct SweepResults: Sendable {
             run.state = state
             if case .string(let e)? = s["error"] { run.error = e }
             if case .object(let f)? = s["final"] {
-                run.final = Losses(total: f["total"]?.number, content: f["content"]?.number,
-                                   style: f["style"]?.number, tv: f["tv"]?.number)
+                run.final = Losses(total: f["total"]?.number,
+                                   terms: LossTerms.ordered(f.keys.filter { $0 != "total" }).map { ($0, f[$0]?.number) })
             }
             run.iterations = s["iterations"]?.number.map { Int($0) }
             run.seconds = s["seconds"]?.number
@@ -212,7 +211,7 @@ public struct SweepResults: Sendable {
         }
         if let log = run.losses, !log.rows.isEmpty {
             if run.final == nil {
-                run.final = Losses(total: log.last("total"), content: log.last("content"), style: log.last("style"), tv: log.last("tv"))
+                run.final = Losses(total: log.last("total"), terms: log.terms.map { ($0, log.last($0)) })
             }
             if run.iterations == nil { run.iterations = log.last("iteration").map { Int($0) } }
             if run.seconds == nil { run.seconds = log.last("seconds") }

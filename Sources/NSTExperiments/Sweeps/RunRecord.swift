@@ -1,19 +1,56 @@
 import Foundation
 import NSTImage
+import NSTTransfer
 
 /// How a run ended, as recorded in its `status.json`.
 public enum RunStatus: String, Codable, Sendable {
     case finished, failed, interrupted
 }
 
-/// The weighted loss terms at the end of a run.
+/// The weighted loss terms at the end of a run: `total` and one key per term of the objective (`content`, `style`, `tv`,
+/// then any other term the run used, e.g. `photorealism`), as the object `final` of status.json.
 public struct FinalLosses: Codable, Equatable, Sendable {
+    public struct Term: Equatable, Sendable {
+        public var name: String
+        public var value: Double
+        public init(name: String, value: Double) { self.name = name; self.value = value }
+    }
     public var total: Double
-    public var content: Double
-    public var style: Double
-    public var tv: Double
-    public init(total: Double, content: Double, style: Double, tv: Double) {
-        self.total = total; self.content = content; self.style = style; self.tv = tv
+    /// The terms, in objective order (`LossTerms.registered`).
+    public var terms: [Term]
+
+    public init(total: Double, terms: [Term]) {
+        self.total = total
+        self.terms = terms
+    }
+
+    /// The last evaluation's terms.
+    public init(_ losses: LossBreakdown) {
+        self.init(total: Double(losses.total), terms: losses.terms.map { Term(name: $0.name, value: Double($0.value)) })
+    }
+
+    /// `total` or a term by name.
+    public subscript(term name: String) -> Double? { name == "total" ? total : terms.first { $0.name == name }?.value }
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(_ string: String) { stringValue = string }
+        init?(stringValue: String) { self.init(stringValue) }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        total = try c.decode(Double.self, forKey: Key("total"))
+        let names = c.allKeys.map(\.stringValue).filter { $0 != "total" }
+        terms = try LossTerms.ordered(names).map { Term(name: $0, value: try c.decode(Double.self, forKey: Key($0))) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Key.self)
+        try c.encode(total, forKey: Key("total"))
+        for term in terms { try c.encode(term.value, forKey: Key(term.name)) }
     }
 }
 
@@ -122,19 +159,19 @@ enum SweepFiles {
 public enum RunsTable {
     /// The CSV text for `plan`, reading each run's `status.json` under `folder`.
     public static func csv(plan: SweepPlan, folder: URL) -> String {
-        let header = ["index", "id", "status"] + plan.swept + ["total", "content", "style", "tv", "iterations", "seconds", "peak_rss_mib"]
+        let records = plan.runs.map { RunRecord.read(in: folder.appendingPathComponent($0.directory)) }
+        let terms = LossTerms.columns(of: records.compactMap { $0?.final?.terms.map(\.name) })
+        let header = ["index", "id", "status"] + plan.swept + ["total"] + terms + ["iterations", "seconds", "peak_rss_mib"]
         var lines = [header.map(field).joined(separator: ",")]
-        for run in plan.runs {
-            let record = RunRecord.read(in: folder.appendingPathComponent(run.directory))
+        for (run, record) in zip(plan.runs, records) {
             let status = record.map { $0.configHash == run.configHash ? $0.status.rawValue : "stale" } ?? "pending"
             var row = ["\(run.index)", run.id, status] + plan.swept.map { run.params[$0].map(\.description) ?? "" }
             if let record, record.configHash == run.configHash {
                 let f = record.final
-                row += [f.map { "\($0.total)" } ?? "", f.map { "\($0.content)" } ?? "", f.map { "\($0.style)" } ?? "",
-                        f.map { "\($0.tv)" } ?? "", "\(record.iterations)", String(format: "%.3f", record.seconds),
-                        String(format: "%.1f", record.peakRSSMiB)]
+                row += (["total"] + terms).map { name in f?[term: name].map { "\($0)" } ?? "" }
+                row += ["\(record.iterations)", String(format: "%.3f", record.seconds), String(format: "%.1f", record.peakRSSMiB)]
             } else {
-                row += Array(repeating: "", count: 7)
+                row += Array(repeating: "", count: terms.count + 4)
             }
             lines.append(row.map(field).joined(separator: ","))
         }

@@ -296,9 +296,9 @@ public final class SweepRunner {
                 switch event {
                 case .iteration(let report):
                     if report.iteration % every == 0 || report.iteration == report.totalIterations {
-                        log.line(String(format: "iteration %d/%d  loss %.6g (content %.6g, style %.6g, tv %.6g)  %.1f s",
-                                        report.iteration, report.totalIterations, report.losses.total, report.losses.content,
-                                        report.losses.style, report.losses.tv, report.seconds))
+                        let terms = report.losses.terms.map { "\($0.name) " + String(format: "%.6g", Double($0.value)) }
+                        log.line(String(format: "iteration %d/%d  loss %.6g", report.iteration, report.totalIterations, Double(report.losses.total))
+                                 + " (" + terms.joined(separator: ", ") + ")" + String(format: "  %.1f s", report.seconds))
                     }
                     iteration(report)
                 case let .stageStarted(index, count, width, height, iterations):
@@ -312,7 +312,7 @@ public final class SweepRunner {
             try renameSnapshots(in: dir)
             iterations = result.iterations
             if let last = result.history.last?.losses {
-                final = FinalLosses(total: Double(last.total), content: Double(last.content), style: Double(last.style), tv: Double(last.tv))
+                final = FinalLosses(last)
             }
             switch result.stopReason {
             case .completed: status = .finished
