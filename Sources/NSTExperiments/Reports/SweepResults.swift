@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 
 /// Everything a sweep's output folder records, read back from the files alone (plan.json, manifest.json and each
 /// run's status.json, config.json, losses.csv and images), so that merged Slurm shards read like one sweep.
@@ -77,6 +78,8 @@ public struct SweepResults: Sendable {
         /// CPU seconds (all threads), when status.json records them.
         public var cpuSeconds: Double?
         public var peakRSSMiB: Double?
+        /// Placement of the final image (guided runs), from status.json.
+        public var placement: Placement?
         public var started: String?
         public var losses: LossLog?
         /// The full resolved configuration (config.json), if present.
@@ -205,6 +208,14 @@ public struct SweepResults: Sendable {
             run.seconds = s["seconds"]?.number
             run.cpuSeconds = s["cpu_seconds"]?.number
             run.peakRSSMiB = s["peak_rss_mib"]?.number
+            if s["placement"] != nil {
+                struct PlacementField: Decodable { let placement: Placement }
+                do {
+                    run.placement = try JSONDecoder().decode(PlacementField.self, from: Data(contentsOf: statusURL)).placement
+                } catch {
+                    throw ReportError.malformedFile(path: statusURL.path, reason: "\"placement\" is not a placement record: \(error)")
+                }
+            }
             if case .string(let t)? = s["started"] { run.started = t }
             if case .string(let o)? = s["output"] { output = o }
         }
