@@ -18,13 +18,14 @@ import NSTTensor
 // above 1 region r is nearer its own style region than any other's; below 1 it took another region's texture.
 // The same ratio per layer (L_l instead of the sum) shows at which depth a region went wrong.
 //
-// Separability of the style image: style region p's distance to the nearest other style region, against the distance
-// between two halves of p itself (split across its longer extent at the median of its mass),
+// Separability of the style image: the placement ratio the style image's own pixels score. Style region p is split in
+// two halves h (across its longer extent at the median of its mass) and each half is measured like an output region:
 //
-//     separability_p = min_{q ≠ p} D(A^p, A^q) / D(A^p_a, A^p_b),   D = the same Σ_l s_l · mean((·)²)
+//     ratio_h = min_{q ≠ p} D(A^p_h, A^q) / D(A^p_h, A^p),   separability_p = √(ratio_a · ratio_b)
 //
-// about the ratio an output region would score if it were a second sample of p's texture. Where it is below
-// `separableAt`, p's texture cannot be told from another region's by this measure, and a low ratio is not a failure.
+// with D = the same Σ_l s_l · mean((·)²). It is about the best an output region could score by copying p's texture.
+// Where it is below `separableAt`, p's texture cannot be told from another region's by this measure, and a low ratio
+// is not counted as a failure.
 
 /// The placement measurement of one output against the style regions of a run.
 public struct Placement: Codable, Equatable, Sendable {
@@ -72,21 +73,21 @@ public struct Placement: Codable, Equatable, Sendable {
     public var layerMatrices: [String: [[Double]]]
     /// D(A^p, A^q) between the style regions, summed over the layers.
     public var styleMatrix: [[Double]]
-    /// D(A^p_a, A^p_b) between the two halves of each style region.
-    public var styleHalfDistances: [Double?]
+    /// ratio_h of the two halves of each style region ([] when a half is empty).
+    public var styleHalfRatios: [[Double]]
 
     /// The definition in one paragraph, written into every JSON encoding so a reader needs nothing else.
     public static let definition = "L[r][q] = sum over layers l of s_l * mean((G^r_l(output) - A^q_l)^2), s_l = 1/N_l^2, "
         + "G^r_l the region-mean Gram matrix of output region r, A^q_l that of style region q, guides area-resampled to each layer. "
         + "ratio_r = min over q != r of L[r][q] / L[r][r]: > 1 region r is nearer its own style region's texture than any "
-        + "other's, < 1 it took another region's. layer_ratios: the same per layer. separability = the style region's distance "
-        + "to the nearest other style region / the distance between its two halves (below separable_at the style regions "
+        + "other's, < 1 it took another region's. layer_ratios: the same per layer. separability "
+        + "= the placement ratio of the style region's own two halves measured against all style regions (geometric mean; below separable_at the style regions "
         + "cannot be told apart: verdict 'not separable'). Regions under minimum_share of the image are not held to the goal. "
         + "geometric_mean_ratio: over regions >= minimum_share; worst_ratio and meets_goal: over those with separable style regions."
 
     enum CodingKeys: String, CodingKey {
         case regions, layers, matrix, layerMatrices = "layer_matrices", styleMatrix = "style_matrix"
-        case styleHalfDistances = "style_half_distances"
+        case styleHalfRatios = "style_half_ratios"
         case geometricMeanRatio = "geometric_mean_ratio", worstRatio = "worst_ratio", meetsGoal = "meets_goal"
         case goal, minimumShare = "minimum_share", separableAt = "separable_at", definition
     }
@@ -98,7 +99,7 @@ public struct Placement: Codable, Equatable, Sendable {
         matrix = try c.decode([[Double]].self, forKey: .matrix)
         layerMatrices = try c.decode([String: [[Double]]].self, forKey: .layerMatrices)
         styleMatrix = try c.decode([[Double]].self, forKey: .styleMatrix)
-        styleHalfDistances = try c.decode([Double?].self, forKey: .styleHalfDistances)
+        styleHalfRatios = try c.decode([[Double]].self, forKey: .styleHalfRatios)
     }
 
     /// The fields, then the summary figures and the definition (read back they are recomputed, not decoded).
@@ -109,7 +110,7 @@ public struct Placement: Codable, Equatable, Sendable {
         try c.encode(matrix, forKey: .matrix)
         try c.encode(layerMatrices, forKey: .layerMatrices)
         try c.encode(styleMatrix, forKey: .styleMatrix)
-        try c.encode(styleHalfDistances, forKey: .styleHalfDistances)
+        try c.encode(styleHalfRatios, forKey: .styleHalfRatios)
         try c.encode(geometricMeanRatio, forKey: .geometricMeanRatio)
         try c.encode(worstRatio, forKey: .worstRatio)
         try c.encode(meetsGoal, forKey: .meetsGoal)
@@ -205,14 +206,17 @@ public struct Placement: Codable, Equatable, Sendable {
             perLayer[l.description] = m
             for r in 0..<n { for q in 0..<n { total[r][q] += m[r][q] } }
         }
-        var halfDistances: [Double?] = []
+        var halfRatios: [[Double]] = []
         for p in 0..<n {
-            guard p < styleHalves.count, styleHalves[p].count == 2 else { halfDistances.append(nil); continue }
-            var d = 0.0, any = false
-            for l in used {
-                if let x = distance(styleHalves[p][0][l] ?? nil, styleHalves[p][1][l] ?? nil) { d += x; any = true }
-            }
-            halfDistances.append(any && d > 0 ? d : nil)
+            guard n > 1, p < styleHalves.count, styleHalves[p].count == 2 else { halfRatios.append([]); continue }
+            halfRatios.append(styleHalves[p].compactMap { half -> Double? in
+                var row = [Double](repeating: 0, count: n)
+                for l in used {
+                    for q in 0..<n where q < styleTargets.count { row[q] += distance(half[l] ?? nil, styleTargets[q][l] ?? nil) ?? 0 }
+                }
+                let nearest = row.indices.filter { $0 != p }.map { row[$0] }.min() ?? 0
+                return nearest / max(row[p], Double.leastNormalMagnitude)
+            })
         }
         func ratio(_ row: [Double], _ r: Int) -> (Double, Int)? {
             let others = row.indices.filter { $0 != r }
@@ -223,8 +227,8 @@ public struct Placement: Codable, Equatable, Sendable {
             let main = ratio(total[r], r)
             var layerRatios: [String: Double] = [:]
             for (l, m) in perLayer { if let (x, _) = ratio(m[r], r) { layerRatios[l] = x } }
-            let nearestStyle = styleTotal[r].indices.filter { $0 != r }.map { styleTotal[r][$0] }.min()
-            let separability = halfDistances[r].flatMap { half in nearestStyle.map { $0 / half } }
+            let halves = halfRatios[r]
+            let separability = halves.count == 2 ? (halves[0] * halves[1]).squareRoot() : nil
             let verdict: String
             if let (x, _) = main {
                 if let s = separability, s < Placement.separableAt { verdict = "not separable" }
@@ -242,7 +246,7 @@ public struct Placement: Codable, Equatable, Sendable {
         matrix = total
         layerMatrices = perLayer
         styleMatrix = styleTotal
-        styleHalfDistances = halfDistances
+        styleHalfRatios = halfRatios
     }
 }
 
@@ -339,7 +343,7 @@ extension Placement {
         }
         lines.append("")
         lines.append("ratio = min over q≠r of L[r][q] / L[r][r] (> 1: nearer its own style region); per layer the same with L_l.")
-        lines.append("separability = the style region's distance to the nearest other style region / the distance between its two halves; below \(num(Placement.separableAt)) its texture cannot be told apart.")
+        lines.append("separability = the same ratio for the style region's own two halves (geometric mean): about the best a copy of its texture scores; below \(num(Placement.separableAt)) the style regions cannot be told apart.")
         let summary = "geometric mean over regions ≥ \(Int(100 * Placement.minimumShare)) %: \(num(geometricMeanRatio)); worst scored region: \(num(worstRatio)); goal ≥ \(num(Placement.goal)) on every scored region: \(meetsGoal ? "met" : "not met")"
         lines.append(summary)
         return lines.joined(separator: "\n")
