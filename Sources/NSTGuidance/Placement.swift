@@ -18,14 +18,16 @@ import NSTTensor
 // above 1 region r is nearer its own style region than any other's; below 1 it took another region's texture.
 // The same ratio per layer (L_l instead of the sum) shows at which depth a region went wrong.
 //
-// Separability of the style image: the placement ratio the style image's own pixels score. Style region p is split in
-// two halves h (across its longer extent at the median of its mass) and each half is measured like an output region:
+// Separability of the style image: style region p is split in two halves a, b (across its longer extent at the
+// median of its mass) and each half is measured like an output region, against the other half instead of p itself
+// (a half is part of p, so against p it would look closer than any independent sample):
 //
-//     ratio_h = min_{q ≠ p} D(A^p_h, A^q) / D(A^p_h, A^p),   separability_p = √(ratio_a · ratio_b)
+//     ratio_a = min_{q ≠ p} D(A^p_a, A^q) / D(A^p_a, A^p_b),   separability_p = √(ratio_a · ratio_b)
 //
-// with D = the same Σ_l s_l · mean((·)²). It is about the best an output region could score by copying p's texture.
-// Where it is below `separableAt`, p's texture cannot be told from another region's by this measure, and a low ratio
-// is not counted as a failure.
+// with D = the same Σ_l s_l · mean((·)²): about the ratio a second sample of p's texture would score. Two style
+// regions of the same texture give about 1; below `separableAt` the style regions cannot be told apart by this
+// measure, and a low ratio is not counted as a failure. A ratio whose own distance is 0 (identical Grams) is capped
+// at `ratioCap` so that it stays a finite JSON number.
 
 /// The placement measurement of one output against the style regions of a run.
 public struct Placement: Codable, Equatable, Sendable {
@@ -35,8 +37,11 @@ public struct Placement: Codable, Equatable, Sendable {
     public static let goal = 3.0
     /// Regions below this share of the output are reported but not held to the goal.
     public static let minimumShare = 0.05
-    /// Style regions whose separability is below this cannot be held to the goal.
-    public static let separableAt = 3.0
+    /// Style regions whose separability is below this cannot be held to the goal: a second sample of the region's own
+    /// texture would not be clearly nearer to it than to another region.
+    public static let separableAt = 1.5
+    /// Largest ratio reported (an own distance of 0 would give infinity).
+    public static let ratioCap = 1e6
 
     /// One content region's figures.
     public struct Region: Codable, Equatable, Sendable {
@@ -73,7 +78,7 @@ public struct Placement: Codable, Equatable, Sendable {
     public var layerMatrices: [String: [[Double]]]
     /// D(A^p, A^q) between the style regions, summed over the layers.
     public var styleMatrix: [[Double]]
-    /// ratio_h of the two halves of each style region ([] when a half is empty).
+    /// ratio_a and ratio_b of the two halves of each style region ([] when a half is empty).
     public var styleHalfRatios: [[Double]]
 
     /// The definition in one paragraph, written into every JSON encoding so a reader needs nothing else.
@@ -81,7 +86,7 @@ public struct Placement: Codable, Equatable, Sendable {
         + "G^r_l the region-mean Gram matrix of output region r, A^q_l that of style region q, guides area-resampled to each layer. "
         + "ratio_r = min over q != r of L[r][q] / L[r][r]: > 1 region r is nearer its own style region's texture than any "
         + "other's, < 1 it took another region's. layer_ratios: the same per layer. separability "
-        + "= the placement ratio of the style region's own two halves measured against all style regions (geometric mean; below separable_at the style regions "
+        + "= each half of the style region measured against the other regions and against its other half, min over q of D(half, A^q) / D(half, other half), geometric mean of the two halves (about what a second sample of the texture scores; below separable_at the style regions "
         + "cannot be told apart: verdict 'not separable'). Regions under minimum_share of the image are not held to the goal. "
         + "geometric_mean_ratio: over regions >= minimum_share; worst_ratio and meets_goal: over those with separable style regions."
 
@@ -209,20 +214,20 @@ public struct Placement: Codable, Equatable, Sendable {
         var halfRatios: [[Double]] = []
         for p in 0..<n {
             guard n > 1, p < styleHalves.count, styleHalves[p].count == 2 else { halfRatios.append([]); continue }
-            halfRatios.append(styleHalves[p].compactMap { half -> Double? in
+            halfRatios.append(styleHalves[p].indices.map { h -> Double in
+                let half = styleHalves[p][h], other = styleHalves[p][1 - h]
                 var row = [Double](repeating: 0, count: n)
                 for l in used {
-                    for q in 0..<n where q < styleTargets.count { row[q] += distance(half[l] ?? nil, styleTargets[q][l] ?? nil) ?? 0 }
+                    for q in 0..<n where q < styleTargets.count {
+                        // Against its own region: the other half.
+                        let target = q == p ? other[l] ?? nil : styleTargets[q][l] ?? nil
+                        row[q] += distance(half[l] ?? nil, target) ?? 0
+                    }
                 }
-                let nearest = row.indices.filter { $0 != p }.map { row[$0] }.min() ?? 0
-                return nearest / max(row[p], Double.leastNormalMagnitude)
+                return Placement.ratio(row, p)?.0 ?? 0
             })
         }
-        func ratio(_ row: [Double], _ r: Int) -> (Double, Int)? {
-            let others = row.indices.filter { $0 != r }
-            guard let q = others.min(by: { row[$0] < row[$1] }) else { return nil }
-            return (row[q] / max(row[r], Double.leastNormalMagnitude), q)
-        }
+        let ratio = Placement.ratio
         regions = (0..<n).map { r in
             let main = ratio(total[r], r)
             var layerRatios: [String: Double] = [:]
@@ -247,6 +252,15 @@ public struct Placement: Codable, Equatable, Sendable {
         layerMatrices = perLayer
         styleMatrix = styleTotal
         styleHalfRatios = halfRatios
+    }
+}
+
+extension Placement {
+    /// min over q ≠ r of row[q] / row[r] and the q attaining it (capped at `ratioCap`); nil with a single entry.
+    static func ratio(_ row: [Double], _ r: Int) -> (Double, Int)? {
+        let others = row.indices.filter { $0 != r }
+        guard let q = others.min(by: { row[$0] < row[$1] }) else { return nil }
+        return (row[q] >= ratioCap * row[r] ? ratioCap : row[q] / row[r], q)
     }
 }
 
@@ -343,7 +357,7 @@ extension Placement {
         }
         lines.append("")
         lines.append("ratio = min over q≠r of L[r][q] / L[r][r] (> 1: nearer its own style region); per layer the same with L_l.")
-        lines.append("separability = the same ratio for the style region's own two halves (geometric mean): about the best a copy of its texture scores; below \(num(Placement.separableAt)) the style regions cannot be told apart.")
+        lines.append("separability = the same ratio for each half of the style region, its own distance taken to the other half (geometric mean): about what a second sample of its texture scores; below \(num(Placement.separableAt)) the style regions cannot be told apart.")
         let summary = "geometric mean over regions ≥ \(Int(100 * Placement.minimumShare)) %: \(num(geometricMeanRatio)); worst scored region: \(num(worstRatio)); goal ≥ \(num(Placement.goal)) on every scored region: \(meetsGoal ? "met" : "not met")"
         lines.append(summary)
         return lines.joined(separator: "\n")

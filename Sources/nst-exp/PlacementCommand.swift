@@ -14,9 +14,9 @@ struct PlacementCommand: ParsableCommand {
             Regions pair the two label maps' colours as a guided run does. L[r][q] = Σ_l s_l·mean((G^r_l − A^q_l)²) over
             relu1_1…relu5_1 (region-mean Gram matrices, guides area-resampled, s_l = 1/N_l²); ratio_r = min over q≠r of
             L[r][q] / L[r][r]: above 1 region r is nearer its own style region's texture than any other's. Per-layer
-            ratios show where a region went wrong. separability = the same ratio scored by the style region's own two halves
-            (geometric mean), about the best a copy of its texture can score; below 3 the style regions cannot be told
-            apart ("not separable").
+            ratios show where a region went wrong. separability = the same ratio scored by each half of the style region,
+            its own distance taken to the other half (geometric mean): about what a second sample of the texture scores;
+            below 1.5 the style regions cannot be told apart ("not separable").
             verdict: placed (ratio ≥ 3), weak (1–3), wrong (< 1), not separable. The goal counts regions ≥ 5 % of the image.
             --json prints, per image, {"image", "style", "content_mask", "style_mask", "output_size", "style_size",
             "placement": {"regions": [{"name", "share", "ratio", "nearest_other", "layer_ratios", "separability",

@@ -127,6 +127,7 @@ public struct ReportWriter: Sendable {
                     var lines = grid.isTwoDimensional ? axes.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                         : run.name.map { [$0] } ?? results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                     lines.append(run.sheetLine)
+                    if let placement = run.placementLine { lines.append(placement) }
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
                 }

@@ -100,6 +100,13 @@ public struct SweepResults: Sendable {
             final?.total.map { "#\(indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(indexLabel)  \(state.rawValue)"
         }
 
+        /// "placement 4.1× (worst 2.0×)" for a guided run: geometric mean over regions ≥ 5 % and the worst region held
+        /// to the goal ("n/s" when every such region's style regions are not separable); nil without placement.
+        public var placementLine: String? {
+            guard let p = placement, let mean = p.geometricMeanRatio else { return nil }
+            return String(format: "placement %.1f× (worst ", mean) + (p.worstRatio.map { String(format: "%.1f×)", $0) } ?? "n/s)")
+        }
+
         /// The run's `label` from the sweep file, if it has one.
         public var name: String? {
             if case .string(let text)? = params[Sweep.labelKey], !text.isEmpty { return text }
