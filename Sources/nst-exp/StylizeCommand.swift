@@ -102,7 +102,7 @@ struct StylizeCommand: ParsableCommand {
     var styleMask: [String] = []
     @Option(help: ArgumentHelp("An explicit region, repeatable: comma-separated key=value with keys color or content-guide, style (index), style-color or style-guide, weight, content-weight, e.g. \"color=#00FF00,style=1,style-color=white\" (default: pair the label maps' colours).", valueName: "key=value,…"))
     var region: [String] = []
-    @Option(help: "Guide propagation to each layer: simple, inside, all, soft or adaptive (default: see nst-exp help stylize and the README).")
+    @Option(help: "Guide propagation to each layer: simple (default), inside, all, soft or adaptive (see the README's measured comparison).")
     var propagation: String?
     @Option(help: "Erode (k > 0) or dilate (k < 0) the propagated guides by k positions (default: \(defaults.erosion)).")
     var erosion: Int?

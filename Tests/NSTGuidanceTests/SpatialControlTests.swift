@@ -21,7 +21,7 @@ import NSTTensor
         let (regions, notices) = try SpatialControl.labelMaps(content: content, style: style)
         #expect(regions.count == 3 && notices.count == 2)
         let control = SpatialControl(regions: regions, featherRadius: 2)
-        #expect(control.propagation.mode == .inside)
+        #expect(control.propagation.mode == .simple)
         let third: Float = 1 / 3
         #expect(control.regionWeights == [third, third, third])
         let prepared = try control.prepared(contentWidth: 70, contentHeight: 44, styleSizes: [(70, 39)])
