@@ -104,7 +104,7 @@ public struct Placement: Codable, Equatable, Sendable {
         matrix = try c.decode([[Double]].self, forKey: .matrix)
         layerMatrices = try c.decode([String: [[Double]]].self, forKey: .layerMatrices)
         styleMatrix = try c.decode([[Double]].self, forKey: .styleMatrix)
-        styleHalfRatios = try c.decode([[Double]].self, forKey: .styleHalfRatios)
+        styleHalfRatios = try c.decodeIfPresent([[Double]].self, forKey: .styleHalfRatios) ?? []   // absent in early records
     }
 
     /// The fields, then the summary figures and the definition (read back they are recomputed, not decoded).

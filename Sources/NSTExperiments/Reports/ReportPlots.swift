@@ -182,7 +182,10 @@ struct ReportPlots {
         body += "set title 'Placement per region (ratio = nearest other style region / own; log scale)'\nunset key\n"
         body += "set style fill solid 0.85 noborder\nset logscale x\nset xlabel 'placement ratio'\n"
         body += "set xrange [\(lo):\(hi)]\nset yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
-        body += "set ytics (" + bars.enumerated().map { "\(Gnuplot.quote($1.label)) \(bars.count - 1 - $0)" }.joined(separator: ", ") + ")\n"
+        // Tic labels are format strings to gnuplot: a literal % must be written %%.
+        body += "set ytics (" + bars.enumerated().map {
+            "\(Gnuplot.quote($1.label.replacingOccurrences(of: "%", with: "%%"))) \(bars.count - 1 - $0)"
+        }.joined(separator: ", ") + ")\n"
         body += "set arrow from 1,graph 0 to 1,graph 1 nohead lw 2 dt 2\n"
         body += "set arrow from \(Placement.goal),graph 0 to \(Placement.goal),graph 1 nohead lw 1 dt 3\n"
         for (i, bar) in bars.enumerated() {
