@@ -52,7 +52,7 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "NSTGuidance", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
         .target(name: "NSTTransfer", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "CBLAS"], swiftSettings: optimized),
-        .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTNetwork", "NSTTensor", "NSTImage", "CBLAS",
+        .target(name: "NSTExperiments", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "CBLAS",
                                                      .product(name: "Crypto", package: "swift-crypto")],
                 swiftSettings: optimized),
         .executableTarget(name: "nst-exp",
@@ -66,7 +66,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
         .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
-        .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTNetwork", "NSTImage"]),
+        .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage"]),
         // Hostile inputs against the built nst-exp (child processes), and the shared file helpers.
         .testTarget(name: "NSTRobustnessTests", dependencies: ["NSTImage", "NSTNetwork"]),
     ],

@@ -244,12 +244,12 @@ public final class StyleTransfer {
         }
     }
 
-    private func resize(_ image: Image, width: Int, height: Int, what: String) throws -> Image {
+    func resize(_ image: Image, width: Int, height: Int, what: String) throws -> Image {
         if image.width == width && image.height == height { return image }
         do { return try image.resized(width: width, height: height) } catch let e as ImageError { throw TransferError.resize(what: what, e) }
     }
 
-    private func resize(_ image: Image, longestSide: Int, what: String) throws -> Image {
+    func resize(_ image: Image, longestSide: Int, what: String) throws -> Image {
         if max(image.width, image.height) == longestSide { return image }
         do { return try image.resized(longestSide: longestSide) } catch let e as ImageError { throw TransferError.resize(what: what, e) }
     }

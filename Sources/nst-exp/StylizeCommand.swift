@@ -108,7 +108,7 @@ struct StylizeCommand: ParsableCommand {
     var styleMask: [String] = []
     @Option(help: ArgumentHelp("An explicit region, repeatable: comma-separated key=value with keys color or content-guide, style (index), style-color or style-guide, weight, content-weight, e.g. \"color=#00FF00,style=1,style-color=white\" (default: pair the label maps' colours).", valueName: "key=value,…"))
     var region: [String] = []
-    @Option(help: "Guide propagation to each layer: simple, inside or all (default: inside with one style image, simple with several).")
+    @Option(help: "Guide propagation to each layer: simple (default), inside, all, soft or adaptive (see the README's measured comparison).")
     var propagation: String?
     @Option(help: "Erode (k > 0) or dilate (k < 0) the propagated guides by k positions (default: \(defaults.erosion)).")
     var erosion: Int?
@@ -152,6 +152,10 @@ struct StylizeCommand: ParsableCommand {
         withExtendedLifetime(interrupt) {}
         console.finish(result)
         if case .diverged = result.stopReason { throw ExitCode(3) }
+        if let placement = try transfer.placement(of: result.image) {
+            print("placement of \(result.outputPath) (nst-exp placement; ratio > 1: the region is nearest its own style region):")
+            print(placement.table)
+        }
     }
 
     /// Defaults, then the --config file, then the flags given.
@@ -212,7 +216,7 @@ struct StylizeCommand: ParsableCommand {
         if !region.isEmpty { c.regions = try region.map(parseRegion) }
         if let propagation {
             guard let mode = PropagationMode(rawValue: propagation) else {
-                throw ValidationError("--propagation \(propagation): use simple, inside or all")
+                throw ValidationError("--propagation \(propagation): use " + PropagationMode.allCases.map(\.rawValue).joined(separator: ", "))
             }
             c.propagation = mode
         }

@@ -80,7 +80,7 @@ import Testing
         }
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")
         try #require(csv.count == 5, "\(csv)")
-        #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib")
+        #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib,placement_worst,placement_mean,placement_regions")
         #expect(csv[4].hasPrefix("3,\(plan.runs[3].id),finished,1000,0.01,"))
     }
 

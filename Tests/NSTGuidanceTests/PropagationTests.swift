@@ -82,8 +82,8 @@ import NSTTensor
         #expect(inside[3, 0] == 0 && all[3, 7] == 1)
     }
 
-    @Test func defaultModeDependsOnTheNumberOfStyleImages() {
-        #expect(PropagationMode.defaultMode(styleImageCount: 1) == .inside)
+    @Test func defaultModeIsSimpleWithAnyNumberOfStyleImages() {
+        #expect(PropagationMode.defaultMode(styleImageCount: 1) == .simple)
         #expect(PropagationMode.defaultMode(styleImageCount: 2) == .simple)
     }
 
@@ -96,5 +96,48 @@ import NSTTensor
         #expect(soft[20, 9] > 0.2 && soft[20, 9] < 0.5 && soft[20, 10] > 0.5)
         #expect(try guide.feathered(radius: 0) == guide)
         #expect(throws: GuidanceError.invalidRadius(parameter: "feather radius", value: -1)) { try guide.feathered(radius: -1) }
+    }
+}
+
+@Suite struct SoftAndAdaptivePropagationTests {
+    let layers = ["relu1_1", "relu2_1", "relu3_1", "relu4_1", "relu5_1"].map(layer)
+
+    /// soft: a partition of the image stays a partition (the means of guides summing to 1 sum to 1), values are
+    /// fractional only near the boundary, and the band of fractional values widens with depth.
+    @Test func softGuidesOfAPartitionSumToOneAndBlurTheBoundary() {
+        let left = rectangleGuide(width: 128, height: 64, x0: 0, y0: 0, x1: 64, y1: 64)
+        let right = rectangleGuide(width: 128, height: 64, x0: 64, y0: 0, x1: 128, y1: 64)
+        let soft = GuidePropagation(mode: .soft)
+        let l = soft.propagate(left, to: layers), r = soft.propagate(right, to: layers)
+        var previousBand = 0.0
+        for layerName in layers {
+            guard let a = l[layerName], let b = r[layerName] else { Issue.record("missing \(layerName)"); continue }
+            for k in 0..<a.count { #expect(abs(a.values[k] + b.values[k] - 1) < 1e-5) }
+            // Share of the row (in input pixels) whose value is strictly between 0 and 1.
+            let row = (0..<a.width).map { a[a.height / 2, $0] }
+            let band = Double(row.filter { $0 > 1e-6 && $0 < 1 - 1e-6 }.count) / Double(a.width)
+            #expect(band >= previousBand, "\(layerName): band \(band) after \(previousBand)")
+            previousBand = band
+            #expect((row.first ?? 0) > 0.5 && (row.last ?? 1) < 0.5, "\(layerName) \(row)")
+            #expect(zip(row, row.dropFirst()).allSatisfy { $0 >= $1 - 1e-6 }, "\(layerName): not monotone \(row)")
+        }
+        #expect(previousBand > 0.1)
+    }
+
+    /// adaptive: equal to inside where inside keeps at least half of the region, and never empty where simple is not;
+    /// on a region that inside empties at relu5_1 it keeps at least half of simple's mass there.
+    @Test func adaptiveStopsErodingBeforeTheRegionVanishes() {
+        let g = rectangleGuide(width: 128, height: 96, x0: 16, y0: 16, x1: 80, y1: 64)   // 64×48 px
+        let inside = GuidePropagation(mode: .inside).propagate(g, to: layers)
+        let simple = GuidePropagation(mode: .simple).propagate(g, to: layers)
+        let adaptive = GuidePropagation(mode: .adaptive).propagate(g, to: layers)
+        #expect(inside[layer("relu5_1")]?.isEmpty == true)
+        for l in layers {
+            guard let i = inside[l], let s = simple[l], let a = adaptive[l] else { Issue.record("missing \(l)"); continue }
+            #expect(!a.isEmpty && a.mass >= 0.5 * s.mass - 1e-6 && a.mass <= s.mass + 1e-6, "\(l): \(a.mass) of \(s.mass)")
+            if i.mass >= 0.5 * s.mass { #expect(a == i, "\(l)") }
+            for k in 0..<a.count where a.values[k] > 0 { #expect(s.values[k] > 0) }
+        }
+        #expect(adaptive[layer("relu1_1")] == inside[layer("relu1_1")])
     }
 }

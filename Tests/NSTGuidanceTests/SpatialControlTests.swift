@@ -25,7 +25,7 @@ import NSTTensor
         #expect(regions.count == 3 && notices.count == 3)
         #expect(notices.contains { $0.message.contains("unused") && $0.message.contains("yellow") })
         let control = SpatialControl(regions: regions, featherRadius: 2)
-        #expect(control.propagation.mode == .inside)
+        #expect(control.propagation.mode == .simple)
         let third: Float = 1 / 3
         #expect(control.regionWeights == [third, third, third])
         let prepared = try control.prepared(contentWidth: 66, contentHeight: 44, styleSizes: [(48, 48)])

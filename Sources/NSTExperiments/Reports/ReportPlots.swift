@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 
 /// A picture in a report: a PNG (and SVG when drawn by gnuplot), relative to the report folder, with a caption.
 public struct ReportFigure: Equatable, Sendable {
@@ -156,6 +157,50 @@ struct ReportPlots {
         return figure("run-time", title: "Run time against \(referenceLabel)",
                       caption: "Wall-clock and CPU seconds (all threads) of each finished run on this machine (\(machine)) against \(referenceLabel) "
                         + "(\(text(reference))).")
+    }
+
+    /// One horizontal bar per region of every guided run: its placement ratio (log scale) with lines at 1 (below: the
+    /// region is nearer another region's texture) and at the goal; regions under 5 % of the image and regions whose
+    /// style regions are not separable are drawn pale.
+    func placement() throws -> ReportFigure? {
+        let measured = results.runs.filter { $0.placement?.regions.contains { $0.ratio != nil } ?? false }
+        guard !measured.isEmpty else { return nil }
+        var bars: [(label: String, ratio: Double, colour: Int)] = []
+        for run in measured {
+            guard let p = run.placement else { continue }
+            let label = results.swept.isEmpty || results.runs.count == 1 ? "run \(run.indexLabel)" : run.label(keys: results.swept)
+            for r in p.regions {
+                guard let ratio = r.ratio, ratio > 0 else { continue }
+                let scored = r.share >= Placement.minimumShare && (r.separability ?? .infinity) >= Placement.separableAt
+                let colour = !scored ? 4 : (ratio >= Placement.goal ? 2 : (ratio >= 1 ? 5 : 7))
+                bars.append(("\(label) · \(r.name) (\(String(format: "%.0f", 100 * r.share)) %)", ratio, colour))
+            }
+        }
+        let lo = min(0.5, (bars.map(\.ratio).min() ?? 1) / 1.5), hi = max(Placement.goal * 3, (bars.map(\.ratio).max() ?? 1) * 3)
+        let rows = bars.enumerated().map { i, bar in [Double(bars.count - 1 - i), bar.ratio, Double(bar.colour)] }
+        var body = Gnuplot.preamble
+        body += "set title 'Placement per region (ratio = nearest other style region / own; log scale)'\nunset key\n"
+        body += "set style fill solid 0.85 noborder\nset logscale x\nset xlabel 'placement ratio'\n"
+        body += "set xrange [\(lo):\(hi)]\nset yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
+        // Tic labels are format strings to gnuplot: a literal % must be written %%.
+        body += "set ytics (" + bars.enumerated().map {
+            "\(Gnuplot.quote($1.label.replacingOccurrences(of: "%", with: "%%"))) \(bars.count - 1 - $0)"
+        }.joined(separator: ", ") + ")\n"
+        body += "set arrow from 1,graph 0 to 1,graph 1 nohead lw 2 dt 2\n"
+        body += "set arrow from \(Placement.goal),graph 0 to \(Placement.goal),graph 1 nohead lw 1 dt 3\n"
+        for (i, bar) in bars.enumerated() {
+            body += "set label \(Gnuplot.quote(String(format: "%.2f×", bar.ratio))) at \(bar.ratio),\(bars.count - 1 - i) offset 0.6,0 left\n"
+        }
+        // Bars start at x = lo (a log axis has no 0): centre and half-width in log space.
+        body += "plot $ratios using (sqrt(\(lo)*$2)):1:(\(lo)):($2):($1-0.35):($1+0.35):3 with boxxyerror lc variable\n"
+        let longest = bars.map(\.label.count).max() ?? 10
+        try gnuplot.render(body, data: Gnuplot.datablock("ratios", rows: rows), to: plotsFolder.appendingPathComponent("placement"),
+                           width: max(Self.width, 700 + 7 * longest), height: 200 + 28 * bars.count)
+        return figure("placement", title: "Placement per region",
+                      caption: "For each region of each guided run: min over the other style regions q of L[r][q] / L[r][r], L the guided "
+                        + "style distance over relu1_1…relu5_1 (nst-exp placement). Above 1 (dashed) the region is nearest its own style "
+                        + "region's texture; the dotted line is the goal \(String(format: "%.0f", Placement.goal))×. Pale bars: regions under "
+                        + "\(String(format: "%.0f", 100 * Placement.minimumShare)) % of the image or whose style regions are not separable.")
     }
 
     /// "AMD EPYC …, 2 threads" from manifest.json, for captions about timing.

@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 
 /// Builds `DIR/report/` for a sweep folder from its files alone: gnuplot plots (PNG and SVG), contact sheets,
@@ -43,6 +44,7 @@ public struct ReportWriter: Sendable {
         var summaryPlots: [ReportFigure] = []
         if let times = try plots.runTimes() { summaryPlots.append(times) }
         if let overlay = try plots.overlay() { summaryPlots.append(overlay) }
+        if let placement = try plots.placement() { summaryPlots.append(placement) }
         // A key zipped with an earlier one would only repeat that key's plot. Labelled runs are cases that differ in
         // several keys at once (masks, styles, sizes), so a loss against any one of them would compare unlike runs.
         let plotted = results.swept.contains(Sweep.labelKey) ? [] : results.swept
@@ -129,6 +131,7 @@ public struct ReportWriter: Sendable {
                     var lines = grid.isTwoDimensional ? axes.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                         : run.name.map { [$0] } ?? results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                     lines.append(run.sheetLine)
+                    if let placement = run.placementLine { lines.append(placement) }
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
                 }
@@ -303,7 +306,10 @@ public struct ReportWriter: Sendable {
             return .init(String(format: format, v), sortKey: v)
         }
         let terms = ["total"] + results.termNames
-        let headers = ["#", "status"] + results.swept + terms + ["iterations", "seconds", "peak RSS MiB", "image"]
+        // Guided runs: the placement ratio of the worst scored region and the geometric mean over regions ≥ 5 %.
+        let placed = results.runs.contains { $0.placement != nil }
+        let headers = ["#", "status"] + results.swept + terms + ["iterations", "seconds", "peak RSS MiB"]
+            + (placed ? ["placement worst", "placement mean"] : []) + ["image"]
         let rows = results.runs.map { run -> [ReportDocument.Cell] in
             var row: [ReportDocument.Cell] = [.init(run.indexLabel, sortKey: Double(run.index)),
                                               .init(run.state.rawValue, alert: run.state == .failed || run.state == .interrupted)]
@@ -313,6 +319,12 @@ public struct ReportWriter: Sendable {
             }
             row += terms.map { number(run.final?[term: $0]) }
             row += [number(run.iterations.map(Double.init), "%.0f"), number(run.seconds, "%.1f"), number(run.peakRSSMiB, "%.0f")]
+            if placed {
+                let worst = run.placement?.worstRatio
+                row.append(worst.map { .init(String(format: "%.2f×", $0), sortKey: $0, alert: $0 < Placement.goal) }
+                           ?? .init(run.placement == nil ? "" : "not separable"))
+                row.append(number(run.placement?.geometricMeanRatio, "%.2f×"))
+            }
             row.append(thumbnails[run.id] != nil ? .init("run \(run.indexLabel)", image: "images/\(run.id).png") : .init(""))
             return row
         }

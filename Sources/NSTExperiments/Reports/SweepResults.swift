@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 import NSTTransfer
 
@@ -77,6 +78,8 @@ public struct SweepResults: Sendable {
         /// CPU seconds (all threads), when status.json records them.
         public var cpuSeconds: Double?
         public var peakRSSMiB: Double?
+        /// Placement of the final image (guided runs), from status.json.
+        public var placement: Placement?
         public var started: String?
         public var losses: LossLog?
         /// The full resolved configuration (config.json), if present.
@@ -95,6 +98,13 @@ public struct SweepResults: Sendable {
         /// "#3  loss 1.23e+06" (or "#3  failed" before a final loss): a run's line under its image on a contact sheet.
         public var sheetLine: String {
             final?.total.map { "#\(indexLabel)  loss \(String(format: "%.3g", $0))" } ?? "#\(indexLabel)  \(state.rawValue)"
+        }
+
+        /// "placement 4.1× (worst 2.0×)" for a guided run: geometric mean over regions ≥ 5 % and the worst region held
+        /// to the goal ("n/s" when every such region's style regions are not separable); nil without placement.
+        public var placementLine: String? {
+            guard let p = placement, let mean = p.geometricMeanRatio else { return nil }
+            return String(format: "placement %.1f× (worst ", mean) + (p.worstRatio.map { String(format: "%.1f×)", $0) } ?? "n/s)")
         }
 
         /// The run's `label` from the sweep file, if it has one.
@@ -206,6 +216,14 @@ public struct SweepResults: Sendable {
             run.seconds = s["seconds"]?.number
             run.cpuSeconds = s["cpu_seconds"]?.number
             run.peakRSSMiB = s["peak_rss_mib"]?.number
+            if s["placement"] != nil {
+                struct PlacementField: Decodable { let placement: Placement }
+                do {
+                    run.placement = try JSONDecoder().decode(PlacementField.self, from: Data(contentsOf: statusURL)).placement
+                } catch {
+                    throw ReportError.malformedFile(path: statusURL.path, reason: "\"placement\" is not a placement record: \(error)")
+                }
+            }
             if case .string(let t)? = s["started"] { run.started = t }
             if case .string(let o)? = s["output"] { output = o }
         }

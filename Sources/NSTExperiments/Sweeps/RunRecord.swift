@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 import NSTTransfer
 
@@ -72,19 +73,24 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var ended: String
     /// The final image's name inside the run folder.
     public var output: String
+    /// For a guided run: whether each region took its own style region's texture (`Placement`), measured on the final
+    /// image; nil without spatial control or when the run produced no image.
+    public var placement: Placement?
 
     enum CodingKeys: String, CodingKey {
         case index, id, status, error, final, iterations, seconds, started, ended, output
         case configHash = "config_hash", peakRSSMiB = "peak_rss_mib", cpuSeconds = "cpu_seconds"
+        case placement
     }
 
     public init(index: Int, id: String, status: RunStatus, error: String?, configHash: String, final: FinalLosses?,
                 iterations: Int, seconds: Double, cpuSeconds: Double? = nil, peakRSSMiB: Double, started: String, ended: String,
-                output: String) {
+                output: String, placement: Placement? = nil) {
         self.index = index; self.id = id; self.status = status; self.error = error; self.configHash = configHash
         self.final = final; self.iterations = iterations; self.seconds = seconds; self.cpuSeconds = cpuSeconds
         self.peakRSSMiB = peakRSSMiB
         self.started = started; self.ended = ended; self.output = output
+        self.placement = placement
     }
 
     // `error` and `final` are written as explicit nulls, as the output format asks.
@@ -103,6 +109,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         try c.encode(started, forKey: .started)
         try c.encode(ended, forKey: .ended)
         try c.encode(output, forKey: .output)
+        try c.encodeIfPresent(placement, forKey: .placement)
     }
 
     /// Reads `status.json` in `folder`; nil if absent or unreadable (an unfinished run).
@@ -162,6 +169,7 @@ public enum RunsTable {
         let records = plan.runs.map { RunRecord.read(in: folder.appendingPathComponent($0.directory)) }
         let terms = LossTerms.columns(of: records.compactMap { $0?.final?.terms.map(\.name) })
         let header = ["index", "id", "status"] + plan.swept + ["total"] + terms + ["iterations", "seconds", "peak_rss_mib"]
+            + ["placement_worst", "placement_mean", "placement_regions"]
         var lines = [header.map(field).joined(separator: ",")]
         for (run, record) in zip(plan.runs, records) {
             let status = record.map { $0.configHash == run.configHash ? $0.status.rawValue : "stale" } ?? "pending"
@@ -170,8 +178,12 @@ public enum RunsTable {
                 let f = record.final
                 row += (["total"] + terms).map { name in f?[term: name].map { "\($0)" } ?? "" }
                 row += ["\(record.iterations)", String(format: "%.3f", record.seconds), String(format: "%.1f", record.peakRSSMiB)]
+                // Guided runs: worst scored region's placement ratio, geometric mean over regions ≥ 5 %, every region.
+                let p = record.placement
+                row += [p?.worstRatio.map { String(format: "%.3f", $0) } ?? "", p?.geometricMeanRatio.map { String(format: "%.3f", $0) } ?? "",
+                        p.map { $0.regions.map { "\($0.name)=\($0.ratio.map { String(format: "%.3f", $0) } ?? "-")" }.joined(separator: "; ") } ?? ""]
             } else {
-                row += Array(repeating: "", count: terms.count + 4)
+                row += Array(repeating: "", count: terms.count + 4 + 3)
             }
             lines.append(row.map(field).joined(separator: ","))
         }

@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 import NSTNetwork
 import NSTTensor
@@ -281,6 +282,7 @@ public final class SweepRunner {
         let cpuStart = ProcessStats.cpuSeconds()
 
         var status = RunStatus.finished, errorText: String? = nil, final: FinalLosses? = nil, iterations = 0
+        var placement: Placement? = nil
         do {
             guard let weights = weightsByPath[SweepRunner.weightsPath(config)] else {
                 throw SweepError.weights(path: SweepRunner.weightsPath(config), reason: "not loaded")
@@ -314,6 +316,12 @@ public final class SweepRunner {
             if let last = result.history.last?.losses {
                 final = FinalLosses(last)
             }
+            do {
+                placement = try transfer.placement(of: result.image)
+                if let placement { log.line("placement\n" + placement.table) }
+            } catch {
+                log.line("placement not measured: \(error)")
+            }
             switch result.stopReason {
             case .completed: status = .finished
             case .interrupted: status = .interrupted; errorText = "interrupted after \(result.iterations) iterations"
@@ -330,7 +338,8 @@ public final class SweepRunner {
         let record = RunRecord(index: run.index, id: run.id, status: status, error: errorText, configHash: run.configHash,
                                final: final, iterations: iterations, seconds: seconds,
                                cpuSeconds: cpuSeconds, peakRSSMiB: PeakMemory.mebibytes(),
-                               started: startedText, ended: SweepFiles.timestamp(), output: "final.png")
+                               started: startedText, ended: SweepFiles.timestamp(), output: "final.png",
+                               placement: placement)
         try record.write(in: dir)
         return record
     }
