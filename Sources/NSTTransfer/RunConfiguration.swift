@@ -88,6 +88,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var maskTolerance: Float = 0.1
     /// Label-map colours: discovered from each map (auto) or the nine deep-photo-styletransfer codes.
     public var palette: MaskPalette = .auto
+    /// Label maps made automatically from the content and style images (`true` or a region count; see AutoMasks.swift).
+    public var autoMasks: AutoMaskRegions? = nil
 
     // MARK: reporting
     /// Save a snapshot every N iterations (0 = only the final image).
@@ -113,6 +115,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentMask = "content_mask", styleMasks = "style_masks", regions, propagation, erosion
         case featherRadius = "feather_radius", regionWeighting = "region_weighting"
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
+        case autoMasks = "auto_masks"
     }
 
     /// Every JSON key, in declaration order.
@@ -197,6 +200,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.contentRegionWeights, &contentRegionWeights)
         try read(.maskTolerance, &maskTolerance)
         try readEnum(.palette, &palette)
+        try readOptional(.autoMasks, &autoMasks)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -244,6 +248,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
         if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
+        try c.encodeIfPresent(autoMasks, forKey: .autoMasks)
     }
 
     /// "max", "average" or "avg".

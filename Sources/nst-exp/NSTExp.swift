@@ -10,4 +10,8 @@ struct NSTExp: ParsableCommand {
                       ReportFiguresCommand.self, ExportCommand.self, MaskCommand.self, BoundaryCommand.self, FeaturesCommand.self,
                       BenchCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
+
+    static func main() {
+        main(StylizeCommand.completingAutoMasks(Array(CommandLine.arguments.dropFirst())))
+    }
 }
