@@ -52,13 +52,14 @@ private func agreement(_ result: AutoMaskResult, content: Image, style: Image) t
         reference: (try labelMap(content, path: "content truth"), try labelMap(style, path: "style truth")))
 }
 
+/// One network for the suite (VGG19 keeps work buffers: the suite runs serialized).
 private let network: VGG19? = (try? VGGWeights.loadInstalled()).map { VGG19(weights: $0) }
 
 /// Content: stripes left, speckle right. Style (another size and layout): speckle on top, stripes below.
 private let twoContent = synthetic(width: 192, height: 144, seed: 1) { x, _ in x < 110 ? .stripes : .speckle }
 private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y < 70 ? .speckle : .stripes }
 
-@Suite("Automatic masks") struct AutoMaskTests {
+@Suite("Automatic masks", .serialized) struct AutoMaskTests {
     @Test("two textures: K = 2 is chosen and the regions match the truth (IoU ≈ 1), colours corresponding", .enabled(if: network != nil, "VGG-19 weights not installed (nst-exp weights install)"))
     func twoTextures() throws {
         let result = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network)
