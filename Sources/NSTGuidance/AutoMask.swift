@@ -188,7 +188,7 @@ public enum AutoMask {
             if chosen.count < 2 || bestScore < options.separation {
                 chosen = Segmentation.single(space)
                 notices.append(GuidanceNotice(level: .notice, path: nil,
-                    message: "automatic masks: one region: no two regions separate in both images (a style of one texture; best mean "
+                    message: "automatic masks: one region: no two regions separate in both images (as with a style of one texture; best mean "
                         + "silhouette \(String(format: "%.3f", max(bestScore, 0))) < \(options.separation); \(table)), so spatial control changes nothing"))
             } else {
                 notices.append(GuidanceNotice(level: .notice, path: nil,
