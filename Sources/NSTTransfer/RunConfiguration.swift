@@ -92,6 +92,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     public var maskTolerance: Float = 0.1
     /// Label-map colours: discovered from each map (auto) or the nine deep-photo-styletransfer codes.
     public var palette: MaskPalette = .auto
+    /// Label maps made automatically from the content and style images (`true` or a region count; see AutoMasks.swift).
+    public var autoMasks: AutoMaskRegions? = nil
 
     // MARK: presets
     /// The photorealistic preset (`photorealisticPreset`): its values are the defaults of every other key.
@@ -122,6 +124,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case featherRadius = "feather_radius", regionWeighting = "region_weighting"
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
         case photorealistic
+        case autoMasks = "auto_masks"
     }
 
     /// Every JSON key, in declaration order, then the keys loss terms own.
@@ -207,6 +210,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.contentRegionWeights, &contentRegionWeights)
         try read(.maskTolerance, &maskTolerance)
         try readEnum(.palette, &palette)
+        try readOptional(.autoMasks, &autoMasks)
         let termKeys = try decoder.container(keyedBy: AnyCodingKey.self)
         for setting in LossTerms.settings {
             if let value = try termKeys.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
@@ -258,6 +262,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
         if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
+        try c.encodeIfPresent(autoMasks, forKey: .autoMasks)
         if photorealistic { try c.encode(photorealistic, forKey: .photorealistic) }
         var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
         for setting in LossTerms.settings {

@@ -32,10 +32,14 @@ public struct RunPlan: Sendable {
     public internal(set) var guidance: SpatialGuidance? = nil
     /// Set when `lbfgs_history_mib` keeps fewer L-BFGS pairs than `lbfgs_history` at some stage.
     public internal(set) var historyNotice: GuidanceNotice? = nil
+    /// The label maps made for `auto_masks` (nil without it, or when only validating).
+    public internal(set) var autoMasks: AutoMaskResult? = nil
 
     /// What the user should see before the run: a capped L-BFGS history, resampled masks, unmatched pixels,
     /// empty or vanishing regions.
-    public var notices: [GuidanceNotice] { (historyNotice.map { [$0] } ?? []) + (guidance?.notices ?? []) }
+    public var notices: [GuidanceNotice] {
+        (historyNotice.map { [$0] } ?? []) + (autoMasks?.notices ?? []) + (guidance?.notices ?? [])
+    }
 
     /// Every layer the objective needs, in network order.
     public var requestedLayers: [LayerName] {
@@ -50,7 +54,8 @@ extension RunConfiguration {
     }
 
     /// Validates and resolves the configuration; throws the first problem found, naming key, value and fix.
-    public func plan() throws -> RunPlan {
+    /// With `auto_masks`, `autoMaskNetwork` segments the images (without it the maps are not made: validation only).
+    public func plan(autoMaskNetwork: VGG19? = nil) throws -> RunPlan {
         try checkValues()
         try checkCollisions()
         let contentLayers = try parseLayers(contentLayers, key: "content_layers")
@@ -83,7 +88,11 @@ extension RunConfiguration {
                            styleLayers: styleLayers.map { ($0, styleOverrides[$0]) },
                            initImage: initImage, stages: stages)
         plan.historyNotice = historyNotice(stages: stages)
-        if var guidance = try resolveGuidance(content: contentImage, styles: styleImages) {
+        try checkAutoMasks()
+        if autoMasks != nil, let network = autoMaskNetwork {
+            plan.autoMasks = try makeAutoMasks(content: contentImage, style: styleImages[0], network: network)
+        }
+        if var guidance = try resolveGuidance(content: contentImage, styles: styleImages, automatic: plan.autoMasks) {
             guidance.notices += try vanishingRegionWarnings(guidance, stages: stages, styles: styleImages, styleLayers: styleLayers)
             plan.guidance = guidance
         }

@@ -141,14 +141,25 @@ public struct GuidedObjectiveTerms {
 }
 
 extension RunConfiguration {
-    /// True when the run has spatial control (`content_mask` or `regions`).
-    public var usesSpatialGuidance: Bool { contentMask != nil || !regions.isEmpty }
+    /// True when the run has spatial control (`content_mask`, `regions` or `auto_masks`).
+    public var usesSpatialGuidance: Bool { contentMask != nil || !regions.isEmpty || autoMasks != nil }
 
     /// Reads and checks the masks against the (decoded, not yet resized) images; nil without spatial control.
-    func resolveGuidance(content: Image, styles: [Image]) throws -> SpatialGuidance? {
+    /// With `auto_masks`, `automatic` holds the maps (nil while only validating, or one region: no guidance).
+    func resolveGuidance(content: Image, styles: [Image], automatic: AutoMaskResult? = nil) throws -> SpatialGuidance? {
         try checkGuidanceValues()
         guard usesSpatialGuidance else { return nil }
         var notices: [GuidanceNotice] = []
+        if autoMasks != nil {
+            guard let automatic, automatic.regionCount > 1 else { return nil }
+            let maps = try RunConfiguration.labelMaps(automatic, output: output)
+            notices += [maps.content.summary, maps.style.summary]
+            let resolved = try pairedRegions(content: maps.content, styleMaps: [maps.style], styles: styles, notices: &notices)
+            var control = SpatialControl(regions: resolved.map(\.region), propagation: propagation.map { GuidePropagation(mode: $0) },
+                                         featherRadius: featherRadius, weighting: regionWeighting)
+            control.propagation.erosion = erosion
+            return SpatialGuidance(control: control, contentRegionWeights: try contentWeights(for: resolved), notices: notices)
+        }
         let palette: Palette? = self.palette == .deepPhoto
             ? try guarded("mask_tolerance") { try Palette(colors: RegionColor.deepPhotoPalette.map(\.color), tolerance: maskTolerance) }
             : nil

@@ -1,4 +1,5 @@
 import Foundation
+import NSTGuidance
 import NSTImage
 import NSTNetwork
 import NSTTensor
@@ -103,8 +104,8 @@ public final class StyleTransfer {
 
     /// Validates `configuration` (throws `ConfigurationError` before any work) and builds VGG-19 on `weights`.
     public init(configuration: RunConfiguration, weights: VGGWeights, stopFlag: StopFlag = StopFlag()) throws {
-        plan = try configuration.plan()
         network = VGG19(weights: weights, pooling: configuration.pooling)
+        plan = try configuration.plan(autoMaskNetwork: network)
         self.stopFlag = stopFlag
     }
 
@@ -117,6 +118,7 @@ public final class StyleTransfer {
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
         let sources = preparedInputs()
+        if let masks = plan.autoMasks { try writeAutoMasks(masks) }
         let totalIterations = plan.stages.reduce(0) { $0 + $1.iterations }
         var log = LossLog()
         var iteration = 0
@@ -277,6 +279,17 @@ public final class StyleTransfer {
             throw TransferError.write(error)
         }
         return image
+    }
+
+    /// The `auto_masks` label maps beside the output (`RunConfiguration.autoMaskPaths`).
+    func writeAutoMasks(_ masks: AutoMaskResult) throws {
+        let paths = RunConfiguration.autoMaskPaths(output: plan.configuration.output)
+        do {
+            try ImageIO.save(masks.contentMap, to: URL(fileURLWithPath: paths.content))
+            try ImageIO.save(masks.styleMap, to: URL(fileURLWithPath: paths.style))
+        } catch let error as ImageError {
+            throw TransferError.write(error)
+        }
     }
 
     func writeLog(_ log: LossLog) throws {

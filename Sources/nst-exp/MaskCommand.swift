@@ -2,13 +2,18 @@ import ArgumentParser
 import Foundation
 import NSTGuidance
 import NSTImage
+import NSTNetwork
 
 /// `nst-exp mask`: builds a colour label map from JSON shapes or from colour rules on a photo.
 struct MaskCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mask",
-        abstract: "Build a colour label map (PNG) from a JSON file of shapes or from colour thresholds on an image.",
+        abstract: "Build a colour label map (PNG) from a JSON file of shapes, from colour thresholds on an image, or automatically for a content/style pair.",
         discussion: """
+            Automatic:  nst-exp mask --auto --content C --style S [--regions K] --output content_mask.png --style-output style_mask.png
+                          segments both images into corresponding regions (same colour = same region) from VGG-19 features,
+                          colour and position; without --regions, K is the one with the largest mean silhouette (1 if none
+                          separates). Writes a preview (both images with their regions overlaid) beside the content map.
             Shapes:     nst-exp mask --shapes Masks/chelsea_regions.json --output Masks/chelsea_regions.png
             Thresholds: nst-exp mask --image photo.png --rule "#0000FF: b > 0.55 && b > r" --rule "green: g > r && g > b" \\
                           --background black --output photo_regions.png
@@ -35,10 +40,78 @@ struct MaskCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Anti-alias shape edges (overrides the JSON's \"antialias\").")
     var antialias: Bool?
 
-    @Option(name: .shortAndLong, help: "Output label map (.png).")
+    @Option(name: .shortAndLong, help: "Output label map (.png); with --auto, the content image's map.")
     var output: String
 
+    @Flag(help: "Segment --content and --style automatically into corresponding regions.")
+    var auto = false
+
+    @Option(help: "Content image (--auto).")
+    var content: String?
+
+    @Option(help: "Style image (--auto).")
+    var style: String?
+
+    @Option(help: "Label map of the style image (--auto, .png).")
+    var styleOutput: String?
+
+    @Option(help: "Number of regions (--auto; default: chosen by the silhouette criterion, 1…\(AutoMask.palette.count)).")
+    var regions: Int?
+
+    @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline) (default: features).")
+    var method: String = AutoMaskMethod.features.rawValue
+
+    @Option(help: "Seed of the clustering (default: 0).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Longest side the images are analysed at (default: \(AutoMaskOptions().analysisSide)).")
+    var analysisSize: Int?
+
+    @Option(help: "Weight of CIELAB colour against the VGG-19 features (default: \(AutoMaskOptions().colorWeight)).")
+    var colorWeight: Float?
+
+    @Option(help: "Weight of the vertical position (default: \(AutoMaskOptions().positionWeight.y)).")
+    var positionWeight: Float?
+
+    @Option(help: "Smallest share of each image a region must cover (default: \(AutoMaskOptions().minimumShare)).")
+    var minimumShare: Double?
+
+    @Option(help: "Potts smoothing strength (default: \(AutoMaskOptions().smoothness)).")
+    var smoothness: Float?
+
+    @Option(help: "Preview image (default: <output>_preview.png; 'none' to skip).")
+    var preview: String?
+
+    @Option(help: "Reference (hand-made) content label map: prints the mean IoU after the best one-to-one matching.")
+    var compareContent: String?
+
+    @Option(help: "Reference style label map, with --compare-content.")
+    var compareStyle: String?
+
+    @Option(help: "VGG-19 safetensors file (default: the installed weights).")
+    var weights: String?
+
+    @Flag(help: "With --auto: print the result as JSON.")
+    var json = false
+
     func validate() throws {
+        if auto {
+            guard content != nil, style != nil, let styleOutput else {
+                throw ValidationError("--auto needs --content IMAGE, --style IMAGE, --output CONTENT_MAP.png and --style-output STYLE_MAP.png")
+            }
+            guard shapes == nil, image == nil, rule.isEmpty else { throw ValidationError("--auto does not combine with --shapes, --image or --rule") }
+            for path in [output, styleOutput] where URL(fileURLWithPath: path).pathExtension.lowercased() != "png" {
+                throw ValidationError("\(path): label maps must be .png (JPEG compression would blur the region colours)")
+            }
+            guard AutoMaskMethod(rawValue: method) != nil else { throw ValidationError("--method \(method): use features or color") }
+            guard (compareContent == nil) == (compareStyle == nil) else {
+                throw ValidationError("give both --compare-content and --compare-style (the reference maps of both images)")
+            }
+            return
+        }
+        guard content == nil, style == nil, styleOutput == nil, regions == nil, compareContent == nil else {
+            throw ValidationError("--content, --style, --style-output, --regions and --compare-* belong to --auto")
+        }
         guard (shapes == nil) != (image == nil) else { throw ValidationError("give exactly one of --shapes FILE or --image FILE") }
         if image != nil && rule.isEmpty { throw ValidationError("--image needs at least one --rule \"COLOUR: CONDITION\"") }
         if shapes != nil && !rule.isEmpty { throw ValidationError("--rule applies to --image, not to --shapes") }
@@ -53,6 +126,7 @@ struct MaskCommand: ParsableCommand {
     }
 
     func run() throws {
+        if auto { return try runAuto() }
         let dimensions = try size.map(MaskBuilder.parseSize)
         let label: Image
         if let shapes {
@@ -72,5 +146,69 @@ struct MaskCommand: ParsableCommand {
         let map = LabelMap(image: label, palette: try Palette.discover(in: label), path: output)
         print("wrote \(label.width)×\(label.height) label map \(output)")
         print(map.summary)
+    }
+
+    private func runAuto() throws {
+        guard let content, let style, let styleOutput, let kind = AutoMaskMethod(rawValue: method) else { return }
+        let contentImage = try ImageIO.load(URL(fileURLWithPath: content)), styleImage = try ImageIO.load(URL(fileURLWithPath: style))
+        var options = AutoMaskOptions()
+        options.regions = regions
+        options.method = kind
+        options.seed = seed
+        if let analysisSize { options.analysisSide = analysisSize }
+        if let colorWeight { options.colorWeight = colorWeight }
+        if let positionWeight { options.positionWeight.y = positionWeight }
+        if let minimumShare { options.minimumShare = minimumShare }
+        if let smoothness { options.smoothness = smoothness }
+        let network = kind == .features
+            ? VGG19(weights: try weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) } ?? VGGWeights.loadInstalled())
+            : nil
+        let clock = ContinuousClock(), start = clock.now
+        let result = try AutoMask.segment(content: contentImage, style: styleImage, network: network, options: options)
+        let seconds = (clock.now - start).components
+        let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) * 1e-18
+        try ImageIO.save(result.contentMap, to: URL(fileURLWithPath: output))
+        try ImageIO.save(result.styleMap, to: URL(fileURLWithPath: styleOutput))
+        let previewPath = preview ?? (output as NSString).deletingPathExtension + "_preview.png"
+        if previewPath != "none" {
+            try ImageIO.save(try result.preview(content: contentImage, style: styleImage), to: URL(fileURLWithPath: previewPath))
+        }
+        var agreement: RegionAgreement? = nil
+        if let compareContent, let compareStyle {
+            let palette = Palette.deepPhoto
+            func load(_ path: String) throws -> LabelMap {
+                let image = try ImageIO.load(URL(fileURLWithPath: path))
+                let isDeepPhoto = LabelMap(image: image, palette: palette, path: path).unmatchedShare < 0.1
+                return try LabelMap.load(URL(fileURLWithPath: path), palette: isDeepPhoto ? palette : nil)
+            }
+            let candidate = (LabelMap(image: result.contentMap, palette: try Palette(colors: result.colors), path: output),
+                             LabelMap(image: result.styleMap, palette: try Palette(colors: result.colors), path: styleOutput))
+            agreement = RegionAgreement.measure(candidate: candidate, reference: (try load(compareContent), try load(compareStyle)))
+        }
+        if json {
+            var object: [String: Any] = [
+                "method": kind.rawValue, "regions": result.regionCount, "seconds": elapsed,
+                "colors": result.colors.map(\.hex), "content_shares": result.contentShares, "style_shares": result.styleShares,
+                "criterion": result.criterion.map { ["regions": $0.regions, "silhouette": Double($0.silhouette)] },
+                "notices": result.notices.map(\.message),
+            ]
+            if let agreement {
+                object["iou_content"] = agreement.content
+                object["iou_style"] = agreement.style
+                object["iou_mean"] = agreement.mean
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        for notice in result.notices { FileHandle.standardError.write(Data("\(notice)\n".utf8)) }
+        let shares = result.colors.indices.map {
+            "\(result.colors[$0]) \(String(format: "%.1f", 100 * result.contentShares[$0])) / \(String(format: "%.1f", 100 * result.styleShares[$0])) %"
+        }
+        print("\(result.regionCount) regions (share of content / style): \(shares.joined(separator: ", ")) in \(String(format: "%.1f", elapsed)) s")
+        print("wrote \(output), \(styleOutput)" + (previewPath == "none" ? "" : ", \(previewPath)"))
+        if let agreement {
+            print(String(format: "mean IoU vs the reference maps: content %.3f, style %.3f", agreement.content, agreement.style))
+        }
     }
 }

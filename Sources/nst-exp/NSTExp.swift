@@ -12,9 +12,10 @@ struct NSTExp: ParsableCommand {
                       BenchCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
 
-    /// Restarts under `OPENBLAS_CORETYPE` first when OpenBLAS chose kernels below the CPU's (`BLASKernels`).
+    /// Restarts under `OPENBLAS_CORETYPE` first when OpenBLAS chose kernels below the CPU's (`BLASKernels`), and
+    /// turns a bare `--auto-masks` into `--auto-masks auto`.
     static func main() {
         BLASKernels.restartIfBelowCPU()
-        main(nil)
+        main(StylizeCommand.completingAutoMasks(Array(CommandLine.arguments.dropFirst())))
     }
 }

@@ -122,6 +122,8 @@ struct StylizeCommand: ParsableCommand {
     var maskTolerance: Float?
     @Option(help: "Label-map colours: auto (discovered per map) or deep-photo (the nine deep-photo-styletransfer codes) (default: \(defaults.palette.rawValue)).")
     var palette: String?
+    @Option(help: ArgumentHelp("Make the label maps automatically (no --content-mask/--style-mask): --auto-masks alone chooses the number of regions, --auto-masks K asks for K; the maps are written beside the output (default: off).", valueName: "K"))
+    var autoMasks: String?
 
     func run() throws {
         let stopFlag = StopFlag()
@@ -156,6 +158,16 @@ struct StylizeCommand: ParsableCommand {
             print("placement of \(result.outputPath) (nst-exp placement; ratio > 1: the region is nearest its own style region):")
             print(placement.table)
         }
+    }
+
+    /// `--auto-masks` may stand alone: without a value (end of line or another option next) it means `--auto-masks auto`.
+    static func completingAutoMasks(_ arguments: [String]) -> [String] {
+        var out: [String] = []
+        for (i, a) in arguments.enumerated() {
+            out.append(a)
+            if a == "--auto-masks", i + 1 == arguments.count || arguments[i + 1].hasPrefix("-") { out.append("auto") }
+        }
+        return out
     }
 
     /// Defaults, then the --config file, then the flags given.
@@ -238,6 +250,12 @@ struct StylizeCommand: ParsableCommand {
             }
         }
         if let maskTolerance { c.maskTolerance = maskTolerance }
+        if let autoMasks {
+            guard let value = AutoMaskRegions(parsing: autoMasks) else {
+                throw ValidationError("--auto-masks \(autoMasks): give a region count (e.g. 3) or nothing to choose it automatically")
+            }
+            c.autoMasks = value
+        }
         if let palette {
             guard let kind = MaskPalette(rawValue: palette) else {
                 throw ValidationError("--palette \(palette): use auto or deep-photo")

@@ -1,6 +1,7 @@
 import Foundation
 import NSTGuidance
 import NSTImage
+import NSTTransfer
 
 /// Builds `DIR/report/` for a sweep folder from its files alone: gnuplot plots (PNG and SVG), contact sheets,
 /// thumbnails, and the same content as `index.html` and `README.md`.
@@ -163,7 +164,7 @@ public struct ReportWriter: Sendable {
     /// further style image and style label map that some run uses. Inputs are read from each run's config.json.
     func inputSheet(_ results: SweepResults, thumbnails: [String: ContactSheet.Thumbnail], folder: URL,
                     warnings: inout [String]) throws -> ReportFigure? {
-        guard results.swept.contains(where: { $0 == "content" || $0 == "style" }), results.runs.count <= 12 else { return nil }
+        guard results.swept.contains(where: { $0 == "content" || $0 == "style" || $0 == "auto_masks" }), results.runs.count <= 12 else { return nil }
         var made: [String: ContactSheet.Thumbnail] = [:]
         func input(_ path: String?) -> ContactSheet.Cell {
             guard let path else { return ContactSheet.Cell(thumbnail: nil, lines: ["–"], placeholder: "none") }
@@ -188,8 +189,14 @@ public struct ReportWriter: Sendable {
             }
         }
         let runs = results.runs
-        let styles = runs.map { paths($0, "style") }, styleMasks = runs.map { paths($0, "style_masks") }
-        let contentMasks = runs.map { paths($0, "content_mask").first ?? nil }
+        // Runs with auto_masks wrote their label maps beside their final image.
+        let automatic = runs.map { run -> (content: String, style: String)? in
+            guard let value = run.config?.value(atDottedKey: "auto_masks") ?? run.value(for: "auto_masks"), value != .null else { return nil }
+            return RunConfiguration.autoMaskPaths(output: run.directory.appendingPathComponent("final.png").path)
+        }
+        let styles = runs.map { paths($0, "style") }
+        let styleMasks = runs.indices.map { i in automatic[i].map { [$0.style] } ?? paths(runs[i], "style_masks") }
+        let contentMasks = runs.indices.map { i in automatic[i]?.content ?? paths(runs[i], "content_mask").first ?? nil }
         var columns: [(header: String, path: (Int) -> String?)] = [("content", { paths(runs[$0], "content").first ?? nil })]
         if contentMasks.contains(where: { $0 != nil }) { columns.append(("content mask", { contentMasks[$0] })) }
         let styleCount = max(1, styles.map(\.count).max() ?? 1)

@@ -1,0 +1,689 @@
+import CBLAS
+import Foundation
+import NSTImage
+import NSTNetwork
+import NSTTensor
+
+/// What an automatic segmentation clusters.
+public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
+    /// VGG-19 relu3_1 and relu4_1 features (each L2-normalised), CIELAB colour and position, clustered jointly over
+    /// both images, then smoothed (Potts ICM), small islands and unshared regions merged, edges snapped to colour.
+    case features
+    /// The baseline: k-means on CIELAB colour alone, jointly over both images, each pixel to its nearest centre.
+    case color
+}
+
+/// Settings of `AutoMask.segment`; the defaults are the measured choice (README, *Automatic masks*).
+public struct AutoMaskOptions: Equatable, Sendable {
+    /// Number of regions; nil = chosen by the silhouette criterion among 2…`maxRegions` (1 if none separates).
+    public var regions: Int? = nil
+    /// Largest K tried when `regions` is nil.
+    public var maxRegions: Int = 5
+    public var method: AutoMaskMethod = .features
+    /// Seed of the k-means++ initialisation; the same seed and inputs give the same maps.
+    public var seed: UInt64 = 0
+    /// Longest side the images are analysed at (the maps are written at the images' own sizes).
+    public var analysisSide: Int = 320
+    /// A region must cover at least this share of each image; smaller or one-sided regions are merged away.
+    public var minimumShare: Double = 0.03
+    /// Connected islands below this share of their image join the neighbouring region they touch most.
+    public var minimumIsland: Double = 0.004
+    /// Smallest mean silhouette that counts as separated regions; below it the images form one region.
+    public var separation: Float = 0.1
+    /// Weights of the feature groups (squared distances add): relu3_1, relu4_1, colour (CIELAB / 100), height, width.
+    public var deepWeights: (Float, Float) = (1, 1)
+    public var colorWeight: Float = 1.5
+    public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
+    /// Potts smoothing strength, in units of the mean squared distance of a cell to its own centre.
+    public var smoothness: Float = 0.35
+
+    public init() {}
+
+    public static func == (a: AutoMaskOptions, b: AutoMaskOptions) -> Bool {
+        a.regions == b.regions && a.maxRegions == b.maxRegions && a.method == b.method && a.seed == b.seed
+            && a.analysisSide == b.analysisSide && a.minimumShare == b.minimumShare && a.minimumIsland == b.minimumIsland
+            && a.separation == b.separation && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
+            && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness
+    }
+}
+
+/// Two label maps whose colours correspond (region r has the same colour in both), with how K was chosen.
+public struct AutoMaskResult: Sendable {
+    /// RGB label maps at the content's and the style's own sizes.
+    public let contentMap: Image
+    public let styleMap: Image
+    /// Region colours, region 0 first (regions ordered by their share of the content).
+    public let colors: [RegionColor]
+    /// Each region's share of the content and of the style.
+    public let contentShares: [Double]
+    public let styleShares: [Double]
+    /// The mean silhouette of every K tried (K ≥ 2), or just the K asked for.
+    public let criterion: [(regions: Int, silhouette: Float)]
+    public let notices: [GuidanceNotice]
+
+    public var regionCount: Int { colors.count }
+
+    /// Both images side by side with their regions tinted and outlined, content left.
+    public func preview(content: Image, style: Image) throws -> Image {
+        let height = 320
+        func tinted(_ image: Image, _ map: Image) throws -> Image {
+            let w = max(1, Int((Double(image.width) * Double(height) / Double(max(image.height, 1))).rounded()))
+            let photo = try image.toRGB().resized(width: w, height: height)
+            let labels = AutoMaskResult.nearest(map, width: w, height: height)
+            var out = photo
+            let plane = w * height
+            for y in 0..<height {
+                for x in 0..<w {
+                    let i = y * w + x
+                    let edge = (x + 1 < w && labelDiffers(labels, i, i + 1, plane)) || (y + 1 < height && labelDiffers(labels, i, i + w, plane))
+                    for c in 0..<3 {
+                        let p = photo.pixels[c * plane + i], l = labels.pixels[c * plane + i]
+                        out.pixels[c * plane + i] = edge ? 1 - l * 0.5 : 0.55 * p + 0.45 * l
+                    }
+                }
+            }
+            return out
+        }
+        let a = try tinted(content, contentMap), b = try tinted(style, styleMap)
+        let gap = 8, width = a.width + gap + b.width
+        var out = Image(width: width, height: height, channels: 3)
+        for c in 0..<3 {
+            for y in 0..<height {
+                for x in 0..<width {
+                    let v: Float = x < a.width ? a.pixels[(c * height + y) * a.width + x]
+                        : x < a.width + gap ? 1 : b.pixels[(c * height + y) * b.width + x - a.width - gap]
+                    out.pixels[(c * height + y) * width + x] = v
+                }
+            }
+        }
+        return out
+    }
+
+    /// Nearest-neighbour resampling (label maps must not blend colours).
+    static func nearest(_ map: Image, width: Int, height: Int) -> Image {
+        var out = Image(width: width, height: height, channels: map.channels)
+        for c in 0..<map.channels {
+            for y in 0..<height {
+                let sy = min(map.height - 1, y * map.height / height)
+                for x in 0..<width {
+                    let sx = min(map.width - 1, x * map.width / width)
+                    out.pixels[(c * height + y) * width + x] = map.pixels[(c * map.height + sy) * map.width + sx]
+                }
+            }
+        }
+        return out
+    }
+
+    private func labelDiffers(_ labels: Image, _ i: Int, _ j: Int, _ plane: Int) -> Bool {
+        labels.pixels[i] != labels.pixels[j] || labels.pixels[plane + i] != labels.pixels[plane + j]
+            || labels.pixels[2 * plane + i] != labels.pixels[2 * plane + j]
+    }
+}
+
+/// Automatic masks: segments a content and a style image into regions that correspond across the two, so that
+/// spatial control (Gatys et al. 2017, Sec. 3) can run without hand-drawn label maps.
+///
+/// Method (`.features`): both images are resized to `analysisSide`, run through VGG-19 once each, and every cell of
+/// the relu3_1 grid (stride 4) becomes one vector [w₃·f₃/‖f₃‖, w₄·f₄/‖f₄‖, w_c·Lab/100, w_y·y, w_x·x] (relu4_1
+/// bilinearly upsampled to that grid; y, x in 0…1). The cells of *both* images are clustered together (k-means,
+/// k-means++ initialisation from `seed`), so region r means the same kind of stuff in both: correspondence by
+/// construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
+/// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour,
+/// and a region covering less than `minimumShare` of either image is dissolved into the nearest remaining centres
+/// (a content region with no counterpart in the style could not be styled). Finally the grid labels are upsampled
+/// to full resolution, each pixel taking, among its four surrounding cells, the label of the cell whose mean colour
+/// is nearest to its own (edges snap to colour edges).
+///
+/// K, when not given: the K in 2…`maxRegions` with the largest mean silhouette (Rousseeuw 1987) of the final
+/// labels over a fixed sample of cells of both images, s(i) = (b − a) / max(a, b); if no K reaches `separation`,
+/// or only one region survives the merging, the images form one region and a notice says so.
+public enum AutoMask {
+    /// Layers the `.features` method reads.
+    public static let layers: [LayerName] = ["relu3_1", "relu4_1"].compactMap { try? LayerName($0) }
+
+    /// Region colours in order: the deep-photo-styletransfer codes, so maps also read under `--palette deep-photo`.
+    public static let palette: [RegionColor] = ["blue", "green", "red", "yellow", "lightblue", "purple", "white", "grey", "black"]
+        .compactMap { name in RegionColor.deepPhotoPalette.first { $0.name == name }?.color }
+
+    /// Segments `content` and `style` into corresponding regions. `network` is needed by `.features` only.
+    public static func segment(content: Image, style: Image, network: VGG19?, options: AutoMaskOptions = AutoMaskOptions()) throws -> AutoMaskResult {
+        if let k = options.regions, !(1...palette.count).contains(k) {
+            throw AutoMaskError.invalidRegionCount(k, maximum: palette.count)
+        }
+        guard options.analysisSide >= 64 else { throw AutoMaskError.invalidAnalysisSide(options.analysisSide) }
+        let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
+        let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
+        var space = FeatureSpace(a, b)
+        switch options.method {
+        case .features:
+            guard let network else { throw AutoMaskError.networkRequired }
+            space.addDeep(network: network, a: a, b: b, weights: options.deepWeights)
+            space.addColor(a, b, weight: options.colorWeight)
+            space.addPosition(a, b, weights: options.positionWeight)
+        case .color:
+            space.addColor(a, b, weight: 1)
+        }
+        let candidates = options.regions.map { [$0] } ?? Array(2...max(2, min(options.maxRegions, palette.count)))
+        var chosen = Segmentation.single(space)
+        var bestScore = -Float.infinity
+        var criterion: [(Int, Float)] = []
+        for k in candidates {
+            var s = Segmentation.cluster(space, k: k, seed: options.seed)
+            if options.method == .features {
+                s.refine(space, options: options)
+            }
+            let silhouette = s.count > 1 ? s.silhouette(space) : 0
+            criterion.append((k, silhouette))
+            if silhouette > bestScore + 1e-6 { chosen = s; bestScore = silhouette }
+        }
+        var notices: [GuidanceNotice] = []
+        if let asked = options.regions {
+            if chosen.count < asked {
+                notices.append(GuidanceNotice(level: .notice, path: nil,
+                    message: "automatic masks: \(asked) regions asked, \(chosen.count) kept (the others covered < "
+                        + "\(String(format: "%.0f", 100 * options.minimumShare)) % of one image)"))
+            }
+        } else {
+            let table = criterion.map { "K=\($0.0): \(String(format: "%.3f", $0.1))" }.joined(separator: ", ")
+            if chosen.count < 2 || bestScore < options.separation {
+                chosen = Segmentation.single(space)
+                notices.append(GuidanceNotice(level: .notice, path: nil,
+                    message: "automatic masks: one region: no two regions separate in both images (as with a style of one texture; best mean "
+                        + "silhouette \(String(format: "%.3f", max(bestScore, 0))) < \(options.separation); \(table)), so spatial control changes nothing"))
+            } else {
+                notices.append(GuidanceNotice(level: .notice, path: nil,
+                    message: "automatic masks: \(chosen.count) regions, the largest mean silhouette (\(table))"))
+            }
+        }
+        chosen.orderByContentShare(space)
+        let colors = Array(palette.prefix(chosen.count))
+        let full: ([Int32], [Int32])
+        switch options.method {
+        case .features: full = (chosen.upsampled(a, side: 0, space: space), chosen.upsampled(b, side: 1, space: space))
+        case .color: full = (chosen.nearestColor(a), chosen.nearestColor(b))
+        }
+        func shares(_ labels: [Int32]) -> [Double] {
+            var n = [Int](repeating: 0, count: colors.count)
+            for l in labels { n[Int(l)] += 1 }
+            return n.map { Double($0) / Double(max(labels.count, 1)) }
+        }
+        return AutoMaskResult(contentMap: render(full.0, width: a.original.width, height: a.original.height, colors: colors),
+                              styleMap: render(full.1, width: b.original.width, height: b.original.height, colors: colors),
+                              colors: colors, contentShares: shares(full.0), styleShares: shares(full.1),
+                              criterion: criterion.map { (regions: $0.0, silhouette: $0.1) }, notices: notices)
+    }
+
+    static func render(_ labels: [Int32], width: Int, height: Int, colors: [RegionColor]) -> Image {
+        var out = Image(width: width, height: height, channels: 3)
+        let plane = width * height
+        for i in 0..<plane {
+            let c = colors[Int(labels[i])]
+            out.pixels[i] = c.red
+            out.pixels[plane + i] = c.green
+            out.pixels[2 * plane + i] = c.blue
+        }
+        return out
+    }
+
+    /// CIE L*a*b* (D65) of an sRGB colour with channels in 0…1.
+    static func lab(_ r: Float, _ g: Float, _ b: Float) -> (Float, Float, Float) {
+        func linear(_ c: Float) -> Float { c <= 0.04045 ? c / 12.92 : powf((c + 0.055) / 1.055, 2.4) }
+        let rl = linear(r), gl = linear(g), bl = linear(b)
+        let x = (0.4124 * rl + 0.3576 * gl + 0.1805 * bl) / 0.95047
+        let y = 0.2126 * rl + 0.7152 * gl + 0.0722 * bl
+        let z = (0.0193 * rl + 0.1192 * gl + 0.9505 * bl) / 1.08883
+        func f(_ t: Float) -> Float { t > 0.008856 ? cbrtf(t) : 7.787 * t + 16 / 116 }
+        let fx = f(x), fy = f(y), fz = f(z)
+        return (116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz))
+    }
+}
+
+/// Errors of `AutoMask.segment`.
+public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    case invalidRegionCount(Int, maximum: Int)
+    case invalidAnalysisSide(Int)
+    case networkRequired
+
+    public var description: String {
+        switch self {
+        case let .invalidRegionCount(k, maximum):
+            return "automatic masks: \(k) regions asked; use 1…\(maximum), or leave the count out to choose it automatically"
+        case let .invalidAnalysisSide(side):
+            return "automatic masks: analysis size \(side) is too small; use at least 64 pixels"
+        case .networkRequired:
+            return "automatic masks: the features method needs the VGG-19 network (install the weights with `nst-exp weights install`)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}
+
+/// An image at the analysis size, its CIELAB pixels, and its grid of stride-4 cells (the relu3_1 positions).
+struct AnalysedImage {
+    let original: Image
+    let image: Image
+    let gridWidth: Int
+    let gridHeight: Int
+    /// Mean L*a*b* of each cell's 4×4 pixels, cell-major (3 values per cell).
+    let cellLab: [Float]
+
+    init(_ original: Image, side: Int) throws {
+        self.original = original
+        image = try original.resized(longestSide: side)
+        gridWidth = max(1, image.width / 4)
+        gridHeight = max(1, image.height / 4)
+        var lab = [Float](repeating: 0, count: 3 * gridWidth * gridHeight)
+        let w = image.width, plane = image.width * image.height
+        for gy in 0..<gridHeight {
+            for gx in 0..<gridWidth {
+                var r: Float = 0, g: Float = 0, b: Float = 0, n: Float = 0
+                for y in (4 * gy)..<min(4 * gy + 4, image.height) {
+                    for x in (4 * gx)..<min(4 * gx + 4, w) {
+                        r += image.pixels[y * w + x]; g += image.pixels[plane + y * w + x]; b += image.pixels[2 * plane + y * w + x]; n += 1
+                    }
+                }
+                let (l, aa, bb) = AutoMask.lab(r / n, g / n, b / n)
+                let i = 3 * (gy * gridWidth + gx)
+                lab[i] = l; lab[i + 1] = aa; lab[i + 2] = bb
+            }
+        }
+        cellLab = lab
+    }
+
+    var cells: Int { gridWidth * gridHeight }
+}
+
+/// The joint feature matrix: one row per cell, content cells first, then style cells.
+struct FeatureSpace {
+    let counts: (Int, Int)
+    let grids: [(width: Int, height: Int)]
+    private(set) var dimension = 0
+    /// Columns of each group, appended in turn; assembled row-major by `matrix`.
+    private var groups: [(dimension: Int, values: [Float])] = []
+    private(set) var matrix: [Float] = []
+
+    init(_ a: AnalysedImage, _ b: AnalysedImage) {
+        counts = (a.cells, b.cells)
+        grids = [(a.gridWidth, a.gridHeight), (b.gridWidth, b.gridHeight)]
+    }
+
+    var rows: Int { counts.0 + counts.1 }
+
+    /// The row of cell (side, index).
+    func row(side: Int, _ index: Int) -> Int { side == 0 ? index : counts.0 + index }
+
+    mutating func append(dimension d: Int, values: [Float]) {
+        precondition(values.count == rows * d)
+        groups.append((d, values))
+        dimension += d
+        var m = [Float](repeating: 0, count: rows * dimension)
+        var offset = 0
+        for g in groups {
+            for r in 0..<rows {
+                for j in 0..<g.dimension { m[r * dimension + offset + j] = g.values[r * g.dimension + j] }
+            }
+            offset += g.dimension
+        }
+        matrix = m
+    }
+
+    mutating func addDeep(network: VGG19, a: AnalysedImage, b: AnalysedImage, weights: (Float, Float)) {
+        var perLayer: [[Float]] = [[], []]
+        var channels = [0, 0]
+        for image in [a, b] {
+            let maps = network.forward(VGGInput.fromImage(image.image), layers: AutoMask.layers)
+            for (j, layer) in AutoMask.layers.enumerated() {
+                guard let f = maps[layer] else { continue }
+                channels[j] = f.channels
+                perLayer[j] += FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight,
+                                                    weight: j == 0 ? weights.0 : weights.1)
+            }
+        }
+        for j in 0..<2 where channels[j] > 0 { append(dimension: channels[j], values: perLayer[j]) }
+    }
+
+    /// A feature map bilinearly resampled to the grid, one L2-normalised, weighted vector per cell (cell-major).
+    static func sampled(_ f: FeatureMap, width: Int, height: Int, weight: Float) -> [Float] {
+        let c = f.channels
+        var out = [Float](repeating: 0, count: width * height * c)
+        for gy in 0..<height {
+            let sy = min(max((Float(gy) + 0.5) * Float(f.height) / Float(height) - 0.5, 0), Float(f.height - 1))
+            let y0 = Int(sy), y1 = min(y0 + 1, f.height - 1), ty = sy - Float(y0)
+            for gx in 0..<width {
+                let sx = min(max((Float(gx) + 0.5) * Float(f.width) / Float(width) - 0.5, 0), Float(f.width - 1))
+                let x0 = Int(sx), x1 = min(x0 + 1, f.width - 1), tx = sx - Float(x0)
+                let base = (gy * width + gx) * c
+                var norm: Float = 0
+                for k in 0..<c {
+                    let p = k * f.plane
+                    let v = (1 - ty) * ((1 - tx) * f.data[p + y0 * f.width + x0] + tx * f.data[p + y0 * f.width + x1])
+                        + ty * ((1 - tx) * f.data[p + y1 * f.width + x0] + tx * f.data[p + y1 * f.width + x1])
+                    out[base + k] = v
+                    norm += v * v
+                }
+                let scale = norm > 0 ? weight / norm.squareRoot() : 0
+                for k in 0..<c { out[base + k] *= scale }
+            }
+        }
+        return out
+    }
+
+    mutating func addColor(_ a: AnalysedImage, _ b: AnalysedImage, weight: Float) {
+        append(dimension: 3, values: (a.cellLab + b.cellLab).map { $0 * weight / 100 })
+    }
+
+    mutating func addPosition(_ a: AnalysedImage, _ b: AnalysedImage, weights: (y: Float, x: Float)) {
+        var v: [Float] = []
+        for image in [a, b] {
+            for gy in 0..<image.gridHeight {
+                for gx in 0..<image.gridWidth {
+                    v.append(weights.y * Float(gy) / Float(max(image.gridHeight - 1, 1)))
+                    v.append(weights.x * Float(gx) / Float(max(image.gridWidth - 1, 1)))
+                }
+            }
+        }
+        append(dimension: 2, values: v)
+    }
+
+    /// Squared distances of every row to each of `centers` (k × dimension): ‖x‖² − 2x·c + ‖c‖² by one SGEMM.
+    func distances(to centers: [Float], k: Int) -> [Float] {
+        var d = [Float](repeating: 0, count: rows * k)
+        matrix.withUnsafeBufferPointer { x in
+            centers.withUnsafeBufferPointer { c in
+                d.withUnsafeMutableBufferPointer { out in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(k), Int32(dimension), -2,
+                                x.baseAddress, Int32(dimension), c.baseAddress, Int32(dimension), 0, out.baseAddress, Int32(k))
+                }
+            }
+        }
+        var cn = [Float](repeating: 0, count: k)
+        for j in 0..<k { for t in 0..<dimension { cn[j] += centers[j * dimension + t] * centers[j * dimension + t] } }
+        for r in 0..<rows {
+            var xn: Float = 0
+            for t in 0..<dimension { xn += matrix[r * dimension + t] * matrix[r * dimension + t] }
+            for j in 0..<k { d[r * k + j] = max(d[r * k + j] + xn + cn[j], 0) }
+        }
+        return d
+    }
+}
+
+/// Labels of every cell of both images, with the cluster centres.
+struct Segmentation {
+    var labels: [Int32]
+    var centers: [Float]
+    var count: Int
+
+    static func single(_ space: FeatureSpace) -> Segmentation {
+        Segmentation(labels: [Int32](repeating: 0, count: space.rows), centers: [Float](repeating: 0, count: space.dimension), count: 1)
+    }
+
+    /// k-means (Lloyd) from a k-means++ start drawn with SplitMix64(seed); at most 60 iterations.
+    static func cluster(_ space: FeatureSpace, k: Int, seed: UInt64) -> Segmentation {
+        let n = space.rows, d = space.dimension
+        var rng = SplitMix64(seed: seed)
+        var centers = [Float](repeating: 0, count: k * d)
+        let first = Int(rng.next() % UInt64(n))
+        for t in 0..<d { centers[t] = space.matrix[first * d + t] }
+        var nearest = [Float](repeating: .infinity, count: n)
+        for j in 1..<max(k, 1) {
+            let dist = space.distances(to: Array(centers[((j - 1) * d)..<(j * d)]), k: 1)
+            var total: Double = 0
+            for i in 0..<n { nearest[i] = min(nearest[i], dist[i]); total += Double(nearest[i]) }
+            var target = Double(rng.nextUnitFloat()) * total, pick = n - 1
+            for i in 0..<n { target -= Double(nearest[i]); if target <= 0 { pick = i; break } }
+            for t in 0..<d { centers[j * d + t] = space.matrix[pick * d + t] }
+        }
+        var s = Segmentation(labels: [Int32](repeating: -1, count: n), centers: centers, count: k)
+        for _ in 0..<60 {
+            let dist = space.distances(to: s.centers, k: k)
+            var changed = false
+            for i in 0..<n {
+                var best = 0
+                for j in 1..<k where dist[i * k + j] < dist[i * k + best] { best = j }
+                if s.labels[i] != Int32(best) { s.labels[i] = Int32(best); changed = true }
+            }
+            s.updateCenters(space)
+            if !changed { break }
+        }
+        s.compact(space)
+        return s
+    }
+
+    /// Each centre to the mean of its cells (an empty cluster keeps its centre).
+    mutating func updateCenters(_ space: FeatureSpace) {
+        let d = space.dimension
+        var sums = [Double](repeating: 0, count: count * d), n = [Int](repeating: 0, count: count)
+        for i in 0..<space.rows {
+            let l = Int(labels[i])
+            n[l] += 1
+            for t in 0..<d { sums[l * d + t] += Double(space.matrix[i * d + t]) }
+        }
+        for j in 0..<count where n[j] > 0 {
+            for t in 0..<d { centers[j * d + t] = Float(sums[j * d + t] / Double(n[j])) }
+        }
+    }
+
+    /// Drops clusters without cells and renumbers the rest in order.
+    mutating func compact(_ space: FeatureSpace) {
+        var used = [Bool](repeating: false, count: count)
+        for l in labels { used[Int(l)] = true }
+        let keep = (0..<count).filter { used[$0] }
+        guard keep.count < count else { return }
+        var map = [Int32](repeating: -1, count: count)
+        for (new, old) in keep.enumerated() { map[old] = Int32(new) }
+        labels = labels.map { map[Int($0)] }
+        let d = space.dimension
+        centers = keep.flatMap { Array(centers[($0 * d)..<(($0 + 1) * d)]) }
+        count = keep.count
+    }
+
+    /// Smoothing, islands, then dissolving regions too small or one-sided, until every region is in both images.
+    mutating func refine(_ space: FeatureSpace, options: AutoMaskOptions) {
+        while true {
+            smooth(space, strength: options.smoothness)
+            mergeIslands(space, minimumShare: options.minimumIsland)
+            compact(space)
+            updateCenters(space)
+            let shares = sideShares(space)
+            guard count > 1, let weakest = (0..<count).min(by: { min(shares[0][$0], shares[1][$0]) < min(shares[0][$1], shares[1][$1]) }),
+                  min(shares[0][weakest], shares[1][weakest]) < options.minimumShare else { return }
+            dissolve(weakest, space)
+        }
+    }
+
+    func sideShares(_ space: FeatureSpace) -> [[Double]] {
+        var n = [[Int]](repeating: [Int](repeating: 0, count: count), count: 2)
+        for i in 0..<space.rows { n[i < space.counts.0 ? 0 : 1][Int(labels[i])] += 1 }
+        return [n[0].map { Double($0) / Double(max(space.counts.0, 1)) }, n[1].map { Double($0) / Double(max(space.counts.1, 1)) }]
+    }
+
+    /// Removes cluster `j`: its cells go to their nearest remaining centre.
+    mutating func dissolve(_ j: Int, _ space: FeatureSpace) {
+        let d = space.dimension
+        var kept = centers
+        kept.removeSubrange((j * d)..<((j + 1) * d))
+        let k = count - 1
+        let dist = space.distances(to: kept, k: k)
+        for i in 0..<space.rows {
+            let l = Int(labels[i])
+            if l == j {
+                var best = 0
+                for t in 1..<k where dist[i * k + t] < dist[i * k + best] { best = t }
+                labels[i] = Int32(best)
+            } else if l > j {
+                labels[i] = Int32(l - 1)
+            }
+        }
+        centers = kept
+        count = k
+        updateCenters(space)
+    }
+
+    /// Iterated conditional modes on ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}, λ = strength × mean ‖v − μ_own‖².
+    mutating func smooth(_ space: FeatureSpace, strength: Float) {
+        guard count > 1, strength > 0 else { return }
+        let k = count
+        let dist = space.distances(to: centers, k: k)
+        var mean: Double = 0
+        for i in 0..<space.rows { mean += Double(dist[i * k + Int(labels[i])]) }
+        let lambda = strength * Float(mean / Double(max(space.rows, 1)))
+        for side in 0..<2 {
+            let (w, h) = space.grids[side]
+            let base = space.row(side: side, 0)
+            for _ in 0..<5 {
+                var changed = false
+                var votes = [Float](repeating: 0, count: k)
+                for y in 0..<h {
+                    for x in 0..<w {
+                        for j in 0..<k { votes[j] = 0 }
+                        for dy in -1...1 {
+                            for dx in -1...1 where dx != 0 || dy != 0 {
+                                let yy = y + dy, xx = x + dx
+                                if yy >= 0, yy < h, xx >= 0, xx < w { votes[Int(labels[base + yy * w + xx])] += 1 }
+                            }
+                        }
+                        let total = votes.reduce(0, +)
+                        let i = base + y * w + x
+                        var best = Int(labels[i]), bestCost = Float.infinity
+                        for j in 0..<k {
+                            let cost = dist[i * k + j] + lambda * (total - votes[j])
+                            if cost < bestCost - 1e-7 || (abs(cost - bestCost) <= 1e-7 && j == Int(labels[i])) { bestCost = cost; best = j }
+                        }
+                        if best != Int(labels[i]) { labels[i] = Int32(best); changed = true }
+                    }
+                }
+                if !changed { break }
+            }
+        }
+    }
+
+    /// 4-connected islands smaller than `minimumShare` of their image take the label they share most border with.
+    mutating func mergeIslands(_ space: FeatureSpace, minimumShare: Double) {
+        for side in 0..<2 {
+            let (w, h) = space.grids[side]
+            let base = space.row(side: side, 0)
+            let limit = max(1, Int(minimumShare * Double(w * h)))
+            var component = [Int](repeating: -1, count: w * h)
+            var stack: [Int] = [], members: [Int] = []
+            for start in 0..<(w * h) where component[start] < 0 {
+                let label = labels[base + start]
+                component[start] = start
+                stack = [start]
+                members = []
+                var border = [Int32: Int]()
+                while let p = stack.popLast() {
+                    members.append(p)
+                    let x = p % w, y = p / w
+                    for (xx, yy) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] where xx >= 0 && xx < w && yy >= 0 && yy < h {
+                        let q = yy * w + xx
+                        if labels[base + q] == label {
+                            if component[q] < 0 { component[q] = start; stack.append(q) }
+                        } else {
+                            border[labels[base + q], default: 0] += 1
+                        }
+                    }
+                }
+                if members.count < limit, let target = border.max(by: { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) })?.key {
+                    for p in members { labels[base + p] = target }
+                }
+            }
+        }
+    }
+
+    /// Mean silhouette over a fixed sample of at most 1600 cells of both images, Euclidean distances.
+    func silhouette(_ space: FeatureSpace) -> Float {
+        let n = space.rows, d = space.dimension
+        let stride = max(1, n / 1600)
+        let sample = Array(Swift.stride(from: 0, to: n, by: stride))
+        let m = sample.count
+        var x = [Float](repeating: 0, count: m * d)
+        for (r, i) in sample.enumerated() { for t in 0..<d { x[r * d + t] = space.matrix[i * d + t] } }
+        var g = [Float](repeating: 0, count: m * m)
+        x.withUnsafeBufferPointer { p in
+            g.withUnsafeMutableBufferPointer { out in
+                cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(m), Int32(d), 1, p.baseAddress, Int32(d), 0, out.baseAddress, Int32(m))
+            }
+        }
+        var sum: Double = 0
+        var perCluster = [Double](repeating: 0, count: count), sizes = [Int](repeating: 0, count: count)
+        for r in 0..<m { sizes[Int(labels[sample[r]])] += 1 }
+        for r in 0..<m {
+            for j in 0..<count { perCluster[j] = 0 }
+            for q in 0..<m where q != r {
+                let (lo, hi) = r < q ? (r, q) : (q, r)
+                let dd = max(g[r * m + r] + g[q * m + q] - 2 * g[lo * m + hi], 0).squareRoot()
+                perCluster[Int(labels[sample[q]])] += Double(dd)
+            }
+            let own = Int(labels[sample[r]])
+            guard sizes[own] > 1 else { continue }
+            let a = perCluster[own] / Double(sizes[own] - 1)
+            var b = Double.infinity
+            for j in 0..<count where j != own && sizes[j] > 0 { b = min(b, perCluster[j] / Double(sizes[j])) }
+            if b.isFinite { sum += (b - a) / max(a, b) }
+        }
+        return Float(sum / Double(max(m, 1)))
+    }
+
+    /// Renumbers regions by decreasing share of the content (ties: of the style), so colours are stable.
+    mutating func orderByContentShare(_ space: FeatureSpace) {
+        let shares = sideShares(space)
+        let order = (0..<count).sorted { (i: Int, j: Int) -> Bool in
+            let c: [Double] = shares[0], s: [Double] = shares[1]
+            if c[i] != c[j] { return c[i] > c[j] }
+            if s[i] != s[j] { return s[i] > s[j] }
+            return i < j
+        }
+        var map = [Int32](repeating: 0, count: count)
+        for (new, old) in order.enumerated() { map[old] = Int32(new) }
+        labels = labels.map { map[Int($0)] }
+        let d = space.dimension
+        centers = order.flatMap { Array(centers[($0 * d)..<(($0 + 1) * d)]) }
+    }
+
+    /// Full-resolution labels: each pixel takes, among the four grid cells around it, the label of the cell whose
+    /// mean colour is nearest to the pixel's (spatially nearer cells win ties through a small distance penalty).
+    func upsampled(_ image: AnalysedImage, side: Int, space: FeatureSpace) -> [Int32] {
+        let W = image.original.width, H = image.original.height, plane = W * H
+        let gw = image.gridWidth, gh = image.gridHeight, base = space.row(side: side, 0)
+        var out = [Int32](repeating: 0, count: plane)
+        let px = image.original.pixels
+        for y in 0..<H {
+            let gy = min(max((Float(y) + 0.5) * Float(gh) / Float(H) - 0.5, 0), Float(gh - 1))
+            let y0 = Int(gy), y1 = min(y0 + 1, gh - 1)
+            for x in 0..<W {
+                let gx = min(max((Float(x) + 0.5) * Float(gw) / Float(W) - 0.5, 0), Float(gw - 1))
+                let x0 = Int(gx), x1 = min(x0 + 1, gw - 1)
+                let cells = [(y0, x0), (y0, x1), (y1, x0), (y1, x1)]
+                let first = labels[base + y0 * gw + x0]
+                if cells.allSatisfy({ labels[base + $0.0 * gw + $0.1] == first }) { out[y * W + x] = first; continue }
+                let i = y * W + x
+                let (l, a, b) = AutoMask.lab(px[i], px[plane + i], px[2 * plane + i])
+                var best = first, bestCost = Float.infinity
+                for (cy, cx) in cells {
+                    let c = 3 * (cy * gw + cx)
+                    let dl = l - image.cellLab[c], da = a - image.cellLab[c + 1], db = b - image.cellLab[c + 2]
+                    let sy = gy - Float(cy), sx = gx - Float(cx)
+                    let cost = dl * dl + da * da + db * db + 25 * (sy * sy + sx * sx)
+                    if cost < bestCost { bestCost = cost; best = labels[base + cy * gw + cx] }
+                }
+                out[i] = best
+            }
+        }
+        return out
+    }
+
+    /// Full-resolution labels of the colour baseline: every pixel to the nearest centre in CIELAB.
+    func nearestColor(_ image: AnalysedImage) -> [Int32] {
+        let plane = image.original.width * image.original.height, px = image.original.pixels
+        return (0..<plane).map { i in
+            let (l, a, b) = AutoMask.lab(px[i], px[plane + i], px[2 * plane + i])
+            var best: Int32 = 0, bestCost = Float.infinity
+            for j in 0..<count {
+                let c = centers[(j * 3)..<(j * 3 + 3)].map { $0 * 100 }
+                let cost = (l - c[0]) * (l - c[0]) + (a - c[1]) * (a - c[1]) + (b - c[2]) * (b - c[2])
+                if cost < bestCost { bestCost = cost; best = Int32(j) }
+            }
+            return best
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+import NSTImage
+import NSTNetwork
+import NSTTensor
+import Testing
+@testable import NSTGuidance
+
+/// Procedural textures with known regions: `region(x, y)` picks the texture of each pixel.
+private enum Texture: Int, CaseIterable {
+    case stripes, speckle, checker
+
+    func color(_ x: Int, _ y: Int, _ rng: inout SplitMix64) -> (Float, Float, Float) {
+        switch self {
+        case .stripes:   // orange/brown diagonal stripes, period 6 px
+            let t = 0.5 + 0.5 * sinf(Float(x + y) * 2 * .pi / 6)
+            return (0.55 + 0.4 * t, 0.3 + 0.25 * t, 0.1)
+        case .speckle:   // blue-grey noise
+            let v = rng.nextUnitFloat()
+            return (0.2 + 0.2 * v, 0.3 + 0.25 * v, 0.55 + 0.4 * v)
+        case .checker:   // green 8-px checkerboard
+            let on = ((x / 8) + (y / 8)) % 2 == 0
+            return on ? (0.1, 0.6, 0.15) : (0.6, 0.9, 0.5)
+        }
+    }
+}
+
+private func synthetic(width: Int, height: Int, seed: UInt64, region: (Int, Int) -> Texture) -> (image: Image, labels: Image) {
+    var rng = SplitMix64(seed: seed)
+    var image = Image(width: width, height: height, channels: 3), labels = Image(width: width, height: height, channels: 3)
+    let plane = width * height
+    let codes: [Texture: (Float, Float, Float)] = [.stripes: (1, 0, 0), .speckle: (0, 0, 1), .checker: (0, 1, 0)]
+    for y in 0..<height {
+        for x in 0..<width {
+            let t = region(x, y), (r, g, b) = t.color(x, y, &rng), code = codes[t]!
+            let i = y * width + x
+            image.pixels[i] = r; image.pixels[plane + i] = g; image.pixels[2 * plane + i] = b
+            labels.pixels[i] = code.0; labels.pixels[plane + i] = code.1; labels.pixels[2 * plane + i] = code.2
+        }
+    }
+    return (image, labels)
+}
+
+private func labelMap(_ image: Image, path: String) throws -> LabelMap {
+    LabelMap(image: image, palette: try Palette.discover(in: image), path: path)
+}
+
+private func agreement(_ result: AutoMaskResult, content: Image, style: Image) throws -> RegionAgreement {
+    let palette = try Palette(colors: result.colors)
+    return RegionAgreement.measure(
+        candidate: (LabelMap(image: result.contentMap, palette: palette, path: "auto content"),
+                    LabelMap(image: result.styleMap, palette: palette, path: "auto style")),
+        reference: (try labelMap(content, path: "content truth"), try labelMap(style, path: "style truth")))
+}
+
+/// One network for the suite (VGG19 keeps work buffers: the suite runs serialized).
+private let network: VGG19? = (try? VGGWeights.loadInstalled()).map { VGG19(weights: $0) }
+
+/// Content: stripes left, speckle right. Style (another size and layout): speckle on top, stripes below.
+private let twoContent = synthetic(width: 192, height: 144, seed: 1) { x, _ in x < 110 ? .stripes : .speckle }
+private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y < 70 ? .speckle : .stripes }
+
+@Suite("Automatic masks", .serialized) struct AutoMaskTests {
+    @Test("two textures: K = 2 is chosen and the regions match the truth (IoU ≈ 1), colours corresponding", .enabled(if: network != nil, "VGG-19 weights not installed (nst-exp weights install)"))
+    func twoTextures() throws {
+        let result = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network)
+        #expect(result.regionCount == 2)
+        #expect(result.contentMap.width == 192 && result.styleMap.height == 176)
+        let score = try agreement(result, content: twoContent.labels, style: twoStyle.labels)
+        #expect(score.content > 0.95, "content IoU \(score.content)")
+        #expect(score.style > 0.95, "style IoU \(score.style)")
+        #expect(result.notices.contains { $0.message.contains("silhouette") })
+    }
+
+    @Test("three textures: K = 3 is chosen among 2…5", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    func threeTextures() throws {
+        let content = synthetic(width: 192, height: 144, seed: 3) { x, y in y < 50 ? .checker : x < 96 ? .stripes : .speckle }
+        let style = synthetic(width: 176, height: 176, seed: 4) { x, y in x < 60 ? .speckle : y < 90 ? .stripes : .checker }
+        let result = try AutoMask.segment(content: content.image, style: style.image, network: network)
+        #expect(result.regionCount == 3, "criterion \(result.criterion)")
+        let best = result.criterion.max { $0.silhouette < $1.silhouette }
+        #expect(best?.regions == 3)
+        let score = try agreement(result, content: content.labels, style: style.labels)
+        #expect(score.mean > 0.9, "IoU \(score.content), \(score.style)")
+    }
+
+    @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    func oneTextureStyle() throws {
+        let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
+        let result = try AutoMask.segment(content: twoContent.image, style: style.image, network: network)
+        #expect(result.regionCount == 1)
+        #expect(result.contentShares == [1] && result.styleShares == [1])
+        #expect(result.notices.contains { $0.message.contains("one texture") && $0.message.contains("one region") })
+    }
+
+    @Test("the same seed gives the same maps; an explicit K is honoured", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    func determinismAndExplicitK() throws {
+        var options = AutoMaskOptions()
+        options.seed = 7
+        let a = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network, options: options)
+        let b = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network, options: options)
+        #expect(a.contentMap == b.contentMap && a.styleMap == b.styleMap)
+        options.regions = 2
+        let fixed = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network, options: options)
+        #expect(fixed.regionCount == 2 && fixed.criterion.map(\.regions) == [2])
+        options.regions = 1
+        let one = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network, options: options)
+        #expect(one.regionCount == 1)
+    }
+
+    @Test("the colour k-means baseline needs no network and separates colours")
+    func colorBaseline() throws {
+        var options = AutoMaskOptions()
+        options.method = .color
+        options.regions = 2
+        let result = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        let score = try agreement(result, content: twoContent.labels, style: twoStyle.labels)
+        #expect(score.mean > 0.8, "IoU \(score.content), \(score.style)")
+        options.method = .features
+        #expect(throws: AutoMaskError.networkRequired) {
+            try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        }
+        options.regions = 12
+        #expect(throws: AutoMaskError.self) {
+            try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        }
+    }
+
+    @Test("the preview puts both images side by side at one height")
+    func preview() throws {
+        var options = AutoMaskOptions()
+        options.method = .color
+        options.regions = 2
+        let result = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        let image = try result.preview(content: twoContent.image, style: twoStyle.image)
+        #expect(image.height == 320)
+        #expect(image.width == 427 + 8 + 291)
+    }
+}
+
+@Suite("Region agreement") struct RegionAgreementTests {
+    private func map(_ width: Int, _ height: Int, _ color: (Int, Int) -> (Float, Float, Float), path: String) throws -> LabelMap {
+        var image = Image(width: width, height: height, channels: 3)
+        for y in 0..<height { for x in 0..<width {
+            let c = color(x, y)
+            image[0, y, x] = c.0; image[1, y, x] = c.1; image[2, y, x] = c.2
+        } }
+        return try labelMap(image, path: path)
+    }
+
+    @Test("identical partitions in other colours score 1; the matching is shared by both images")
+    func matching() throws {
+        let truth = (try map(20, 10, { x, _ in x < 10 ? (1, 0, 0) : (0, 0, 1) }, path: "c"),
+                     try map(10, 20, { _, y in y < 5 ? (1, 0, 0) : (0, 0, 1) }, path: "s"))
+        let renamed = (try map(20, 10, { x, _ in x < 10 ? (0, 1, 0) : (1, 1, 1) }, path: "c2"),
+                       try map(10, 20, { _, y in y < 5 ? (0, 1, 0) : (1, 1, 1) }, path: "s2"))
+        let perfect = RegionAgreement.measure(candidate: renamed, reference: truth)
+        #expect(perfect.content == 1 && perfect.style == 1)
+        // Style regions swapped: the content says green = red, so the style scores 0 under the shared matching.
+        let swapped = (renamed.0, try map(10, 20, { _, y in y < 5 ? (1, 1, 1) : (0, 1, 0) }, path: "s3"))
+        let crossed = RegionAgreement.measure(candidate: swapped, reference: truth)
+        #expect(crossed.content + crossed.style == 1)
+    }
+
+    @Test("partial overlap: IoU by hand, and an extra candidate region counts as 0")
+    func partial() throws {
+        // Reference halves at x = 10; candidate splits at x = 15: left IoU 10/15, right 5/10.
+        let truth = (try map(20, 10, { x, _ in x < 10 ? (1, 0, 0) : (0, 0, 1) }, path: "c"),
+                     try map(20, 10, { x, _ in x < 10 ? (1, 0, 0) : (0, 0, 1) }, path: "s"))
+        let shifted = try map(20, 10, { x, _ in x < 15 ? (1, 0, 0) : (0, 0, 1) }, path: "c2")
+        let score = RegionAgreement.measure(candidate: (shifted, shifted), reference: truth)
+        #expect(abs(score.content - (10.0 / 15 + 0.5) / 2) < 1e-9)
+        let three = try map(20, 10, { x, _ in x < 10 ? (1, 0, 0) : x < 15 ? (0, 0, 1) : (0, 1, 0) }, path: "c3")
+        let extra = RegionAgreement.measure(candidate: (three, three), reference: truth)
+        #expect(abs(extra.content - (1.0 + 0.5) / 3) < 1e-9)
+    }
+}
