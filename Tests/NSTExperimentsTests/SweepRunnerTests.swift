@@ -218,4 +218,23 @@ import Testing
         let resumed = try runner(sweepJSON()).run()
         #expect(resumed.executed == 4 && resumed.finished == 4)
     }
+
+    /// A sweep that varies `weights` records the first file as `weights` and hashes every one among the inputs (it
+    /// used to join the paths into one and fail hashing it).
+    @Test func aSweepOverWeightsHashesEachWeightsFile() throws {
+        let link = folder.appendingPathComponent("same-weights.safetensors")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: weights)
+        let json = """
+        {"name": "weights", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
+           "style": "\(Fixtures.exampleImage("styles/ihc.png"))", "size": 32, "iterations": 1},
+         "grid": {"weights": ["\(weights.path)", "\(link.path)"]}}
+        """
+        let summary = try runner(json).run()
+        #expect(summary.finished == 2 && summary.failed == 0)
+        struct Manifest: Decodable { var weights: [String: String]; var inputs: [String: String?] }
+        let manifest = try Fixtures.json(Manifest.self, at: folder.appendingPathComponent("out/manifest.json"))
+        let hash = try Provenance.sha256(ofFile: weights.path)
+        #expect(manifest.weights["sha256"] == hash)
+        #expect(manifest.inputs[weights.path] == .some(hash) && manifest.inputs[link.path] == .some(hash))
+    }
 }

@@ -153,9 +153,12 @@ public final class SweepRunner {
         let holder = LockHolder.current(shard: shardText)
         try loadWeights()
         try writePreamble()
+        // A sweep may vary `weights`: the manifest's `weights` names the first file, and with several every one is
+        // hashed among the inputs too (joining them into one path made the hashing fail).
+        let weightsFiles = Set((selection.isEmpty ? plan.runs : selection).map { SweepRunner.weightsPath($0.resolved) }).sorted()
         var provenance = try Provenance.collect(
-            weights: Set((selection.isEmpty ? plan.runs : selection).map { SweepRunner.weightsPath($0.resolved) }).sorted().joined(separator: ", "),
-            inputs: plan.inputFiles, commandLine: options.commandLine,
+            weights: weightsFiles.first ?? "",
+            inputs: plan.inputFiles + (weightsFiles.count > 1 ? weightsFiles : []), commandLine: options.commandLine,
             shard: shardText)
         try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
 
