@@ -369,7 +369,8 @@ import Testing
 
     @Test func aRunClaimedByALiveProcessIsLeftToItAndAStaleClaimIsResumed() throws {
         _ = try VGGWeights.loadInstalled()
-        let exe = try Fixtures.executable(), sweep = try sixRuns()
+        _ = try Fixtures.executable()
+        let sweep = try sixRuns()
         let out = folder.appendingPathComponent("out")
         let dry = try cli(["run", sweep.path, "--output", out.path, "--dry-run"])
         let ids = dry.output.split(separator: "\n").filter { $0.hasPrefix("  0") }.map { String($0.dropFirst(2).prefix(13)) }
