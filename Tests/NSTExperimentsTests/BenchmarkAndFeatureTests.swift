@@ -99,7 +99,7 @@ func sharedImage(_ path: String) -> URL {
         config.lbfgsHistory = 6
         let result = try StepBenchmark(size: 32, steps: 2, warmup: 1, fullHistory: true).run(
             weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
-            content: sharedImage("gatys/tubingen.jpg"), style: sharedImage("gatys/starry_night.jpg"), configuration: config)
+            content: exampleImage("content/coffee.png"), style: exampleImage("styles/ihc.png"), configuration: config)
         #expect(result.lbfgsHistory == 6 && result.shortHistory.afterSteps == 1 && result.shortHistory.pairsHeld <= 1)
         let full = try #require(result.fullHistory)
         #expect(full.pairsHeld == 6 && full.afterSteps >= 6 && full.medianSeconds > 0 && full.cpuSecondsPerStep > 0)
@@ -107,7 +107,7 @@ func sharedImage(_ path: String) -> URL {
         #expect(result.system.blasCore == BLASKernels.coreName && result.system.convKernel == result.kernel)
         let shortOnly = try StepBenchmark(size: 32, steps: 1, warmup: 0).run(
             weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
-            content: sharedImage("gatys/tubingen.jpg"), style: sharedImage("gatys/starry_night.jpg"), configuration: config)
+            content: exampleImage("content/coffee.png"), style: exampleImage("styles/ihc.png"), configuration: config)
         #expect(shortOnly.fullHistory == nil)
     }
 
