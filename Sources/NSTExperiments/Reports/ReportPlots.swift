@@ -145,11 +145,7 @@ struct ReportPlots {
         var body = Gnuplot.preamble
         body += "set title 'Run time'\nunset key\nset style fill solid 0.85 noborder\n"
         body += "set xlabel 'seconds'\nset xrange [0:\((bars.map(\.seconds).max() ?? 1) * 1.45)]\n"
-        body += "set yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
-        body += "set ytics (" + bars.enumerated().map { "\(Gnuplot.quote($1.label)) \(bars.count - 1 - $0)" }.joined(separator: ", ") + ")\n"
-        for (i, bar) in bars.enumerated() {
-            body += "set label \(Gnuplot.quote(text(bar.seconds))) at \(bar.seconds),\(bars.count - 1 - i) offset 0.6,0 left\n"
-        }
+        body += Self.barAxis(bars.map { ($0.label, $0.seconds, text($0.seconds)) })
         body += "plot $times using ($2/2):1:($2/2):(0.35):3 with boxxyerror lc variable\n"
         let longest = bars.map(\.label.count).max() ?? 10
         try gnuplot.render(body, data: Gnuplot.datablock("times", rows: rows), to: plotsFolder.appendingPathComponent("run-time"),
@@ -157,6 +153,20 @@ struct ReportPlots {
         return figure("run-time", title: "Run time against \(referenceLabel)",
                       caption: "Wall-clock and CPU seconds (all threads) of each finished run on this machine (\(machine)) against \(referenceLabel) "
                         + "(\(text(reference))).")
+    }
+
+    /// The y axis of a horizontal bar chart (the run-time and placement charts): bar i at y = count − 1 − i, so the
+    /// first bar is on top, labelled by a tic, with its value printed past its end. Tic labels are format strings to
+    /// gnuplot, so a literal % is written %%.
+    static func barAxis(_ bars: [(label: String, x: Double, value: String)]) -> String {
+        var body = "set yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
+        body += "set ytics (" + bars.enumerated().map {
+            "\(Gnuplot.quote($1.label.replacingOccurrences(of: "%", with: "%%"))) \(bars.count - 1 - $0)"
+        }.joined(separator: ", ") + ")\n"
+        for (i, bar) in bars.enumerated() {
+            body += "set label \(Gnuplot.quote(bar.value)) at \(bar.x),\(bars.count - 1 - i) offset 0.6,0 left\n"
+        }
+        return body
     }
 
     /// One horizontal bar per region of every guided run: its placement ratio (log scale) with lines at 1 (below: the
@@ -181,16 +191,10 @@ struct ReportPlots {
         var body = Gnuplot.preamble
         body += "set title 'Placement per region (ratio = nearest other style region / own; log scale)'\nunset key\n"
         body += "set style fill solid 0.85 noborder\nset logscale x\nset xlabel 'placement ratio'\n"
-        body += "set xrange [\(lo):\(hi)]\nset yrange [-0.6:\(Double(bars.count) - 0.4)]\nset grid noytics\nset ytics scale 0\n"
-        // Tic labels are format strings to gnuplot: a literal % must be written %%.
-        body += "set ytics (" + bars.enumerated().map {
-            "\(Gnuplot.quote($1.label.replacingOccurrences(of: "%", with: "%%"))) \(bars.count - 1 - $0)"
-        }.joined(separator: ", ") + ")\n"
+        body += "set xrange [\(lo):\(hi)]\n"
+        body += Self.barAxis(bars.map { ($0.label, $0.ratio, String(format: "%.2f×", $0.ratio)) })
         body += "set arrow from 1,graph 0 to 1,graph 1 nohead lw 2 dt 2\n"
         body += "set arrow from \(Placement.goal),graph 0 to \(Placement.goal),graph 1 nohead lw 1 dt 3\n"
-        for (i, bar) in bars.enumerated() {
-            body += "set label \(Gnuplot.quote(String(format: "%.2f×", bar.ratio))) at \(bar.ratio),\(bars.count - 1 - i) offset 0.6,0 left\n"
-        }
         // Bars start at x = lo (a log axis has no 0): centre and half-width in log space.
         body += "plot $ratios using (sqrt(\(lo)*$2)):1:(\(lo)):($2):($1-0.35):($1+0.35):3 with boxxyerror lc variable\n"
         let longest = bars.map(\.label.count).max() ?? 10
