@@ -183,7 +183,7 @@ public enum RunsTable {
                 row += [p?.worstRatio.map { String(format: "%.3f", $0) } ?? "", p?.geometricMeanRatio.map { String(format: "%.3f", $0) } ?? "",
                         p.map { $0.regions.map { "\($0.name)=\($0.ratio.map { String(format: "%.3f", $0) } ?? "-")" }.joined(separator: "; ") } ?? ""]
             } else {
-                row += Array(repeating: "", count: terms.count + 4 + 3)
+                row += Array(repeating: "", count: header.count - row.count)   // a run without a record fills every column
             }
             lines.append(row.map(field).joined(separator: ","))
         }
