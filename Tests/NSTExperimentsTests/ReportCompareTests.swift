@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 @Suite("Sweep comparison")
 struct ReportCompareTests {
@@ -17,8 +18,8 @@ struct ReportCompareTests {
         // 4 style weights × tv {0, 0.001, 0.01}: only tv 0.001 is in both sweeps.
         #expect(comparison.matches.count == 12)
         #expect(comparison.shared.count == 4)
-        #expect(comparison.shared.allSatisfy { $0.values["tv_weight"] == .number(0.001) })
-        let pair = try #require(comparison.shared.first { $0.values["style_weight"] == .number(1000) })
+        #expect(comparison.shared.allSatisfy { $0.values["tv_weight"] == .double(0.001) })
+        let pair = try #require(comparison.shared.first { $0.values["style_weight"] == .double(1000) })
         #expect(pair.runs[0]?.index == 3 && pair.runs[1]?.index == 2)
         #expect(comparison.differingSettings.map(\.key) == ["optimizer"])
         #expect(comparison.differingSettings.first?.values == ["lbfgs", "adam"])

@@ -2,11 +2,12 @@ import Foundation
 import NSTImage
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 @Suite("Report layout and figure index")
 struct ReportLayoutTests {
     /// A results value with one run per parameter set, all finished (no files needed for the layout).
-    static func results(swept: [String], params: [[String: ReportValue]], layout: SweepResults.Layout? = nil) -> SweepResults {
+    static func results(swept: [String], params: [[String: JSONValue]], layout: SweepResults.Layout? = nil) -> SweepResults {
         let runs = params.enumerated().map { i, p in
             SweepResults.Run(index: i, id: SyntheticSweep.id(i), directory: URL(fileURLWithPath: "/nonexistent/\(i)"),
                              relativePath: "runs/\(i)", params: p, state: .finished, snapshots: [])
@@ -17,14 +18,14 @@ struct ReportLayoutTests {
 
     @Test("a 3-key grid: rows and columns from the report block, one page per value of the third key")
     func pagesForTheThirdKey() {
-        var params: [[String: ReportValue]] = []
+        var params: [[String: JSONValue]] = []
         for seed in [0.0, 1.0] { for sw in [10.0, 100.0, 1000.0] { for tv in [0.0, 1.0] {
-            params.append(["seed": .number(seed), "style_weight": .number(sw), "tv_weight": .number(tv)])
+            params.append(["seed": .double(seed), "style_weight": .double(sw), "tv_weight": .double(tv)])
         } } }
         let grid = ReportGrid(Self.results(swept: ["seed", "style_weight", "tv_weight"], params: params,
                                            layout: .init(rows: "style_weight", columns: "tv_weight")))
         #expect(grid.isTwoDimensional)
-        #expect(grid.rowValues == [.number(10), .number(100), .number(1000)])
+        #expect(grid.rowValues == [.double(10), .double(100), .double(1000)])
         #expect(grid.pages.count == 2)
         #expect(grid.pages.map(\.caption) == ["seed=0", "seed=1"])
         #expect(grid.pages[1].cells[2][1]?.index == 11)
@@ -32,14 +33,14 @@ struct ReportLayoutTests {
 
     @Test("without a report block, seeds are not chosen as an axis; zipped keys give one wrapped sheet in run order")
     func automaticAxes() {
-        var params: [[String: ReportValue]] = []
+        var params: [[String: JSONValue]] = []
         for seed in [0.0, 1.0] { for sw in [10.0, 100.0] { for tv in [0.0, 1.0] {
-            params.append(["seed": .number(seed), "style_weight": .number(sw), "tv_weight": .number(tv)])
+            params.append(["seed": .double(seed), "style_weight": .double(sw), "tv_weight": .double(tv)])
         } } }
         let grid = ReportGrid(Self.results(swept: ["seed", "style_weight", "tv_weight"], params: params))
         #expect(grid.rowKey == "style_weight" && grid.columnKey == "tv_weight")
 
-        let zipped = (0..<8).map { i -> [String: ReportValue] in
+        let zipped = (0..<8).map { i -> [String: JSONValue] in
             ["content": .string("c\(i).png"), "style": .string("s\(i).png")]
         }
         let wrapped = ReportGrid(Self.results(swept: ["content", "style"], params: zipped))
@@ -116,8 +117,8 @@ struct ReportLayoutTests {
 
     @Test("the report block's wrap sets the images per row of a one-axis sheet; a run's label replaces its keys")
     func wrapAndLabels() {
-        let params: [[String: ReportValue]] = (0..<5).map { i in
-            ["label": i == 4 ? .null : .string("case \(i)"), "size": .number(Double(64 + 32 * i))]
+        let params: [[String: JSONValue]] = (0..<5).map { i in
+            ["label": i == 4 ? .null : .string("case \(i)"), "size": .double(Double(64 + 32 * i))]
         }
         let results = Self.results(swept: ["label", "size"], params: params, layout: .init(rows: nil, columns: "label", wrap: 2))
         let grid = ReportGrid(results)

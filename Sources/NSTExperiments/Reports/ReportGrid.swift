@@ -5,7 +5,7 @@ import Foundation
 public struct ReportGrid: Sendable {
     /// One page: the values of the keys that are neither rows nor columns, and the runs in its cells.
     public struct Page: Sendable {
-        public var fixed: [(key: String, value: ReportValue)]
+        public var fixed: [(key: String, value: JSONValue)]
         /// cells[row][column]; nil where no run has those values.
         public var cells: [[SweepResults.Run?]]
         /// "init=noise, seed=1" (empty when nothing else varies).
@@ -14,8 +14,8 @@ public struct ReportGrid: Sendable {
 
     public var rowKey: String?
     public var columnKey: String?
-    public var rowValues: [ReportValue]
-    public var columnValues: [ReportValue]
+    public var rowValues: [JSONValue]
+    public var columnValues: [JSONValue]
     public var pages: [Page]
     /// Why a requested layout was not used, if it was not.
     public var note: String?
@@ -47,7 +47,7 @@ public struct ReportGrid: Sendable {
         if rowKey == nil || columnKey == nil || Self.linked(rowKey, columnKey, runs) {
             // One axis, or two keys zipped together (a grid of them would be mostly empty): one wrapped sheet of all runs.
             let key = columnKey ?? rowKey
-            let values = key.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
+            let values = key.map { k in JSONValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
             self.rowKey = nil
             self.columnKey = key
             self.rowValues = []
@@ -60,11 +60,11 @@ public struct ReportGrid: Sendable {
             self.note = note
             return
         }
-        let rowValues = rowKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
-        let columnValues = columnKey.map { k in ReportValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
+        let rowValues = rowKey.map { k in JSONValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
+        let columnValues = columnKey.map { k in JSONValue.axisOrder(runs.compactMap { $0.params[k] }) } ?? []
         let others = swept.filter { $0 != rowKey && $0 != columnKey }
 
-        var pageKeys: [[ReportValue]] = [], pageRuns: [[SweepResults.Run]] = []
+        var pageKeys: [[JSONValue]] = [], pageRuns: [[SweepResults.Run]] = []
         for run in runs {
             let key = others.map { run.params[$0] ?? .null }
             if let i = pageKeys.firstIndex(of: key) { pageRuns[i].append(run) } else { pageKeys.append(key); pageRuns.append([run]) }
@@ -90,8 +90,8 @@ public struct ReportGrid: Sendable {
         return pairs.count > 1 && pairs.count == Set(pairs.map { $0[0] }).count && pairs.count == Set(pairs.map { $0[1] }).count
     }
 
-    static func cells(_ runs: [SweepResults.Run], rowKey: String?, rowValues: [ReportValue],
-                      columnKey: String?, columnValues: [ReportValue]) -> [[SweepResults.Run?]] {
+    static func cells(_ runs: [SweepResults.Run], rowKey: String?, rowValues: [JSONValue],
+                      columnKey: String?, columnValues: [JSONValue]) -> [[SweepResults.Run?]] {
         guard let rowKey, let columnKey else { return [] }
         return rowValues.map { r in
             columnValues.map { c in runs.first { $0.params[rowKey] == r && $0.params[columnKey] == c } }

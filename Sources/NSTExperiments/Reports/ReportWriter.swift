@@ -182,7 +182,7 @@ public struct ReportWriter: Sendable {
         }
         // config.json holds the resolved paths; the plan keeps them as written in the sweep file.
         func paths(_ run: SweepResults.Run, _ key: String) -> [String?] {
-            switch run.config?.value(atDottedKey: key) ?? run.value(for: key) {
+            switch run.config?.value(at: key) ?? run.value(for: key) {
             case .string(let s)?: return [s]
             case .array(let list)?: return list.map { if case .string(let s) = $0 { return s } else { return nil } }
             default: return []
@@ -191,7 +191,7 @@ public struct ReportWriter: Sendable {
         let runs = results.runs
         // Runs with auto_masks wrote their label maps beside their final image.
         let automatic = runs.map { run -> (content: String, style: String)? in
-            guard let value = run.config?.value(atDottedKey: "auto_masks") ?? run.value(for: "auto_masks"), value != .null else { return nil }
+            guard let value = run.config?.value(at: "auto_masks") ?? run.value(for: "auto_masks"), value != .null else { return nil }
             return RunConfiguration.autoMaskPaths(output: run.directory.appendingPathComponent("final.png").path)
         }
         let styles = runs.map { paths($0, "style") }
@@ -272,7 +272,7 @@ public struct ReportWriter: Sendable {
             blocks.append(.table(ReportDocument.Table(
                 headers: ["parameter", "values", "count"],
                 rows: results.swept.map { key in
-                    let values = ReportValue.axisOrder(results.runs.compactMap { $0.params[key] })
+                    let values = JSONValue.axisOrder(results.runs.compactMap { $0.params[key] })
                     return [.init(key), .init(values.map(\.label).joined(separator: ", ")), .init(String(values.count))]
                 })))
         }
@@ -292,7 +292,7 @@ public struct ReportWriter: Sendable {
 
     /// config.json keys whose value is the same in every run that has one (paths of outputs left out).
     func fixedSettings(_ results: SweepResults) -> [(key: String, value: String)] {
-        let configs = results.runs.compactMap { run -> [String: ReportValue]? in
+        let configs = results.runs.compactMap { run -> [String: JSONValue]? in
             if case .object(let o)? = run.config { return o }
             return nil
         }
@@ -361,7 +361,7 @@ public struct ReportWriter: Sendable {
         guard let manifest = results.manifest else {
             return [.heading("Provenance"), .paragraph("No manifest.json in the sweep folder.")]
         }
-        func text(_ v: ReportValue?) -> String {
+        func text(_ v: JSONValue?) -> String {
             switch v {
             case .string(let s)?: return s
             case .array(let a)?: return a.map { if case .string(let s) = $0 { return s } else { return $0.label } }.joined(separator: " ")

@@ -6,7 +6,7 @@ import NSTTransfer
 public struct SweepComparison: Sendable {
     /// Runs of different sweeps that share the values of `keys`.
     public struct Match: Sendable {
-        public var values: [String: ReportValue]
+        public var values: [String: JSONValue]
         /// One entry per sweep, nil where that sweep has no such run.
         public var runs: [SweepResults.Run?]
         /// "style_weight=100, tv_weight=0".
@@ -35,7 +35,7 @@ public struct SweepComparison: Sendable {
         var keys: [String] = []
         for key in sweeps.flatMap(\.swept) where !keys.contains(key) { keys.append(key) }
         self.keys = keys
-        var order: [[ReportValue]] = [], matches: [Match] = []
+        var order: [[JSONValue]] = [], matches: [Match] = []
         for (s, sweep) in sweeps.enumerated() {
             for run in sweep.runs {
                 let values = keys.map { run.value(for: $0) ?? .null }
@@ -57,8 +57,8 @@ public struct SweepComparison: Sendable {
 
     /// Settings every run of a sweep shares but whose value differs between sweeps (what the comparison is about).
     public var differingSettings: [(key: String, values: [String])] {
-        let perSweep = sweeps.map { sweep -> [String: ReportValue] in
-            let configs = sweep.runs.compactMap { run -> [String: ReportValue]? in
+        let perSweep = sweeps.map { sweep -> [String: JSONValue] in
+            let configs = sweep.runs.compactMap { run -> [String: JSONValue]? in
                 if case .object(let o)? = run.config { return o }
                 return nil
             }
@@ -69,7 +69,7 @@ public struct SweepComparison: Sendable {
         let allKeys = Set(perSweep.flatMap(\.keys)).subtracting(skipped).subtracting(keys).sorted()
         return allKeys.compactMap { key in
             let values = perSweep.map { $0[key] }
-            guard Set(values.map { $0?.canonical ?? "" }).count > 1 else { return nil }
+            guard Set(values.map { $0?.jsonText ?? "" }).count > 1 else { return nil }
             return (key, values.map { $0?.label ?? "(varies or absent)" })
         }
     }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// Any JSON value, keeping integers apart from fractions so plans echo values as the sweep wrote them.
+/// Any JSON value: sweep files, plans, run configurations and manifests as the sweep runner writes them and the reports
+/// read them. Integers are kept apart from fractions so plans echo values as the sweep wrote them; equality and hashing
+/// compare numbers by value (RFC 8259 §6: a number is its value), so `1`, `1.0` and `1e0` are one axis value in a report.
 public enum JSONValue: Codable, Hashable, Sendable, CustomStringConvertible {
     case null
     case bool(Bool)
@@ -33,6 +35,30 @@ public enum JSONValue: Codable, Hashable, Sendable, CustomStringConvertible {
         case .string(let s): try c.encode(s)
         case .array(let a): try c.encode(a)
         case .object(let o): try c.encode(o)
+        }
+    }
+
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.string(x), .string(y)): return x == y
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)): return x == y
+        default:
+            guard let x = a.number, let y = b.number else { return false }
+            return x == y
+        }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        switch self {
+        case .null: hasher.combine(0)
+        case .bool(let b): hasher.combine(1); hasher.combine(b)
+        case .int, .double: hasher.combine(2); hasher.combine(number ?? 0)
+        case .string(let s): hasher.combine(3); hasher.combine(s)
+        case .array(let a): hasher.combine(4); hasher.combine(a)
+        case .object(let o): hasher.combine(5); hasher.combine(o)
         }
     }
 
