@@ -37,46 +37,72 @@ public struct StepBenchmark {
         public var peakRSSMiB: Double
     }
 
-    /// One benchmark's figures. The top-level timing fields are the short-history figure (after `warmup` steps).
+    /// One benchmark's figures, as `nst-exp bench --step --json` prints them.
     public struct Result: Codable, Sendable {
+        /// The version this build writes (`FileFormat`). Version 1 also repeated the short-history timing's fields at
+        /// the top level; it reads as this one (the repeated fields are ignored).
+        public static let currentVersion = 2
+
+        public var formatVersion = Result.currentVersion
         public var size: Int
         public var steps: Int
         public var threads: Int
         public var kernel: String
         /// Pairs the optimizer keeps: `lbfgs_history` capped by `lbfgs_history_mib` at this size.
         public var lbfgsHistory: Int
-        public var medianSeconds: Double
-        public var minSeconds: Double
-        /// Process CPU time (user + system) per step: robust to other load on the machine.
-        public var cpuSecondsPerStep: Double
-        /// Objective evaluations per step (1 unless the line search backtracked).
-        public var evaluationsPerStep: Double
-        /// Median seconds per step in the network's forward, its backward, the losses, and the optimizer.
-        public var forwardSeconds: Double
-        public var backwardSeconds: Double
-        public var lossSeconds: Double
-        public var optimizerSeconds: Double
         /// Direct-convolution arithmetic of one evaluation (forward and backward), in GFLOP.
         public var gflop: Double
-        /// `gflop` per median step: the rate a direct convolution would need to match this step time.
+        /// `gflop` per median step of the short history: the rate a direct convolution would need to match that step time.
         public var gflopPerSecond: Double
-        public var peakRSSMiB: Double
-        /// The short-history figure in full (the fields above repeat it), and the figure with the history full
-        /// (nil unless asked for).
+        /// The figure after `warmup` steps (a short history), and the figure with the history full (nil unless asked for).
         public var shortHistory: Timing
         public var fullHistory: Timing?
         /// Loss after the last timed step (weighted terms).
         public var content: Float
         public var style: Float
         public var total: Float
-        /// Seconds per step in each image term (e.g. `photorealism`; layer terms run inside the backward), median of the
-        /// timed steps; part of `lossSeconds`.
-        public var imageTermSeconds: [String: Double]
         public var contentImage: String
         public var styleImage: String
         public var weights: String
         /// CPU, BLAS kernel set and conv kernel that ran.
         public var system: RunEnvironment
+
+        public init(size: Int, steps: Int, threads: Int, kernel: String, lbfgsHistory: Int, gflop: Double,
+                    gflopPerSecond: Double, shortHistory: Timing, fullHistory: Timing?, content: Float, style: Float,
+                    total: Float, contentImage: String, styleImage: String, weights: String, system: RunEnvironment) {
+            self.size = size; self.steps = steps; self.threads = threads; self.kernel = kernel
+            self.lbfgsHistory = lbfgsHistory; self.gflop = gflop; self.gflopPerSecond = gflopPerSecond
+            self.shortHistory = shortHistory; self.fullHistory = fullHistory
+            self.content = content; self.style = style; self.total = total
+            self.contentImage = contentImage; self.styleImage = styleImage; self.weights = weights; self.system = system
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case formatVersion = "format_version"
+            case size, steps, threads, kernel, lbfgsHistory, gflop, gflopPerSecond, shortHistory, fullHistory
+            case content, style, total, contentImage, styleImage, weights, system
+        }
+
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            formatVersion = try FileFormat.version(in: c, forKey: .formatVersion, newest: Self.currentVersion)
+            size = try c.decode(Int.self, forKey: .size)
+            steps = try c.decode(Int.self, forKey: .steps)
+            threads = try c.decode(Int.self, forKey: .threads)
+            kernel = try c.decode(String.self, forKey: .kernel)
+            lbfgsHistory = try c.decode(Int.self, forKey: .lbfgsHistory)
+            gflop = try c.decode(Double.self, forKey: .gflop)
+            gflopPerSecond = try c.decode(Double.self, forKey: .gflopPerSecond)
+            shortHistory = try c.decode(Timing.self, forKey: .shortHistory)
+            fullHistory = try c.decodeIfPresent(Timing.self, forKey: .fullHistory)
+            content = try c.decode(Float.self, forKey: .content)
+            style = try c.decode(Float.self, forKey: .style)
+            total = try c.decode(Float.self, forKey: .total)
+            contentImage = try c.decode(String.self, forKey: .contentImage)
+            styleImage = try c.decode(String.self, forKey: .styleImage)
+            weights = try c.decode(String.self, forKey: .weights)
+            system = try c.decode(RunEnvironment.self, forKey: .system)
+        }
     }
 
     public var size: Int
@@ -167,14 +193,9 @@ public struct StepBenchmark {
         let g = NetworkBenchmark.gflop(width: size, height: size, layers: plan.requestedLayers, weights: weights)
         let last = objective.lastBreakdown
         return Result(size: size, steps: steps, threads: Parallel.workers, kernel: network.convKernel.rawValue,
-                      lbfgsHistory: optimizer.history, medianSeconds: short.medianSeconds, minSeconds: short.minSeconds,
-                      cpuSecondsPerStep: short.cpuSecondsPerStep, evaluationsPerStep: short.evaluationsPerStep,
-                      forwardSeconds: short.forwardSeconds, backwardSeconds: short.backwardSeconds,
-                      lossSeconds: short.lossSeconds, optimizerSeconds: short.optimizerSeconds,
-                      gflop: g, gflopPerSecond: g / short.medianSeconds, peakRSSMiB: ProcessStats.peakRSSMiB(),
+                      lbfgsHistory: optimizer.history, gflop: g, gflopPerSecond: g / short.medianSeconds,
                       shortHistory: short, fullHistory: full,
                       content: last.content, style: last.style, total: last.total,
-                      imageTermSeconds: short.imageTermSeconds,
                       contentImage: content.lastPathComponent, styleImage: style.lastPathComponent, weights: weightsLabel,
                       system: .current(convKernel: network.convKernel))
     }

@@ -301,27 +301,3 @@ public final class StyleTransfer {
         }
     }
 }
-
-/// The loss log: one row per iteration, `iteration,total`, one column per term of the objective (`content,style,tv`, then
-/// any other term the run uses, e.g. `photorealism`), `seconds`, then one column per layer of each term.
-public struct LossLog: Sendable {
-    public private(set) var rows: [IterationReport] = []
-
-    public init() {}
-
-    public mutating func append(_ row: IterationReport) { rows.append(row) }
-
-    /// The CSV text (weighted terms summing to total; `seconds` since the run started).
-    public func csv() -> String {
-        let terms = rows.first?.losses.terms.map(\.name) ?? LossTerms.names.filter { ["content", "style", "tv"].contains($0) }
-        let layers = rows.first?.losses.layers.map(\.columnName) ?? []
-        var text = (["iteration", "total"] + terms + ["seconds"] + layers).joined(separator: ",") + "\n"
-        for row in rows {
-            let l = row.losses
-            let fields = ["\(row.iteration)", "\(l.total)"] + l.terms.map { "\($0.value)" }
-                + [String(format: "%.3f", row.seconds)] + l.layers.map { "\($0.value)" }
-            text += fields.joined(separator: ",") + "\n"
-        }
-        return text
-    }
-}

@@ -5,15 +5,7 @@ import NSTImage
 import NSTNetwork
 import NSTTensor
 import NSTTransfer
-
-/// `Examples/<relative>` in the package (installed by `nst-exp examples install --dir Examples`).
-func exampleImage(_ relative: String) -> URL { URL(fileURLWithPath: Fixtures.exampleImage(relative)) }
-
-/// `../shared/images/<path>` beside the package root.
-func sharedImage(_ path: String) -> URL {
-    URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/images").appendingPathComponent(path)
-}
+import NSTTestSupport
 
 @Suite struct NetworkBenchmarkTests {
     @Test func flopCountFollowsTheLayerShapes() {
@@ -43,7 +35,7 @@ func sharedImage(_ path: String) -> URL {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("nst-features-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: out) }
         let layers = try ["relu1_1", "relu3_1", "relu5_1"].map { try LayerName($0) }
-        let summaries = try FeatureExtraction.run(image: sharedImage("gatys/tubingen.jpg"), size: 128, layers: layers,
+        let summaries = try FeatureExtraction.run(image: sharedImageURL("gatys/tubingen.jpg"), size: 128, layers: layers,
                                                   network: VGG19(weights: weights), output: out)
         #expect(summaries.map(\.layer) == ["relu1_1", "relu3_1", "relu5_1"])
         #expect(summaries.map { [$0.channels, $0.height, $0.width] } == [[64, 96, 128], [256, 24, 32], [512, 6, 8]])
@@ -66,7 +58,7 @@ func sharedImage(_ path: String) -> URL {
             try FeatureExtraction.run(image: URL(fileURLWithPath: "/nonexistent/x.png"), size: 64, layers: [relu51], network: net, output: nil)
         }
         #expect(throws: NetworkError.self) {
-            try FeatureExtraction.run(image: exampleImage("content/coffee.png"), size: 8, layers: [relu51], network: net, output: nil)
+            try FeatureExtraction.run(image: exampleImageURL("content/coffee.png"), size: 8, layers: [relu51], network: net, output: nil)
         }
     }
 }
@@ -79,12 +71,13 @@ func sharedImage(_ path: String) -> URL {
         config.lbfgsHistoryMiB = 1   // a pair at 48×48 is 2·4·3·48² = 55 296 bytes, so 1 MiB holds ⌊18.96⌋ = 18
         let result = try StepBenchmark(size: 48, steps: 3, warmup: 1).run(
             weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
-            content: exampleImage("content/coffee.png"), style: exampleImage("styles/ihc.png"), configuration: config)
+            content: exampleImageURL("content/coffee.png"), style: exampleImageURL("styles/ihc.png"), configuration: config)
         #expect(result.size == 48 && result.steps == 3 && result.lbfgsHistory == 18)
-        #expect(result.evaluationsPerStep >= 1)
-        #expect(result.medianSeconds > 0 && result.minSeconds <= result.medianSeconds)
-        #expect(result.forwardSeconds > 0 && result.backwardSeconds > 0 && result.lossSeconds >= 0)
-        #expect(result.forwardSeconds + result.backwardSeconds <= result.medianSeconds * 1.5)
+        let t = result.shortHistory
+        #expect(t.evaluationsPerStep >= 1)
+        #expect(t.medianSeconds > 0 && t.minSeconds <= t.medianSeconds)
+        #expect(t.forwardSeconds > 0 && t.backwardSeconds > 0 && t.lossSeconds >= 0)
+        #expect(t.forwardSeconds + t.backwardSeconds <= t.medianSeconds * 1.5)
         #expect(result.total.isFinite && result.total > 0 && result.style > 0 && result.content > 0)
         // Forward to relu5_1 and back, at 48×48: 2·Σ 2·s²·Cin·Cout·9.
         #expect(abs(result.gflop - NetworkBenchmark.gflop(width: 48, height: 48,
@@ -99,23 +92,53 @@ func sharedImage(_ path: String) -> URL {
         config.lbfgsHistory = 6
         let result = try StepBenchmark(size: 32, steps: 2, warmup: 1, fullHistory: true).run(
             weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
-            content: exampleImage("content/coffee.png"), style: exampleImage("styles/ihc.png"), configuration: config)
+            content: exampleImageURL("content/coffee.png"), style: exampleImageURL("styles/ihc.png"), configuration: config)
         #expect(result.lbfgsHistory == 6 && result.shortHistory.afterSteps == 1 && result.shortHistory.pairsHeld <= 1)
         let full = try #require(result.fullHistory)
         #expect(full.pairsHeld == 6 && full.afterSteps >= 6 && full.medianSeconds > 0 && full.cpuSecondsPerStep > 0)
-        #expect(result.medianSeconds == result.shortHistory.medianSeconds)
+        #expect(result.gflopPerSecond == result.gflop / result.shortHistory.medianSeconds)
+        try expectJSONRoundTrip(result)
         #expect(result.system.blasCore == BLASKernels.coreName && result.system.convKernel == result.kernel)
         let shortOnly = try StepBenchmark(size: 32, steps: 1, warmup: 0).run(
             weights: try VGGWeights.loadInstalled(), weightsLabel: "VGG-19",
-            content: exampleImage("content/coffee.png"), style: exampleImage("styles/ihc.png"), configuration: config)
+            content: exampleImageURL("content/coffee.png"), style: exampleImageURL("styles/ihc.png"), configuration: config)
         #expect(shortOnly.fullHistory == nil)
+    }
+
+    /// `bench --step --json`: a format version, each timing once (under `shortHistory` and `fullHistory`), and the file
+    /// reads back; a version-1 file (the short timing repeated at the top level, no version) still reads.
+    func expectJSONRoundTrip(_ result: StepBenchmark.Result) throws {
+        let data = try JSONEncoder().encode(result)
+        let top = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        #expect(top["format_version"] as? Int == StepBenchmark.Result.currentVersion)
+        #expect(top["medianSeconds"] == nil && top["peakRSSMiB"] == nil && top["imageTermSeconds"] == nil)
+        #expect((top["shortHistory"] as? [String: Any])?["medianSeconds"] is Double)
+        let back = try JSONDecoder().decode(StepBenchmark.Result.self, from: data)
+        #expect(back.shortHistory.medianSeconds == result.shortHistory.medianSeconds && back.total == result.total)
+        var old = top
+        old["format_version"] = nil
+        let short = try #require(top["shortHistory"] as? [String: Any])
+        for key in ["medianSeconds", "minSeconds", "cpuSecondsPerStep", "forwardSeconds", "peakRSSMiB", "imageTermSeconds"] {
+            old[key] = short[key]
+        }
+        let v1 = try JSONDecoder().decode(StepBenchmark.Result.self, from: try JSONSerialization.data(withJSONObject: old))
+        // (JSONSerialization may round the last bit of a double, hence the tolerance.)
+        #expect(v1.formatVersion == 1 && abs(v1.shortHistory.medianSeconds / result.shortHistory.medianSeconds - 1) < 1e-12)
+        var newer = top
+        newer["format_version"] = StepBenchmark.Result.currentVersion + 1
+        do {
+            _ = try JSONDecoder().decode(StepBenchmark.Result.self, from: try JSONSerialization.data(withJSONObject: newer))
+            Issue.record("a file from a newer format version was read")
+        } catch DecodingError.dataCorrupted(let context) {
+            #expect(context.debugDescription.contains("a newer nst-exp wrote the file"))
+        }
     }
 
     @Test func missingImageIsAnErrorNamingIt() throws {
         #expect(throws: (any Error).self) {
             try StepBenchmark(size: 32, steps: 1, warmup: 0).run(
                 weights: .random(seed: 1, widthDivisor: 16), weightsLabel: "random",
-                content: URL(fileURLWithPath: "/nonexistent/content.png"), style: exampleImage("styles/ihc.png"))
+                content: URL(fileURLWithPath: "/nonexistent/content.png"), style: exampleImageURL("styles/ihc.png"))
         }
     }
 }
@@ -125,8 +148,8 @@ func sharedImage(_ path: String) -> URL {
     /// loss term at the reached iterate agrees with the im2col direct convolution to 1e-3 relative.
     @Test(.needsSharedImages) func fastDefaultKernelAgreesWithReferenceAfter50Iterations() throws {
         let result = try KernelAgreement(size: 64, iterations: 50).run(
-            weights: try VGGWeights.loadInstalled(), content: sharedImage("gatys/tubingen.jpg"),
-            style: sharedImage("gatys/starry_night.jpg"))
+            weights: try VGGWeights.loadInstalled(), content: sharedImageURL("gatys/tubingen.jpg"),
+            style: sharedImageURL("gatys/starry_night.jpg"))
         #expect(result.fastKernel == "winograd4" && result.referenceKernel == "im2col")
         #expect(result.terms.map(\.name) == ["total", "content", "style", "tv", "content_relu4_2", "style_relu1_1",
                                              "style_relu2_1", "style_relu3_1", "style_relu4_1", "style_relu5_1"])
@@ -139,8 +162,8 @@ func sharedImage(_ path: String) -> URL {
     /// Comparing a kernel with itself gives exactly zero difference: the check has nothing built in.
     @Test func sameKernelAgreesExactly() throws {
         let result = try KernelAgreement(size: 32, iterations: 3, fast: .im2col, reference: .im2col).run(
-            weights: .random(seed: 5, widthDivisor: 8), content: exampleImage("content/coffee.png"),
-            style: exampleImage("styles/ihc.png"))
+            weights: .random(seed: 5, widthDivisor: 8), content: exampleImageURL("content/coffee.png"),
+            style: exampleImageURL("styles/ihc.png"))
         #expect(result.worst == 0 && result.gradientDifference == 0 && result.trajectoryTotals.relativeDifference == 0)
     }
 }

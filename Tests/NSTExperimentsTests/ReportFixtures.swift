@@ -1,9 +1,13 @@
 import Foundation
 import NSTImage
+import NSTTransfer
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// Synthetic sweep folders in the format `nst-exp run` writes (plan.json, manifest.json, runs/<index>-<hash>/…),
-/// with finished, failed, unfinished and not-yet-started runs, for the report tests.
+/// with finished, failed, unfinished and not-yet-started runs, for the report tests. plan.json and status.json are
+/// written as key-value text without `format_version`, as sweep folders written before that field hold them, so every
+/// report test also checks that such folders still read.
 struct SyntheticSweep {
     let directory: URL
     let name: String
@@ -23,11 +27,7 @@ struct SyntheticSweep {
     static func id(_ index: Int) -> String { String(format: "%04d-%08x", index, 0x1a2b_0000 + index * 7919) }
 
     /// A fresh temporary folder.
-    static func temporaryFolder(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nst-report-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryFolder(_ label: String) throws -> URL { try NSTTestSupport.temporaryFolder("nst-report-\(label)") }
 
     /// Writes a style_weight × tv_weight sweep into `directory`; `offset` scales the losses (for comparisons).
     @discardableResult
@@ -78,7 +78,8 @@ struct SyntheticSweep {
             return
         }
         let iterations = index == unfinished ? 12 : 30
-        var csv = "iteration,total,content,style,tv,seconds,style:relu1_1,style:relu2_1,content:relu4_2\n"
+        let columns = LossLogColumns(terms: ["content", "style", "tv"], layers: ["style_relu1_1", "style_relu2_1", "content_relu4_2"])
+        var csv = columns.header.joined(separator: ",") + "\n"
         var last = (total: 0.0, content: 0.0, style: 0.0, tv: 0.0)
         for it in 0...iterations {
             let t = Double(it)

@@ -4,6 +4,7 @@ import Testing
 @testable import NSTExperiments
 #if canImport(FoundationXML)
 import FoundationXML
+import NSTTestSupport
 #endif
 
 /// Checks on generated report files shared by the report tests.
@@ -96,7 +97,7 @@ struct ReportTests {
         #expect(unfinished.finalImage == nil)
         let first = try #require(results.runs.first)
         #expect(first.snapshots.map(\.iteration) == [10, 20])
-        #expect(first.params["style_weight"] == .number(100))
+        #expect(first.params["style_weight"] == .double(100))
         #expect(first.value(for: "optimizer") == .string("lbfgs"))
         #expect(first.final?.total == first.losses?.last("total"))
         #expect(results.manifest?["git_commit"] == .string("0123456789abcdef"))

@@ -4,6 +4,7 @@ import NSTNetwork
 import NSTTransfer
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// Running sweeps in-process with the installed VGG-19 on 32–40 px images: output layout, resume, failures,
 /// shared targets.
@@ -11,7 +12,7 @@ import Testing
     let folder: URL
     let weights: URL
     init() throws {
-        folder = try Fixtures.temporaryFolder()
+        folder = try temporaryFolder()
         weights = VGGWeights.defaultURL
         guard FileManager.default.fileExists(atPath: weights.path) else { throw WeightsError.notInstalled(path: weights.path) }
     }
@@ -19,8 +20,8 @@ import Testing
     /// A 2×2 sweep on real photographs at 40 px.
     func sweepJSON(extra: String = "") -> String {
         """
-        {"name": "tiny", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
-           "style": "\(Fixtures.exampleImage("styles/ihc.png"))",
+        {"name": "tiny", "base": {"content": "\(exampleImage("content/coffee.png"))",
+           "style": "\(exampleImage("styles/ihc.png"))",
            "size": 40, "iterations": 4, "save_every": 2}\(extra),
          "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]},
          "report": {"rows": "style_weight", "columns": "tv_weight"}}
@@ -40,7 +41,7 @@ import Testing
         let out = folder.appendingPathComponent("out")
         #expect(try Data(contentsOf: out.appendingPathComponent("sweep.json")) == Data(sweepJSON().utf8))
 
-        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let plan = try Fixtures.json(PlanFile.self, at: out.appendingPathComponent("plan.json"))
         #expect(plan.name == "tiny" && plan.swept == ["style_weight", "tv_weight"])
         #expect(plan.report == .object(["rows": .string("style_weight"), "columns": .string("tv_weight")]))
         #expect(plan.runs.map(\.index) == [0, 1, 2, 3])
@@ -59,9 +60,9 @@ import Testing
 
         for run in plan.runs {
             let dir = out.appendingPathComponent(run.dir)
-            #expect(run.dir == "runs/\(run.id)" && run.id.hasSuffix(String(run.config_hash.prefix(8))))
+            #expect(run.dir == "runs/\(run.id)" && run.id.hasSuffix(String((run.configHash ?? "-").prefix(8))))
             let record = try Fixtures.json(RunRecord.self, at: dir.appendingPathComponent("status.json"))
-            #expect(record.status == .finished && record.error == nil && record.iterations == 4 && record.configHash == run.config_hash)
+            #expect(record.status == .finished && record.error == nil && record.iterations == 4 && record.configHash == run.configHash)
             #expect((record.cpuSeconds ?? 0) > 0, "the run's CPU time is recorded beside its wall-clock time")
             let config = try RunConfiguration.load(from: dir.appendingPathComponent("config.json"))
             #expect(config.output == dir.appendingPathComponent("final.png").path)
@@ -88,7 +89,7 @@ import Testing
         let first = try runner(sweepJSON()).run()
         #expect(first.executed == 4)
         let out = folder.appendingPathComponent("out")
-        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let plan = try Fixtures.json(PlanFile.self, at: out.appendingPathComponent("plan.json"))
         let started = try plan.runs.map { try Fixtures.json(RunRecord.self, at: out.appendingPathComponent($0.dir + "/status.json")).started }
 
         // A run whose status.json is missing (killed) is rerun; the others are skipped untouched.
@@ -106,11 +107,11 @@ import Testing
     @Test func aFailingRunIsRecordedAndTheSweepGoesOn() throws {
         // The second style image exists at planning time and disappears before its runs start.
         let doomed = folder.appendingPathComponent("doomed.jpg")
-        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let json = """
-        {"name": "failing", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
+        {"name": "failing", "base": {"content": "\(exampleImage("content/coffee.png"))",
            "size": 32, "iterations": 2},
-         "grid": {"style": ["doomed.jpg", "\(Fixtures.exampleImage("styles/ihc.png"))"]}}
+         "grid": {"style": ["doomed.jpg", "\(exampleImage("styles/ihc.png"))"]}}
         """
         let sweepRunner = try runner(json)
         try FileManager.default.removeItem(at: doomed)
@@ -127,7 +128,7 @@ import Testing
         #expect(csv.contains("0,\(sweepRunner.plan.runs[0].id),failed,doomed.jpg,,,,,0,"))
 
         // Failed runs are kept on a plain rerun, retried with --retry-failed.
-        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let again = try runner(json).run()
         #expect(again.executed == 0 && again.failed == 1)
         let retried = try runner(json) { $0.retryFailed = true }.run()
@@ -136,9 +137,9 @@ import Testing
 
     @Test func failFastStopsAtTheFirstFailure() throws {
         let doomed = folder.appendingPathComponent("doomed.jpg")
-        try FileManager.default.copyItem(atPath: Fixtures.exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
+        try FileManager.default.copyItem(atPath: exampleImage("styles/hubble_deep_field.jpg"), toPath: doomed.path)
         let json = """
-        {"base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))", "size": 32, "iterations": 2},
+        {"base": {"content": "\(exampleImage("content/coffee.png"))", "size": 32, "iterations": 2},
          "grid": {"style": ["doomed.jpg"], "style_weight": [1, 2, 3]}}
         """
         let sweepRunner = try runner(json) { $0.failFast = true }
@@ -170,8 +171,8 @@ import Testing
             try ImageIO.save(mask, to: folder.appendingPathComponent(name))
         }
         let json = """
-        {"name": "guided", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
-           "style": ["\(Fixtures.exampleImage("styles/ihc.png"))", "\(Fixtures.exampleImage("styles/hubble_deep_field.jpg"))"],
+        {"name": "guided", "base": {"content": "\(exampleImage("content/coffee.png"))",
+           "style": ["\(exampleImage("styles/ihc.png"))", "\(exampleImage("styles/hubble_deep_field.jpg"))"],
            "size": 40, "iterations": 4,
            "regions": [{"content_guide": "left.png", "style": 0}, {"content_guide": "right.png", "style": 1}]},
          "grid": {"style_weight": [100, 1000], "tv_weight": [0, 0.01]}}
@@ -225,8 +226,8 @@ import Testing
         let link = folder.appendingPathComponent("same-weights.safetensors")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: weights)
         let json = """
-        {"name": "weights", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
-           "style": "\(Fixtures.exampleImage("styles/ihc.png"))", "size": 32, "iterations": 1},
+        {"name": "weights", "base": {"content": "\(exampleImage("content/coffee.png"))",
+           "style": "\(exampleImage("styles/ihc.png"))", "size": 32, "iterations": 1},
          "grid": {"weights": ["\(weights.path)", "\(link.path)"]}}
         """
         let summary = try runner(json).run()

@@ -1,5 +1,6 @@
 import Foundation
 import NSTGuidance
+import NSTTransfer
 
 /// A picture in a report: a PNG (and SVG when drawn by gnuplot), relative to the report folder, with a caption.
 public struct ReportFigure: Equatable, Sendable {
@@ -31,8 +32,8 @@ struct ReportPlots {
 
     /// Total and each weighted term against iteration, on a log scale.
     func lossCurves(_ run: SweepResults.Run) throws -> ReportFigure? {
-        guard let log = run.losses, let iterations = log.column("iteration"), !log.rows.isEmpty else { return nil }
-        let terms = (["total"] + log.terms).filter { log.column($0)?.contains { $0 > 0 } ?? false }
+        guard let log = run.losses, let iterations = log.column(LossLogColumns.iteration), !log.rows.isEmpty else { return nil }
+        let terms = ([LossLogColumns.total] + log.terms).filter { log.column($0)?.contains { $0 > 0 } ?? false }
         guard !terms.isEmpty else { return nil }
         let columns = terms.compactMap { log.column($0) }
         let rows = iterations.indices.map { i in [iterations[i]] + columns.map { Self.positive($0[i]) } }
@@ -54,11 +55,11 @@ struct ReportPlots {
 
     /// The total loss of every run on one log-scale plot.
     func overlay() throws -> ReportFigure? {
-        let logged = results.runs.filter { ($0.losses?.column("total")?.contains { $0 > 0 }) ?? false }
+        let logged = results.runs.filter { ($0.losses?.column(LossLogColumns.total)?.contains { $0 > 0 }) ?? false }
         guard !logged.isEmpty else { return nil }
         var data = "", plots: [String] = []
         for (n, run) in logged.enumerated() {
-            guard let log = run.losses, let it = log.column("iteration"), let total = log.column("total") else { continue }
+            guard let log = run.losses, let it = log.column(LossLogColumns.iteration), let total = log.column(LossLogColumns.total) else { continue }
             data += Gnuplot.datablock("run\(n)", rows: it.indices.map { [it[$0], Self.positive(total[$0])] })
             let label = results.swept.isEmpty ? "run \(run.indexLabel)" : run.label(keys: results.swept)
             let dash = run.state == .finished ? "" : " dt 2"
@@ -80,13 +81,13 @@ struct ReportPlots {
     func finalAgainst(_ key: String) throws -> ReportFigure? {
         let finished = results.runs.filter { $0.state == .finished && $0.final != nil }
         guard !finished.isEmpty else { return nil }
-        let values = ReportValue.axisOrder(finished.compactMap { $0.params[key] })
+        let values = JSONValue.axisOrder(finished.compactMap { $0.params[key] })
         let numeric = values.allSatisfy { $0.number != nil }
         let numbers = values.compactMap(\.number)
         let logX = numeric && (numbers.min() ?? 0) > 0 && (numbers.max() ?? 1) / (numbers.min() ?? 1) >= 100
-        func x(_ v: ReportValue) -> Double { numeric ? (v.number ?? .nan) : Double(values.firstIndex(of: v) ?? 0) }
+        func x(_ v: JSONValue) -> Double { numeric ? (v.number ?? .nan) : Double(values.firstIndex(of: v) ?? 0) }
         let others = results.swept.filter { $0 != key }
-        var groups: [[ReportValue]] = [], members: [[SweepResults.Run]] = []
+        var groups: [[JSONValue]] = [], members: [[SweepResults.Run]] = []
         for run in finished {
             let g = others.map { run.params[$0] ?? .null }
             if let i = groups.firstIndex(of: g) { members[i].append(run) } else { groups.append(g); members.append([run]) }

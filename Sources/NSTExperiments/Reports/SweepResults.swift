@@ -68,7 +68,7 @@ public struct SweepResults: Sendable {
         public var directory: URL
         public var relativePath: String
         /// The swept values of this run.
-        public var params: [String: ReportValue]
+        public var params: [String: JSONValue]
         public var state: State
         public var error: String?
         /// Final losses from status.json, or the last logged row for runs that did not finish.
@@ -81,9 +81,9 @@ public struct SweepResults: Sendable {
         /// Placement of the final image (guided runs), from status.json.
         public var placement: Placement?
         public var started: String?
-        public var losses: LossLog?
+        public var losses: LossLogTable?
         /// The full resolved configuration (config.json), if present.
-        public var config: ReportValue?
+        public var config: JSONValue?
         public var finalImage: URL?
         public var snapshots: [Snapshot]
 
@@ -91,8 +91,8 @@ public struct SweepResults: Sendable {
         public var indexLabel: String { String(format: "%04d", index) }
 
         /// A value of this run for a key: its swept value, else the value in its config.json.
-        public func value(for key: String) -> ReportValue? {
-            params[key] ?? config?.value(atDottedKey: key)
+        public func value(for key: String) -> JSONValue? {
+            params[key] ?? config?.value(at: key)
         }
 
         /// "#3  loss 1.23e+06" (or "#3  failed" before a final loss): a run's line under its image on a contact sheet.
@@ -128,8 +128,8 @@ public struct SweepResults: Sendable {
     public var layout: Layout?
     public var runs: [Run]
     /// manifest.json as parsed, if present.
-    public var manifest: [String: ReportValue]?
-    /// The copy of the sweep file (`sweep.json` or `sweep.yaml`), if present.
+    public var manifest: [String: JSONValue]?
+    /// The copy of the sweep file (`sweep.json`), if present.
     public var sweepFile: String?
     /// The sweep file's `description`, if it has one.
     public var sweepDescription: String?
@@ -150,12 +150,18 @@ public struct SweepResults: Sendable {
         }
         var warnings: [String] = []
         let planURL = directory.appendingPathComponent("plan.json")
-        let plan: Plan
+        let plan: PlanFile
         if fm.fileExists(atPath: planURL.path) {
-            plan = try decodeJSON(Plan.self, at: planURL)
+            plan = try decodeJSON(PlanFile.self, at: planURL)
         } else {
-            plan = try Plan.reconstruct(from: directory)
+            plan = try reconstructPlan(from: directory)
             warnings.append("plan.json is missing; runs were found from runs/*/config.json and the swept keys guessed from their differences")
+        }
+        let layout: Layout?
+        do {
+            layout = try plan.report.map { try JSONDecoder().decode(Layout.self, from: JSONEncoder().encode($0)) }
+        } catch {
+            throw ReportError.malformedFile(path: planURL.path, reason: "\"report\": \(describe(error))")
         }
         var runs: [Run] = []
         for planned in plan.runs {
@@ -170,25 +176,22 @@ public struct SweepResults: Sendable {
             }
         }
         let manifestURL = directory.appendingPathComponent("manifest.json")
-        var manifest: [String: ReportValue]?
+        var manifest: [String: JSONValue]?
         if fm.fileExists(atPath: manifestURL.path) {
-            if case .object(let o) = try decodeJSON(ReportValue.self, at: manifestURL) { manifest = o }
+            if case .object(let o) = try decodeJSON(JSONValue.self, at: manifestURL) { manifest = o }
         }
-        let sweepFile = ["sweep.json", "sweep.yaml", "sweep.yml"].first {
-            fm.fileExists(atPath: directory.appendingPathComponent($0).path)
-        }
+        let sweepFile = fm.fileExists(atPath: directory.appendingPathComponent("sweep.json").path) ? "sweep.json" : nil
         var sweepDescription: String?
-        if sweepFile == "sweep.json", let data = FileManager.default.contents(atPath: directory.appendingPathComponent("sweep.json").path),
-           case .object(let top)? = try? JSONDecoder().decode(ReportValue.self, from: data), case .string(let text)? = top["description"] {
+        if sweepFile != nil, let data = FileManager.default.contents(atPath: directory.appendingPathComponent("sweep.json").path),
+           case .object(let top)? = try? JSONDecoder().decode(JSONValue.self, from: data), case .string(let text)? = top["description"] {
             sweepDescription = text
         }
-        let name = plan.name ?? directory.lastPathComponent
-        return SweepResults(directory: directory, name: name, swept: plan.swept, layout: plan.report,
+        return SweepResults(directory: directory, name: plan.name, swept: plan.swept, layout: layout,
                             runs: runs.sorted { $0.index < $1.index }, manifest: manifest,
                             sweepFile: sweepFile, sweepDescription: sweepDescription, warnings: warnings)
     }
 
-    static func readRun(_ planned: Plan.PlannedRun, sweep: URL) throws -> Run {
+    static func readRun(_ planned: PlanFile.Run, sweep: URL) throws -> Run {
         let fm = FileManager.default
         let folder = sweep.appendingPathComponent(planned.dir)
         var run = Run(index: planned.index, id: planned.id, directory: folder, relativePath: planned.dir,
@@ -196,43 +199,33 @@ public struct SweepResults: Sendable {
         guard fm.fileExists(atPath: folder.path) else { return run }
         run.state = .unfinished
         let configURL = folder.appendingPathComponent("config.json")
-        if fm.fileExists(atPath: configURL.path) { run.config = try decodeJSON(ReportValue.self, at: configURL) }
-        run.losses = try LossLog.load(folder.appendingPathComponent("losses.csv"))
+        if fm.fileExists(atPath: configURL.path) { run.config = try decodeJSON(JSONValue.self, at: configURL) }
+        run.losses = try LossLogTable.load(folder.appendingPathComponent("losses.csv"))
         let statusURL = folder.appendingPathComponent("status.json")
         var output = "final.png"
         if fm.fileExists(atPath: statusURL.path) {
-            let status = try decodeJSON(ReportValue.self, at: statusURL)
-            guard case .object(let s) = status, case .string(let text)? = s["status"],
-                  let state = State(rawValue: text), [.finished, .failed, .interrupted].contains(state) else {
-                throw ReportError.malformedFile(path: statusURL.path, reason: "\"status\" must be \"finished\", \"failed\" or \"interrupted\"")
+            let record = try decodeJSON(RunRecord.self, at: statusURL)
+            switch record.status {
+            case .finished: run.state = .finished
+            case .failed: run.state = .failed
+            case .interrupted: run.state = .interrupted
             }
-            run.state = state
-            if case .string(let e)? = s["error"] { run.error = e }
-            if case .object(let f)? = s["final"] {
-                run.final = Losses(total: f["total"]?.number,
-                                   terms: LossTerms.ordered(f.keys.filter { $0 != "total" }).map { ($0, f[$0]?.number) })
-            }
-            run.iterations = s["iterations"]?.number.map { Int($0) }
-            run.seconds = s["seconds"]?.number
-            run.cpuSeconds = s["cpu_seconds"]?.number
-            run.peakRSSMiB = s["peak_rss_mib"]?.number
-            if s["placement"] != nil {
-                struct PlacementField: Decodable { let placement: Placement }
-                do {
-                    run.placement = try JSONDecoder().decode(PlacementField.self, from: Data(contentsOf: statusURL)).placement
-                } catch {
-                    throw ReportError.malformedFile(path: statusURL.path, reason: "\"placement\" is not a placement record: \(error)")
-                }
-            }
-            if case .string(let t)? = s["started"] { run.started = t }
-            if case .string(let o)? = s["output"] { output = o }
+            run.error = record.error
+            run.final = record.final.map { f in Losses(total: f.total, terms: f.terms.map { ($0.name, $0.value) }) }
+            run.iterations = record.iterations
+            run.seconds = record.seconds
+            run.cpuSeconds = record.cpuSeconds
+            run.peakRSSMiB = record.peakRSSMiB
+            run.placement = record.placement
+            run.started = record.started
+            output = record.output
         }
         if let log = run.losses, !log.rows.isEmpty {
             if run.final == nil {
-                run.final = Losses(total: log.last("total"), terms: log.terms.map { ($0, log.last($0)) })
+                run.final = Losses(total: log.last(LossLogColumns.total), terms: log.terms.map { ($0, log.last($0)) })
             }
-            if run.iterations == nil { run.iterations = log.last("iteration").map { Int($0) } }
-            if run.seconds == nil { run.seconds = log.last("seconds") }
+            if run.iterations == nil { run.iterations = log.last(LossLogColumns.iteration).map { Int($0) } }
+            if run.seconds == nil { run.seconds = log.last(LossLogColumns.seconds) }
         }
         let image = folder.appendingPathComponent(output)
         if fm.fileExists(atPath: image.path) { run.finalImage = image }
@@ -268,6 +261,8 @@ public struct SweepResults: Sendable {
             return "missing key \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "wrong type at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
+        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
+            return "bad value at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
         case DecodingError.dataCorrupted(let context):
             return "not valid JSON (\(context.debugDescription))"
         default:
@@ -277,43 +272,29 @@ public struct SweepResults: Sendable {
 }
 
 extension SweepResults {
-    /// plan.json: the resolved list of runs.
-    struct Plan: Decodable {
-        struct PlannedRun: Decodable {
-            var index: Int
-            var id: String
-            var dir: String
-            var params: [String: ReportValue]
+    /// The plan of a folder whose plan.json is gone, found from `runs/<index>-<hash>/config.json`; swept keys are the
+    /// top-level config keys whose values differ.
+    static func reconstructPlan(from directory: URL) throws -> PlanFile {
+        let runsFolder = directory.appendingPathComponent("runs")
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: runsFolder.path) else {
+            throw ReportError.notASweep(path: directory.path, hint: "it has neither plan.json nor a runs/ folder; give the output folder of `nst-exp run`")
         }
-        var name: String?
-        var swept: [String]
-        var report: Layout?
-        var runs: [PlannedRun]
-
-        /// Finds runs from `runs/<index>-<hash>/config.json` when plan.json is gone; swept keys are the
-        /// top-level config keys whose values differ.
-        static func reconstruct(from directory: URL) throws -> Plan {
-            let runsFolder = directory.appendingPathComponent("runs")
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: runsFolder.path) else {
-                throw ReportError.notASweep(path: directory.path, hint: "it has neither plan.json nor a runs/ folder; give the output folder of `nst-exp run`")
-            }
-            var found: [(index: Int, id: String, config: [String: ReportValue])] = []
-            for name in names.sorted() {
-                let parts = name.split(separator: "-", maxSplits: 1)
-                guard parts.count == 2, let index = Int(parts[0]) else { continue }
-                let url = runsFolder.appendingPathComponent(name).appendingPathComponent("config.json")
-                var config: [String: ReportValue] = [:]
-                if FileManager.default.fileExists(atPath: url.path),
-                   case .object(let o) = try decodeJSON(ReportValue.self, at: url) { config = o }
-                found.append((index, name, config))
-            }
-            let keys = Set(found.flatMap { $0.config.keys }).sorted()
-            let swept = keys.filter { key in Set(found.map { $0.config[key] ?? .null }).count > 1 }
-            let runs = found.map { run in
-                PlannedRun(index: run.index, id: run.id, dir: "runs/\(run.id)",
-                           params: Dictionary(uniqueKeysWithValues: swept.map { ($0, run.config[$0] ?? .null) }))
-            }
-            return Plan(name: directory.lastPathComponent, swept: swept, report: nil, runs: runs)
+        var found: [(index: Int, id: String, config: [String: JSONValue])] = []
+        for name in names.sorted() {
+            let parts = name.split(separator: "-", maxSplits: 1)
+            guard parts.count == 2, let index = Int(parts[0]) else { continue }
+            let url = runsFolder.appendingPathComponent(name).appendingPathComponent("config.json")
+            var config: [String: JSONValue] = [:]
+            if FileManager.default.fileExists(atPath: url.path),
+               case .object(let o) = try decodeJSON(JSONValue.self, at: url) { config = o }
+            found.append((index, name, config))
         }
+        let keys = Set(found.flatMap { $0.config.keys }).sorted()
+        let swept = keys.filter { key in Set(found.map { $0.config[key] ?? .null }).count > 1 }
+        let runs = found.map { run in
+            PlanFile.Run(index: run.index, id: run.id, dir: "runs/\(run.id)",
+                         params: Dictionary(uniqueKeysWithValues: swept.map { ($0, run.config[$0] ?? .null) }), configHash: nil)
+        }
+        return PlanFile(name: directory.lastPathComponent, swept: swept, report: nil, runs: runs)
     }
 }

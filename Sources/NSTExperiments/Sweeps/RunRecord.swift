@@ -55,8 +55,13 @@ public struct FinalLosses: Codable, Equatable, Sendable {
     }
 }
 
-/// A run folder's `status.json`, written last and atomically: its presence means the run ended.
+/// A run folder's `status.json`, written last and atomically: its presence means the run ended. The runner writes it,
+/// resume reads it to skip finished runs, and the reports read it (`SweepResults`).
 public struct RunRecord: Codable, Equatable, Sendable {
+    /// The version this build writes (`FileFormat`).
+    public static let currentVersion = 1
+
+    public var formatVersion = RunRecord.currentVersion
     public var index: Int
     public var id: String
     public var status: RunStatus
@@ -78,6 +83,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var placement: Placement?
 
     enum CodingKeys: String, CodingKey {
+        case formatVersion = "format_version"
         case index, id, status, error, final, iterations, seconds, started, ended, output
         case configHash = "config_hash", peakRSSMiB = "peak_rss_mib", cpuSeconds = "cpu_seconds"
         case placement
@@ -93,9 +99,29 @@ public struct RunRecord: Codable, Equatable, Sendable {
         self.placement = placement
     }
 
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try FileFormat.version(in: c, forKey: .formatVersion, newest: Self.currentVersion)
+        index = try c.decode(Int.self, forKey: .index)
+        id = try c.decode(String.self, forKey: .id)
+        status = try c.decode(RunStatus.self, forKey: .status)
+        error = try c.decodeIfPresent(String.self, forKey: .error)
+        configHash = try c.decode(String.self, forKey: .configHash)
+        final = try c.decodeIfPresent(FinalLosses.self, forKey: .final)
+        iterations = try c.decode(Int.self, forKey: .iterations)
+        seconds = try c.decode(Double.self, forKey: .seconds)
+        cpuSeconds = try c.decodeIfPresent(Double.self, forKey: .cpuSeconds)
+        peakRSSMiB = try c.decode(Double.self, forKey: .peakRSSMiB)
+        started = try c.decode(String.self, forKey: .started)
+        ended = try c.decode(String.self, forKey: .ended)
+        output = try c.decode(String.self, forKey: .output)
+        placement = try c.decodeIfPresent(Placement.self, forKey: .placement)
+    }
+
     // `error` and `final` are written as explicit nulls, as the output format asks.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(formatVersion, forKey: .formatVersion)
         try c.encode(index, forKey: .index)
         try c.encode(id, forKey: .id)
         try c.encode(status, forKey: .status)
@@ -199,49 +225,5 @@ public enum RunsTable {
     static func field(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-}
-
-/// `plan.json`, as the report generator reads it.
-struct PlanFile: Codable {
-    struct Run: Codable {
-        var index: Int
-        var id: String
-        var dir: String
-        var params: [String: JSONValue]
-        var configHash: String
-        enum CodingKeys: String, CodingKey { case index, id, dir, params, configHash = "config_hash" }
-    }
-    var name: String
-    var swept: [String]
-    var report: JSONValue?
-    var runs: [Run]
-
-    init(plan: SweepPlan) {
-        name = plan.sweep.name
-        swept = plan.swept
-        report = plan.sweep.report
-        runs = plan.runs.map { Run(index: $0.index, id: $0.id, dir: $0.directory, params: $0.params, configHash: $0.configHash) }
-    }
-
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(name, forKey: .name)
-        try c.encode(swept, forKey: .swept)
-        try c.encode(report ?? .null, forKey: .report)
-        try c.encode(runs, forKey: .runs)
-    }
-
-    /// The runs recorded in `folder/plan.json`, or [] if there is none.
-    static func recorded(in folder: URL) throws -> [SweepPlan.Recorded] {
-        let url = folder.appendingPathComponent("plan.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return [] }
-        do {
-            let file = try JSONDecoder().decode(PlanFile.self, from: Data(contentsOf: url))
-            return file.runs.map { SweepPlan.Recorded(index: $0.index, configHash: $0.configHash) }
-        } catch {
-            throw SweepError.io(path: url.path, reason: "existing plan is unreadable (\(error.localizedDescription)); "
-                                + "move the folder away or pass another --output")
-        }
     }
 }

@@ -258,7 +258,7 @@ public final class SweepRunner {
         let folder = options.output
         try SweepFiles.makeFolder(folder.appendingPathComponent("runs"))
         try SweepFiles.write(plan.sweep.data, to: folder.appendingPathComponent("sweep.json"))
-        try SweepFiles.writeJSON(PlanFile(plan: plan), to: folder.appendingPathComponent("plan.json"))
+        try PlanFile(plan: plan).write(in: folder)
     }
 
     // MARK: one run

@@ -1,27 +1,29 @@
 import Foundation
+import NSTTransfer
 
-/// The per-iteration loss log `losses.csv` of one run: `iteration,total`, one column per loss term (`content,style,tv`,
-/// then any other term the run used), `seconds`, and per-layer columns.
-public struct LossLog: Equatable, Sendable {
-    /// Column names from the header, e.g. `total`, `style:relu1_1`.
+/// The per-iteration loss log `losses.csv` of one run as the reports read it: the columns `LossLogColumns` names
+/// (`iteration`, `total`, the weighted terms, `seconds`, the per-layer `<term>_<layer>` columns) and one row of numbers
+/// per iteration.
+public struct LossLogTable: Equatable, Sendable {
+    /// Column names from the header, e.g. `total`, `style_relu1_1`.
     public var columns: [String]
     /// One row per iteration, one value per column (NaN for empty cells).
     public var rows: [[Double]]
 
-    /// The weighted loss terms of the log: the columns between `total` and `seconds`.
-    public var terms: [String] {
-        guard let first = columns.firstIndex(of: "total"), let end = columns.firstIndex(of: "seconds"), first < end else { return [] }
-        return Array(columns[(first + 1)..<end])
-    }
+    /// The header's layout, nil for a log whose header does not start with `iteration,total` or has no `seconds`.
+    public var layout: LossLogColumns? { LossLogColumns(header: columns) }
+
+    /// The weighted loss terms of the log, in objective order.
+    public var terms: [String] { layout?.terms ?? [] }
 
     /// Parses CSV text. A last line cut short by a killed run is dropped rather than rejected.
-    public static func parse(_ text: String, path: String) throws -> LossLog {
+    public static func parse(_ text: String, path: String) throws -> LossLogTable {
         var lines = text.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.isEmpty }
-        guard !lines.isEmpty else { return LossLog(columns: [], rows: []) }
+        guard !lines.isEmpty else { return LossLogTable(columns: [], rows: []) }
         let header = lines.removeFirst().split(separator: ",", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        guard header.first == "iteration" else {
-            throw ReportError.malformedFile(path: path, reason: "the header starts with \"\(header.first ?? "")\", expected \"iteration\"")
+        guard header.first == LossLogColumns.iteration else {
+            throw ReportError.malformedFile(path: path, reason: "the header starts with \"\(header.first ?? "")\", expected \"\(LossLogColumns.iteration)\"")
         }
         var rows: [[Double]] = []
         for (n, line) in lines.enumerated() {
@@ -36,18 +38,18 @@ public struct LossLog: Equatable, Sendable {
                 let trimmed = cell.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { row.append(.nan); continue }
                 guard let v = Double(trimmed) else {
-                    if n == lines.count - 1 { return LossLog(columns: header, rows: rows) }
+                    if n == lines.count - 1 { return LossLogTable(columns: header, rows: rows) }
                     throw ReportError.malformedFile(path: path, reason: "line \(n + 2): \"\(trimmed)\" is not a number")
                 }
                 row.append(v)
             }
             rows.append(row)
         }
-        return LossLog(columns: header, rows: rows)
+        return LossLogTable(columns: header, rows: rows)
     }
 
     /// Loads `losses.csv`; nil when the file does not exist.
-    public static func load(_ url: URL) throws -> LossLog? {
+    public static func load(_ url: URL) throws -> LossLogTable? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         guard let data = FileManager.default.contents(atPath: url.path) else {
             throw ReportError.malformedFile(path: url.path, reason: "unreadable")
