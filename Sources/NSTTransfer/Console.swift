@@ -108,7 +108,8 @@ public final class ConsoleProgress {
 
     static func number(_ value: Float) -> String { String(format: "%.4g", Double(value)) }
 
-    static func duration(_ seconds: Double) -> String {
+    /// "4.2s", "3m05s", "1h02m": run times and ETAs on the console.
+    public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         let s = Int(seconds.rounded())
         return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s / 60 % 60)

@@ -102,7 +102,7 @@ public struct FigureIndex: Sendable {
         case .array(let list)?: words = list.compactMap { if case .string(let w) = $0 { return w } else { return nil } }
         default: return nil
         }
-        guard let file = words.first(where: { $0.hasSuffix(".json") || $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }) else { return nil }
+        guard let file = words.first(where: { $0.hasSuffix(".json") }) else { return nil }
         var overrides: [String] = []
         for (i, word) in words.enumerated() {
             if word == "--set", i + 1 < words.count { overrides.append("--set \(words[i + 1])") }
