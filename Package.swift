@@ -59,16 +59,21 @@ let package = Package(
                           dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "NSTImageTests", dependencies: ["NSTImage"]),
+        // Test support shared by every test target: package paths, ../shared/images and its skip trait, scratch folders,
+        // SplitMix64, the nst-exp child-process runner.
+        .target(name: "NSTTestSupport", dependencies: ["NSTTensor"], path: "Tests/NSTTestSupport"),
+
+        .testTarget(name: "NSTImageTests", dependencies: ["NSTImage", "NSTTestSupport"]),
         .testTarget(name: "NSTTensorTests", dependencies: ["NSTTensor"]),
-        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage",
+        .testTarget(name: "NSTNetworkTests", dependencies: ["NSTNetwork", "NSTTensor", "NSTImage", "NSTTestSupport",
                                                             .product(name: "ZIPFoundation", package: "ZIPFoundation")],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
-        .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage"]),
-        .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage"]),
+        .testTarget(name: "NSTGuidanceTests", dependencies: ["NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "NSTTestSupport"]),
+        .testTarget(name: "NSTTransferTests", dependencies: ["NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTTensor", "NSTImage", "NSTTestSupport"]),
+        .testTarget(name: "NSTExperimentsTests", dependencies: ["NSTExperiments", "NSTTransfer", "NSTGuidance", "NSTNetwork", "NSTImage",
+                                                                "NSTTestSupport"]),
         // Hostile inputs against the built nst-exp (child processes), and the shared file helpers.
-        .testTarget(name: "NSTRobustnessTests", dependencies: ["NSTImage", "NSTNetwork"]),
+        .testTarget(name: "NSTRobustnessTests", dependencies: ["NSTImage", "NSTNetwork", "NSTTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

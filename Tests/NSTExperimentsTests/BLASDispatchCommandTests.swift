@@ -2,6 +2,7 @@ import Foundation
 import NSTTensor
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// The `nst-exp` executable as a user starts it on a CPU whose model OpenBLAS does not know (simulated with
 /// NST_BLAS_REPORTED_CORE, since this machine's OpenBLAS knows its CPU) and with a user's own OPENBLAS_CORETYPE.
@@ -12,7 +13,7 @@ import Testing
         for key in ["OPENBLAS_CORETYPE", BLASKernels.restartMarker, BLASKernels.switchVariable,
                     BLASKernels.simulationVariable] { env[key] = nil }
         env.merge(environment) { $1 }
-        let (status, output) = try Fixtures.run(try Fixtures.executable(), ["bench", "--system", "--json"], environment: env)
+        let (status, output) = try ChildProcess.run(try nstExecutable(), ["bench", "--system", "--json"], environment: env)
         #expect(status == 0, "\(output)")
         guard let open = output.firstIndex(of: "{"), let close = output.lastIndex(of: "}") else {
             throw Unexpected(output: output)

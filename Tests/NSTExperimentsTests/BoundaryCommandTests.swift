@@ -2,11 +2,12 @@ import Foundation
 import NSTImage
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// `nst-exp boundary` as a user runs it on images and a mask.
 @Suite struct BoundaryCommandTests {
     let folder: URL
-    init() throws { folder = try Fixtures.temporaryFolder() }
+    init() throws { folder = try temporaryFolder() }
 
     /// A 64×32 grey checker whose right half is brighter (a hard seam at x = 32) or cross-faded over 16 pixels.
     func image(fade: Int) -> Image {
@@ -19,7 +20,7 @@ import Testing
     }
 
     @Test func ratiosRankAHardSeamAboveACrossFadeAndBadMasksAreErrors() throws {
-        let exe = try Fixtures.executable()
+        let exe = try nstExecutable()
         let hard = folder.appendingPathComponent("hard.png"), faded = folder.appendingPathComponent("faded.png")
         try ImageIO.save(image(fade: 0), to: hard)
         try ImageIO.save(image(fade: 16), to: faded)
@@ -29,7 +30,7 @@ import Testing
         let maskURL = folder.appendingPathComponent("left.png")
         try ImageIO.save(mask, to: maskURL)
 
-        let result = try Fixtures.run(exe, ["boundary", hard.path, faded.path, "--mask", maskURL.path, "--band", "2"])
+        let result = try ChildProcess.run(exe, ["boundary", hard.path, faded.path, "--mask", maskURL.path, "--band", "2"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("mask is 128×64, image is 64×32: resampled"))
         let rows = result.output.split(separator: "\n").filter { $0.hasSuffix(".png") && !$0.hasPrefix("notice") }
@@ -40,7 +41,7 @@ import Testing
 
         let wide = folder.appendingPathComponent("wide.png")
         try ImageIO.save(Image(width: 100, height: 32, channels: 1), to: wide)
-        let bad = try Fixtures.run(exe, ["boundary", hard.path, "--mask", wide.path])
+        let bad = try ChildProcess.run(exe, ["boundary", hard.path, "--mask", wide.path])
         #expect(bad.status != 0 && bad.output.contains("is 100×32 but its image is 64×32"), "\(bad.output)")
     }
 }

@@ -3,11 +3,12 @@ import NSTGuidance
 import NSTImage
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// `nst-exp placement` and the placement every guided run records, on synthetic images (no ../shared needed).
 @Suite struct PlacementCommandTests {
     let folder: URL
-    init() throws { folder = try Fixtures.temporaryFolder() }
+    init() throws { folder = try temporaryFolder() }
 
     /// Diagonal red/white stripes (kind 0) or a blue/yellow 2-px checker (kind 1) in each half.
     static func halves(left: Int, right: Int, width: Int = 96, height: Int = 64) -> Image {
@@ -35,12 +36,12 @@ import Testing
     }
 
     @Test func jsonReportsOwnStyleAboveOneAndSwappedBelowOneAndBadInputIsAnError() throws {
-        let exe = try Fixtures.executable()
+        let exe = try nstExecutable()
         let style = try save(Self.halves(left: 0, right: 1), "style.png")
         let own = try save(Self.halves(left: 0, right: 1), "own.png")
         let swapped = try save(Self.halves(left: 1, right: 0), "swapped.png")
         let mask = try save(Self.labelMap(), "mask.png")
-        let result = try Fixtures.run(exe, ["placement", own, swapped, "--style", style, "--content-mask", mask,
+        let result = try ChildProcess.run(exe, ["placement", own, swapped, "--style", style, "--content-mask", mask,
                                             "--style-mask", mask, "--json"])
         #expect(result.status == 0, "\(result.output)")
         let json = String(result.output[(result.output.firstIndex(of: "[") ?? result.output.startIndex)...])
@@ -54,15 +55,15 @@ import Testing
         #expect(json.contains("\"definition\"") && json.contains("\"meets_goal\" : true") && json.contains("\"meets_goal\" : false"))
 
         // The table form names the verdicts; --size rescales.
-        let table = try Fixtures.run(exe, ["placement", swapped, "--style", style, "--content-mask", mask, "--style-mask", mask,
+        let table = try ChildProcess.run(exe, ["placement", swapped, "--style", style, "--content-mask", mask, "--style-mask", mask,
                                            "--size", "128"])
         #expect(table.status == 0 && table.output.contains("output 128×85") && table.output.contains("wrong"), "\(table.output)")
 
         let missing = folder.appendingPathComponent("nope.png").path
-        let bad = try Fixtures.run(exe, ["placement", own, "--style", style, "--content-mask", missing, "--style-mask", mask])
+        let bad = try ChildProcess.run(exe, ["placement", own, "--style", style, "--content-mask", missing, "--style-mask", mask])
         #expect(bad.status != 0 && bad.output.contains("nope.png"), "\(bad.output)")
         let wide = try save(Image(width: 200, height: 64, channels: 3), "wide.png")
-        let misfit = try Fixtures.run(exe, ["placement", own, "--style", style, "--content-mask", wide, "--style-mask", mask])
+        let misfit = try ChildProcess.run(exe, ["placement", own, "--style", style, "--content-mask", wide, "--style-mask", mask])
         #expect(misfit.status != 0 && misfit.output.contains("200×64"), "\(misfit.output)")
     }
 

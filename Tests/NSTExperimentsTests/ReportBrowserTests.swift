@@ -2,6 +2,7 @@ import Foundation
 import NSTImage
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// Debian's headless Chromium, run as the reports' readers would open them: from the file system.
 struct HeadlessChromium {

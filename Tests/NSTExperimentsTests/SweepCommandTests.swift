@@ -3,18 +3,19 @@ import NSTImage
 import NSTNetwork
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// `nst-exp run` and `nst-exp export slurm` as a user drives them: child processes, SIGKILL, a real Slurm.
 @Suite(.serialized) struct SweepCommandTests {
     let folder: URL
-    init() throws { folder = try Fixtures.temporaryFolder() }
+    init() throws { folder = try temporaryFolder() }
 
     /// Six runs at 64 px with the installed VGG-19 on the example images, each about a second on 2 cores.
     func writeSixRunSweep() throws -> URL {
         let url = folder.appendingPathComponent("six.json")
         try Data("""
         {"name": "six",
-         "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))", "style": "\(Fixtures.exampleImage("styles/ihc.png"))",
+         "base": {"content": "\(exampleImage("content/coffee.png"))", "style": "\(exampleImage("styles/ihc.png"))",
                   "size": 64, "iterations": 10},
          "grid": {"style_weight": [100, 1000, 10000], "tv_weight": [0, 0.001]}}
         """.utf8).write(to: url)
@@ -33,7 +34,7 @@ import Testing
 
     @Test func killedWithSIGKILLAndRerunCompletesWithNothingLostOrRepeated() throws {
         _ = try VGGWeights.loadInstalled()   // a clear error if set-up has not installed the weights
-        let exe = try Fixtures.executable(), sweep = try writeSixRunSweep()
+        let exe = try nstExecutable(), sweep = try writeSixRunSweep()
         let out = folder.appendingPathComponent("out")
         let child = try ChildProcess(exe, ["run", sweep.path, "--output", out.path])
         // Kill as soon as two runs have finished (bounded wait).
@@ -44,7 +45,7 @@ import Testing
         let beforeKill = finishedRecords(out)
         #expect(beforeKill.count >= 2 && beforeKill.count < 6, "killed after \(beforeKill.count) runs")
 
-        let rerun = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path])
+        let rerun = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path])
         #expect(rerun.status == 0, "\(rerun.output)")
         #expect(rerun.output.contains("\(6 - beforeKill.count) run now, \(beforeKill.count) already done"), "\(rerun.output)")
         let after = finishedRecords(out)
@@ -53,15 +54,15 @@ import Testing
             #expect(after[name]?.started == record.started, "run \(name) was repeated")
         }
         // Exactly one folder per run: the killed run's partial folder was replaced, not duplicated.
-        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let plan = try Fixtures.json(PlanFile.self, at: out.appendingPathComponent("plan.json"))
         #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path)) == Set(plan.runs.map(\.id)))
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8)
         #expect(csv.components(separatedBy: ",finished,").count - 1 == 6)
     }
 
     @Test func configurationErrorsStopBeforeAnyRun() throws {
-        let exe = try Fixtures.executable()
-        let image = Fixtures.exampleImage("content/coffee.png")
+        let exe = try nstExecutable()
+        let image = exampleImage("content/coffee.png")
         let cases: [(String, String)] = [
             ("{\"base\": {\"content\": \"\(image)\", \"style\": \"\(image)\", \"size\": 32}, \"grid\": {\"style_weigth\": [1, 2]}}",
              "unknown key 'grid.style_weigth'. Did you mean 'style_weight'?"),
@@ -74,7 +75,7 @@ import Testing
             let sweep = folder.appendingPathComponent("bad\(i).json")
             try Data(json.utf8).write(to: sweep)
             let out = folder.appendingPathComponent("out\(i)")
-            let result = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path])
+            let result = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path])
             #expect(result.status != 0)
             #expect(result.output.contains(expected), "\(result.output)")
             #expect(!FileManager.default.fileExists(atPath: out.path), "an invalid sweep wrote \(out.path)")
@@ -83,7 +84,7 @@ import Testing
 
     @Test func guidanceNoticesReachEachRunsLogAndStderr() throws {
         _ = try VGGWeights.loadInstalled()
-        let exe = try Fixtures.executable()
+        let exe = try nstExecutable()
         // Guides in a sub-folder, named relative to the sweep file: one at 60×40 for the 600×400 photo (same aspect,
         // so resampled with a notice) and one all black (an empty region, a warning).
         let masks = folder.appendingPathComponent("masks")
@@ -95,17 +96,17 @@ import Testing
         let sweep = folder.appendingPathComponent("guided.json")
         try Data("""
         {"name": "guided",
-         "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))", "style": "\(Fixtures.exampleImage("styles/ihc.png"))",
+         "base": {"content": "\(exampleImage("content/coffee.png"))", "style": "\(exampleImage("styles/ihc.png"))",
                   "size": 32, "iterations": 2,
                   "regions": [{"content_guide": "masks/left.png"}, {"content_guide": "masks/none.png"}]},
          "grid": {"style_weight": [100, 1000]}}
         """.utf8).write(to: sweep)
         let out = folder.appendingPathComponent("out")
-        let result = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
+        let result = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
         #expect(result.status == 0, "\(result.output)")
         let resampled = "\(masks.appendingPathComponent("left.png").path): mask is 60×40, image is 600×400: resampled"
         let empty = "warning: \(masks.appendingPathComponent("none.png").path): the mask is empty"
-        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let plan = try Fixtures.json(PlanFile.self, at: out.appendingPathComponent("plan.json"))
         #expect(plan.runs.count == 2)
         for run in plan.runs {
             let log = try String(contentsOf: out.appendingPathComponent(run.dir + "/log.txt"), encoding: .utf8)
@@ -116,9 +117,9 @@ import Testing
     }
 
     @Test func dryRunListsRunsWithoutComputing() throws {
-        let exe = try Fixtures.executable(), sweep = try writeSixRunSweep()
+        let exe = try nstExecutable(), sweep = try writeSixRunSweep()
         let out = folder.appendingPathComponent("out")
-        let result = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path, "--dry-run", "--set", "iterations=3", "--shard", "1/2"])
+        let result = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path, "--dry-run", "--set", "iterations=3", "--shard", "1/2"])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("6 runs, shard 1/2: 3"))
         let listed = result.output.split(separator: "\n").filter { $0.hasPrefix("  0") }
@@ -129,35 +130,35 @@ import Testing
 
     @Test func slurmArrayRunsEveryShardOnARealCluster() throws {
         _ = try VGGWeights.loadInstalled()
-        let exe = try Fixtures.executable()
-        let script = Fixtures.packageRoot.appendingPathComponent("scripts/slurm-cluster.sh")
+        let exe = try nstExecutable()
+        let script = packageRoot.appendingPathComponent("scripts/slurm-cluster.sh")
         let clusterDir = folder.appendingPathComponent("slurm")
         let bash = URL(fileURLWithPath: "/bin/bash")
-        let started = try Fixtures.run(bash, [script.path, "start", clusterDir.path])
-        defer { _ = try? Fixtures.run(bash, [script.path, "stop", clusterDir.path]) }
+        let started = try ChildProcess.run(bash, [script.path, "start", clusterDir.path])
+        defer { _ = try? ChildProcess.run(bash, [script.path, "stop", clusterDir.path]) }
         try #require(started.status == 0, "cluster did not start: \(started.output)")
         let env = ["SLURM_CONF": clusterDir.appendingPathComponent("slurm.conf").path]
 
         let sweep = folder.appendingPathComponent("array.json")
         try Data("""
-        {"name": "array", "base": {"content": "\(Fixtures.exampleImage("content/coffee.png"))",
-           "style": "\(Fixtures.exampleImage("styles/ihc.png"))", "size": 32, "iterations": 3},
+        {"name": "array", "base": {"content": "\(exampleImage("content/coffee.png"))",
+           "style": "\(exampleImage("styles/ihc.png"))", "size": 32, "iterations": 3},
          "grid": {"style_weight": [10, 100, 1000], "tv_weight": [0, 0.01]}}
         """.utf8).write(to: sweep)
         let out = folder.appendingPathComponent("out"), batch = folder.appendingPathComponent("array.sbatch")
-        let export = try Fixtures.run(exe, ["export", "slurm", sweep.path, "--tasks", "3", "--parallel", "2", "--cpus-per-task", "1",
+        let export = try ChildProcess.run(exe, ["export", "slurm", sweep.path, "--tasks", "3", "--parallel", "2", "--cpus-per-task", "1",
                                             "--mem", "2000", "--reports", out.path, "--output", batch.path])
         #expect(export.status == 0, "\(export.output)")
         let text = try String(contentsOf: batch, encoding: .utf8)
         #expect(text.contains("#SBATCH --array=0-2%2") && text.contains("--shard \"${SLURM_ARRAY_TASK_ID}/3\""))
 
-        let sbatch = try Fixtures.run(URL(fileURLWithPath: "/usr/bin/sbatch"), ["--parsable", batch.path], environment: env)
+        let sbatch = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/sbatch"), ["--parsable", batch.path], environment: env)
         try #require(sbatch.status == 0, "\(sbatch.output)")
         let job = sbatch.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ";").first.map(String.init) ?? ""
         let deadline = Date().addingTimeInterval(240)
         var queued = "?"
         while Date() < deadline {
-            queued = try Fixtures.run(URL(fileURLWithPath: "/usr/bin/squeue"), ["-h", "-j", job], environment: env).output
+            queued = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/squeue"), ["-h", "-j", job], environment: env).output
                 .trimmingCharacters(in: .whitespacesAndNewlines)
             if queued.isEmpty || queued.contains("Invalid job id") { break }
             usleep(250_000)

@@ -2,11 +2,12 @@ import Foundation
 import NSTTransfer
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// Sweep grammar and deterministic expansion (no network runs here).
 @Suite struct SweepPlanTests {
     let folder: URL
-    init() throws { folder = try Fixtures.temporaryFolder() }
+    init() throws { folder = try temporaryFolder() }
 
     func plan(_ json: String) throws -> SweepPlan { try SweepPlan(sweep: Fixtures.sweep(json, in: folder)) }
 
@@ -233,7 +234,7 @@ import Testing
     }
 
     @Test func validationChecksFilesAndLayersBeforeAnyRun() throws {
-        let content = Fixtures.exampleImage("content/coffee.png"), style = Fixtures.exampleImage("styles/ihc.png")
+        let content = exampleImage("content/coffee.png"), style = exampleImage("styles/ihc.png")
         let good = try plan("{\"base\": {\"content\": \"\(content)\", \"style\": \"\(style)\", \"size\": 32}, \"grid\": {\"style_weight\": [1, 2]}}")
         try good.validate()
         func failure(_ json: String) -> String {

@@ -3,6 +3,7 @@ import NSTImage
 import NSTNetwork
 import Testing
 @testable import NSTExperiments
+import NSTTestSupport
 
 /// Hostile sweeps and concurrent runners, driven as a user would: `nst-exp` child processes on real folders. Every
 /// refusal names the file, key or holder with exit code 1 or 64, and no input or output file is damaged.
@@ -12,7 +13,7 @@ import Testing
     let style: String
 
     init() throws {
-        folder = try Fixtures.temporaryFolder()
+        folder = try temporaryFolder()
         // Synthetic inputs, so these tests need no shared image folder.
         var photo = Image(width: 64, height: 48, channels: 3)
         var texture = Image(width: 48, height: 48, channels: 3)
@@ -49,7 +50,7 @@ import Testing
     }
 
     func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
-        try Fixtures.run(try Fixtures.executable(), arguments)
+        try ChildProcess.run(try nstExecutable(), arguments)
     }
 
     /// Runs `arguments`, expects a refusal with `status` whose output contains every `expected` text, and that no
@@ -312,7 +313,7 @@ import Testing
 
     @Test func aSecondRunnerOnTheSameFolderIsRefusedOrWaits() throws {
         _ = try VGGWeights.loadInstalled()
-        let exe = try Fixtures.executable(), sweep = try sixRuns(iterations: 40)
+        let exe = try nstExecutable(), sweep = try sixRuns(iterations: 40)
         let out = folder.appendingPathComponent("out")
         let first = try ChildProcess(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
         let claims = out.appendingPathComponent("claims")
@@ -321,7 +322,7 @@ import Testing
             usleep(20_000)
         }
         try #require(first.isRunning, "the first runner ended before the test could race it: \(first.output)")
-        let second = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
+        let second = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path, "--no-report"])
         #expect(second.status == 1)
         #expect(second.output.contains("\(out.path) is in use by another nst-exp run: pid \(first.pid) on host \(LockHolder.hostName()), started "),
                 "\(second.output)")
@@ -335,7 +336,7 @@ import Testing
         #expect(waiter.output.contains("6 finished, 0 failed of 6 (0 run now, 6 already done)"), "\(waiter.output)")
         // Each run ran once, in the first runner, and its folder holds one run's files.
         #expect(first.output.components(separatedBy: " started\n").count - 1 == 6, "\(first.output)")
-        let plan = try Fixtures.json(PlanJSON.self, at: out.appendingPathComponent("plan.json"))
+        let plan = try Fixtures.json(PlanFile.self, at: out.appendingPathComponent("plan.json"))
         for run in plan.runs {
             let log = try String(contentsOf: out.appendingPathComponent(run.dir + "/log.txt"), encoding: .utf8)
             #expect(log.components(separatedBy: "started").count == 2, "\(log)")
@@ -346,7 +347,7 @@ import Testing
 
     @Test func shardsOfDifferentCountsNeverRunTheSameRunTwice() throws {
         _ = try VGGWeights.loadInstalled()
-        let exe = try Fixtures.executable(), sweep = try sixRuns(iterations: 20)
+        let exe = try nstExecutable(), sweep = try sixRuns(iterations: 20)
         let out = folder.appendingPathComponent("out")
         // Shard 0/2 takes runs 0, 2, 4 and shard 0/3 runs 0, 3: run 0 is in both. Same shard twice is refused.
         let a = try ChildProcess(exe, ["run", sweep.path, "--output", out.path, "--shard", "0/2"])
@@ -356,7 +357,7 @@ import Testing
         while !FileManager.default.fileExists(atPath: lockFile.path), a.isRunning, Date() < deadline { usleep(20_000) }
         usleep(200_000)
         if a.isRunning {
-            let again = try Fixtures.run(exe, ["run", sweep.path, "--output", out.path, "--shard", "0/2"])
+            let again = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path, "--shard", "0/2"])
             #expect(again.status == 1 && again.output.contains("pid \(a.pid) on host") && again.output.contains("(shard 0/2)"), "\(again.output)")
         }
         #expect(a.wait() == 0, "\(a.output)")
@@ -369,7 +370,7 @@ import Testing
 
     @Test func aRunClaimedByALiveProcessIsLeftToItAndAStaleClaimIsResumed() throws {
         _ = try VGGWeights.loadInstalled()
-        _ = try Fixtures.executable()
+        _ = try nstExecutable()
         let sweep = try sixRuns()
         let out = folder.appendingPathComponent("out")
         let dry = try cli(["run", sweep.path, "--output", out.path, "--dry-run"])

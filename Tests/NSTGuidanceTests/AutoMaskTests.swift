@@ -4,6 +4,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTGuidance
+import NSTTestSupport
 
 /// Procedural textures with known regions: `region(x, y)` picks the texture of each pixel.
 private enum Texture: Int, CaseIterable {

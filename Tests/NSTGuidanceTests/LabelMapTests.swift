@@ -2,11 +2,12 @@ import Foundation
 import Testing
 import NSTImage
 @testable import NSTGuidance
+import NSTTestSupport
 
 @Suite struct LabelMapTests {
     /// MANIFEST: pair01 content mask has black 50.1, white 31.5, green 16.9 % (+ grey 0.1 %), off-palette 1.4 %.
     @Test(.needsSharedImages) func deepPhotoPaletteReproducesTheManifestShares() throws {
-        let map = try LabelMap.load(shared("masked/pair01_content_mask.png"), palette: .deepPhoto)
+        let map = try LabelMap.load(sharedImageURL("masked/pair01_content_mask.png"), palette: .deepPhoto)
         #expect(map.regions.map(\.color.hex) == ["#00FF00", "#000000", "#FFFFFF"])
         #expect(abs((share(map, "black") ?? 0) - 0.501) < 0.0015)
         #expect(abs((share(map, "white") ?? 0) - 0.315) < 0.0015)
@@ -22,7 +23,7 @@ import NSTImage
 
     /// pair05 style: all nine palette colours; black is mostly #010101, which the tolerance absorbs.
     @Test(.needsSharedImages) func nineColourKitchenMap() throws {
-        let map = try LabelMap.load(shared("masked/pair05_style_mask.png"), palette: .deepPhoto)
+        let map = try LabelMap.load(sharedImageURL("masked/pair05_style_mask.png"), palette: .deepPhoto)
         #expect(map.regions.count == 9)
         #expect(abs((share(map, "black") ?? 0) - 0.331) < 0.002)
         #expect(abs((share(map, "lightblue") ?? 0) - 0.012) < 0.002)
@@ -30,7 +31,7 @@ import NSTImage
     }
 
     @Test(.needsSharedImages) func discoveredPaletteFindsTheMainColours() throws {
-        let map = try LabelMap.load(shared("masked/pair09_style_mask.png"))
+        let map = try LabelMap.load(sharedImageURL("masked/pair09_style_mask.png"))
         // White is a gradient #F8F8F8…#FFFFFF and red largely #FE0000: both still one region each.
         #expect(map.regions.count == 3)
         #expect(abs((share(map, "black") ?? 0) - 0.402) < 0.003)
@@ -40,26 +41,26 @@ import NSTImage
 
     /// Doodle maps use arbitrary colours (#FF331F, #C00000) that no fixed palette knows.
     @Test(.needsSharedImages) func doodleMapsWithArbitraryColours() throws {
-        let style = try LabelMap.load(shared("doodle/set01_style_mask.png"))
+        let style = try LabelMap.load(sharedImageURL("doodle/set01_style_mask.png"))
         let expected: [(String, Double)] = [("#FFFFFF", 0.384), ("#FF331F", 0.261), ("#0000FF", 0.172), ("#00FF00", 0.093), ("#C00000", 0.072)]
         #expect(style.regions.map(\.color.hex) == expected.map(\.0))
         for (hex, listed) in expected {
             let s = share(style, hex) ?? 0
             #expect(s >= listed - 0.001 && s < listed + 0.02, "\(hex): \(s)")
         }
-        let content = try LabelMap.load(shared("doodle/set01_content_mask.png"))
+        let content = try LabelMap.load(sharedImageURL("doodle/set01_content_mask.png"))
         let (pairs, notices) = try RegionPairing.pair(content: content, style: style)
         #expect(pairs.count == 5 && notices.isEmpty)
         for p in pairs { #expect(p.content.width == 512 && p.style.width == 512 && !p.content.isEmpty && !p.style.isEmpty) }
         // An explicit palette of the same colours gives the same regions.
         let palette = try Palette(colors: expected.map { try RegionColor(parsing: $0.0) }, tolerance: 0.1)
-        let explicit = try LabelMap.load(shared("doodle/set01_style_mask.png"), palette: palette)
+        let explicit = try LabelMap.load(sharedImageURL("doodle/set01_style_mask.png"), palette: palette)
         #expect(explicit.regions.map(\.guide) == style.regions.map(\.guide))
     }
 
     @Test(.needsSharedImages) func pairingMatchesColoursAndReportsUnusedStyleRegions() throws {
-        let content = try LabelMap.load(shared("masked/pair07_content_mask.png"), palette: .deepPhoto)
-        let style = try LabelMap.load(shared("masked/pair07_style_mask.png"), palette: .deepPhoto)
+        let content = try LabelMap.load(sharedImageURL("masked/pair07_content_mask.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(sharedImageURL("masked/pair07_style_mask.png"), palette: .deepPhoto)
         let (pairs, notices) = try RegionPairing.pair(content: content, style: style)
         #expect(Set(pairs.map(\.color.hex)) == ["#0000FF", "#00FF00", "#FFFF00", "#FF0000"])
         #expect(notices.count == 1 && notices[0].message.contains("black"))
@@ -68,8 +69,8 @@ import NSTImage
 
     /// The style map of pair07 has a black region its content map lacks: used the other way round, black is missing.
     @Test(.needsSharedImages) func missingStyleColourListsBothMaps() throws {
-        let content = try LabelMap.load(shared("masked/pair07_style_mask.png"), palette: .deepPhoto)
-        let style = try LabelMap.load(shared("masked/pair07_content_mask.png"), palette: .deepPhoto)
+        let content = try LabelMap.load(sharedImageURL("masked/pair07_style_mask.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(sharedImageURL("masked/pair07_content_mask.png"), palette: .deepPhoto)
         do {
             _ = try RegionPairing.pair(content: content, style: style)
             Issue.record("expected missingStyleRegion")
@@ -84,7 +85,7 @@ import NSTImage
     }
 
     @Test(.needsSharedImages) func sizeRuleResamplesSimilarAspectsAndRejectsOthers() throws {
-        let map = try LabelMap.load(shared("masked/pair01_content_mask.png"), palette: .deepPhoto)
+        let map = try LabelMap.load(sharedImageURL("masked/pair01_content_mask.png"), palette: .deepPhoto)
         // 700×437 → 350×218: aspect 1.6018 vs 1.6055, within 1 %.
         let (small, notices) = try map.conformed(toWidth: 350, height: 218)
         #expect(notices.count == 1 && notices[0].description.contains("700×437") && notices[0].description.contains("350×218"))
@@ -98,8 +99,8 @@ import NSTImage
 
     /// spatial/: JPEG guides stored as three equal channels, mostly 0 or 255, with JPEG noise at the edges.
     @Test(.needsSharedImages) func greyscaleJPEGGuidesPartitionTheImage() throws {
-        let sky = try GuideConformance.loadMask(shared("spatial/fig2_style1_mask_sky.jpg"), imageWidth: 800, imageHeight: 518)
-        let nosky = try GuideConformance.loadMask(shared("spatial/fig2_style1_mask_nosky.jpg"), imageWidth: 800, imageHeight: 518)
+        let sky = try GuideConformance.loadMask(sharedImageURL("spatial/fig2_style1_mask_sky.jpg"), imageWidth: 800, imageHeight: 518)
+        let nosky = try GuideConformance.loadMask(sharedImageURL("spatial/fig2_style1_mask_nosky.jpg"), imageWidth: 800, imageHeight: 518)
         #expect(sky.notices.isEmpty && nosky.notices.isEmpty)
         #expect(abs(sky.guide.share - 0.323) < 0.01 && abs(nosky.guide.share - 0.677) < 0.01)
         let mean = zip(sky.guide.values, nosky.guide.values).reduce(0.0) { $0 + Double(abs($1.0 + $1.1 - 1)) } / Double(sky.guide.count)
@@ -107,7 +108,7 @@ import NSTImage
     }
 
     @Test(.needsSharedImages) func largeContentGuideIsResampledOrRefused() throws {
-        let url = shared("spatial/fig2_content_mask_sky.jpg")
+        let url = sharedImageURL("spatial/fig2_content_mask_sky.jpg")
         // 3090×2059 against 618×412: aspect 1.5007 vs 1.5.
         let (guide, notices) = try GuideConformance.loadMask(url, imageWidth: 618, imageHeight: 412)
         #expect(guide.width == 618 && guide.height == 412 && notices.count == 1)
@@ -121,7 +122,7 @@ import NSTImage
     }
 
     @Test func emptyMaskWarnsAndUnreadableMaskFails() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("empty.png")
         try ImageIO.save(Image(width: 8, height: 6, channels: 1), to: url)

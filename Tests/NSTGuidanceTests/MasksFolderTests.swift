@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import NSTImage
 @testable import NSTGuidance
+import NSTTestSupport
 
 /// The committed masks in Masks/ are what their JSON sources render to, and their regions pair up as documented.
 @Suite struct MasksFolderTests {

@@ -2,6 +2,7 @@ import Testing
 import NSTNetwork
 import NSTTensor
 @testable import NSTGuidance
+import NSTTestSupport
 
 /// dL/dx of the guided style loss through a narrow VGG-19 (1/16 of the channels) on a 16×16 input, for every
 /// propagation mode, against central differences.

@@ -4,6 +4,7 @@ import NSTImage
 import NSTNetwork
 import NSTTensor
 @testable import NSTGuidance
+import NSTTestSupport
 
 /// The whole path a transfer takes: label maps → regions → working size and feathering → per-layer guided losses.
 @Suite struct SpatialControlTests {
@@ -12,15 +13,15 @@ import NSTTensor
 
     /// The style photo is Examples/content/astronaut.png (512×512), labelled by Masks/astronaut_regions.png.
     func styleFeatures(width: Int, height: Int) throws -> [LayerName: FeatureMap] {
-        let style = try ImageIO.load(example("content/astronaut.png")).resized(width: width, height: height)
+        let style = try ImageIO.load(exampleImageURL("content/astronaut.png")).resized(width: width, height: height)
         return net.forward(VGGInput.fromImage(style), layers: layers).mapValues { $0 }
     }
 
     @Test func labelMapsBecomeRegionsAtTheWorkingSize() throws {
         // chelsea_regions (451×300): white cat, black background, green eyes; astronaut_regions (512×512) has those
         // three and blue, red, yellow, which no content region uses.
-        let content = try LabelMap.load(maskURL("chelsea_regions.png"), palette: .deepPhoto)
-        let style = try LabelMap.load(maskURL("astronaut_regions.png"), palette: .deepPhoto)
+        let content = try LabelMap.load(maskFileURL("chelsea_regions.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(maskFileURL("astronaut_regions.png"), palette: .deepPhoto)
         let (regions, notices) = try SpatialControl.labelMaps(content: content, style: style)
         #expect(regions.count == 3 && notices.count == 3)
         #expect(notices.contains { $0.message.contains("unused") && $0.message.contains("yellow") })
@@ -44,7 +45,7 @@ import NSTTensor
     /// Content map = style map and the "output" is the style image itself: every region matches its own target, so
     /// the guided loss is zero; pairing each content region with another region's style makes it clearly positive.
     @Test func ownRegionTargetsBeatOtherRegions() throws {
-        let style = try LabelMap.load(maskURL("astronaut_regions.png"), palette: .deepPhoto)
+        let style = try LabelMap.load(maskFileURL("astronaut_regions.png"), palette: .deepPhoto)
         let (regions, _) = try SpatialControl.labelMaps(content: style, style: style)
         #expect(regions.count == 6)
         let features = try styleFeatures(width: 64, height: 64)
@@ -99,7 +100,7 @@ import NSTTensor
     /// non-sky, with greyscale JPEG guides at three different sizes.
     @Test func spatialFigure2GreyscaleGuides() throws {
         func mask(_ name: String, _ w: Int, _ h: Int) throws -> Guide {
-            try GuideConformance.loadMask(shared("spatial/\(name).jpg"), imageWidth: w, imageHeight: h).guide
+            try GuideConformance.loadMask(sharedImageURL("spatial/\(name).jpg"), imageWidth: w, imageHeight: h).guide
         }
         let sizes = [(width: 80, height: 52), (width: 94, height: 75)]
         let regions = [
@@ -113,7 +114,7 @@ import NSTTensor
         #expect(control.propagation.mode == .simple)
         #expect(abs(control.regionWeights[0] - 0.277) < 0.01 && abs(control.regionWeights[1] - 0.723) < 0.01)
         let features = try ["fig2_style1", "fig2_style2"].enumerated().map { i, name in
-            let image = try ImageIO.load(shared("spatial/\(name).jpg")).resized(width: sizes[i].width, height: sizes[i].height)
+            let image = try ImageIO.load(sharedImageURL("spatial/\(name).jpg")).resized(width: sizes[i].width, height: sizes[i].height)
             return net.forward(VGGInput.fromImage(image), layers: layers).mapValues { $0 }
         }
         let (built, notices) = try control.styleLayers(styleFeatures: features, layerWeights: [layers[0]: 1, layers[1]: 1])
@@ -127,8 +128,8 @@ import NSTTensor
     }
 
     @Test func regionPerStyleImageFromLabelMaps() throws {
-        let content = try LabelMap.load(shared("doodle/set03_content_mask.png"))
-        let style = try LabelMap.load(shared("doodle/set03_style_mask.png"))
+        let content = try LabelMap.load(sharedImageURL("doodle/set03_content_mask.png"))
+        let style = try LabelMap.load(sharedImageURL("doodle/set03_style_mask.png"))
         let red = try RegionColor(parsing: "#FF0000"), blue = try RegionColor(parsing: "#0000FF")
         let face = try SpatialControl.region(color: red, content: content, styleIndex: 0, style: style, styleWidth: 416, styleHeight: 508)
         let background = try SpatialControl.region(color: blue, content: content, styleIndex: 1, style: nil, styleWidth: 300, styleHeight: 200)

@@ -1,43 +1,10 @@
 import Foundation
 import Testing
+import NSTTestSupport
 import NSTImage
 import NSTNetwork
 import NSTTensor
 @testable import NSTGuidance
-
-/// Real test images live beside the repository clone: <package root>/../shared/images.
-let sharedImages = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/images")
-
-/// The package root (for Masks/).
-let packageRoot = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-func shared(_ relative: String) -> URL { sharedImages.appendingPathComponent(relative) }
-
-/// `Examples/<relative>`: the example images the README's setup installs (`nst-exp examples install --dir Examples`).
-func example(_ relative: String) -> URL { packageRoot.appendingPathComponent("Examples").appendingPathComponent(relative) }
-
-/// `Masks/<name>`: the committed label maps for the example images.
-func maskURL(_ name: String) -> URL { packageRoot.appendingPathComponent("Masks").appendingPathComponent(name) }
-
-/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
-let sharedImagesPresent = FileManager.default.fileExists(atPath: sharedImages.path)
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
-    static var needsSharedImages: Self {
-        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
-    }
-}
-
-/// A fresh empty folder under the system temporary directory, removed by the caller via `defer`.
-func makeTemporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nst-guidance-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 func layer(_ s: String) -> LayerName { (try? LayerName(s)) ?? LayerName.all[0] }
 

@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import NSTImage
+import NSTTestSupport
 
 @Suite("Decoding real images", .needsSharedImages)
 struct RealImageDecodingTests {
     @Test("baseline colour JPEG: tubingen.jpg is 1024×768 RGB with varied content")
     func baselineJPEG() throws {
-        let image = try ImageIO.load(sharedImages.appendingPathComponent("gatys/tubingen.jpg"))
+        let image = try ImageIO.load(sharedImageURL("gatys/tubingen.jpg"))
         #expect((image.width, image.height, image.channels) == (1024, 768, 3))
         #expect(image.pixels.allSatisfy { (0...1).contains($0) })
         // A photo, not a flat fill: its red and blue planes differ and the samples spread over the range.
@@ -19,13 +20,13 @@ struct RealImageDecodingTests {
 
     @Test("greyscale JPEG: escher_sphere.jpg decodes to one channel, 960×1475")
     func greyscaleJPEG() throws {
-        let image = try ImageIO.load(sharedImages.appendingPathComponent("gatys/escher_sphere.jpg"))
+        let image = try ImageIO.load(sharedImageURL("gatys/escher_sphere.jpg"))
         #expect((image.width, image.height, image.channels) == (960, 1475, 1))
     }
 
     @Test("progressive JPEG: frida_kahlo.jpg decodes to 384×500 RGB")
     func progressiveJPEG() throws {
-        let url = sharedImages.appendingPathComponent("gatys/frida_kahlo.jpg")
+        let url = sharedImageURL("gatys/frida_kahlo.jpg")
         let bytes = [UInt8](try Data(contentsOf: url))
         // Guard the premise: the file really carries an SOF2 (progressive) marker.
         #expect(zip(bytes, bytes.dropFirst()).contains { $0 == 0xFF && $1 == 0xC2 })
@@ -35,17 +36,17 @@ struct RealImageDecodingTests {
 
     @Test("RGB PNG: masked/pair01_content.png decodes to 700×437×3")
     func rgbPNG() throws {
-        let image = try ImageIO.load(sharedImages.appendingPathComponent("masked/pair01_content.png"))
+        let image = try ImageIO.load(sharedImageURL("masked/pair01_content.png"))
         #expect((image.width, image.height, image.channels) == (700, 437, 3))
         #expect((image.pixels.max() ?? 0) > (image.pixels.min() ?? 0))
     }
 
     @Test("the format comes from the magic bytes, not the extension")
     func sniffsFormat() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let misnamed = folder.appendingPathComponent("actually-a-jpeg.png")
-        try FileManager.default.copyItem(at: sharedImages.appendingPathComponent("gatys/frida_kahlo.jpg"), to: misnamed)
+        try FileManager.default.copyItem(at: sharedImageURL("gatys/frida_kahlo.jpg"), to: misnamed)
         let image = try ImageIO.load(misnamed)
         #expect((image.width, image.height) == (384, 500))
     }

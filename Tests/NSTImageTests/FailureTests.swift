@@ -2,6 +2,7 @@ import CJPEG
 import Foundation
 import Testing
 @testable import NSTImage
+import NSTTestSupport
 
 @Suite("Bad input gives a typed error naming the file")
 struct FailureTests {
@@ -34,7 +35,7 @@ struct FailureTests {
 
     @Test("empty file")
     func empty() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = try write([], named: "empty.jpg", in: folder)
         #expect(loadError(url) == .emptyFile(path: url.path))
@@ -45,9 +46,9 @@ struct FailureTests {
         ("gatys/tubingen.jpg", 0.5), ("gatys/frida_kahlo.jpg", 0.5), ("gatys/tubingen.jpg", 0.0005),
     ])
     func truncated(file: String, keep: Double) throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let bytes = try Data(contentsOf: sharedImages.appendingPathComponent(file))
+        let bytes = try Data(contentsOf: sharedImageURL(file))
         let url = try write(bytes.prefix(Int(Double(bytes.count) * keep)), named: "cut-" + file.replacingOccurrences(of: "/", with: "-"), in: folder)
         guard case .corrupt(_, let format, let detail) = loadError(url) else {
             Issue.record("expected .corrupt")
@@ -59,9 +60,9 @@ struct FailureTests {
 
     @Test("random garbage is an unknown format; garbage after a valid signature is corrupt")
     func garbage() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var rng = SplitMix64(state: 99)
+        var rng = SplitMix64(seed: 99)
         let noise = (0..<4096).map { _ in UInt8.random(in: 0...255, using: &rng) }
         let plain = try write([0x42, 0x4D] + noise, named: "noise.png", in: folder)
         guard case .unknownFormat(_, let leading) = loadError(plain) else {
@@ -77,7 +78,7 @@ struct FailureTests {
 
     @Test("a PNG whose IHDR declares 20000×20000 is refused before allocating", arguments: [false, true])
     func absurdSize(withData: Bool) throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var bytes: [UInt8] = PNGCodec.signature
         bytes += PNGBytes.chunk("IHDR", PNGBytes.bigEndian32(20000) + PNGBytes.bigEndian32(20000) + [8, 2, 0, 0, 0])
@@ -88,7 +89,7 @@ struct FailureTests {
 
     @Test("a JPEG whose frame header declares 20000×20000 is refused before allocating")
     func absurdJPEG() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         var bytes = [UInt8](try ImageIO.encode(Image(width: 16, height: 16, channels: 3), as: .jpeg))
         // SOF0 = FF C0, then length (2), precision (1), height (2), width (2).
@@ -136,7 +137,7 @@ struct FailureTests {
 
     @Test("saving: unknown extension, bad quality and a missing folder are typed errors; nothing is written")
     func saveErrors() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let image = Image(width: 2, height: 2, channels: 3)
         let bmp = folder.appendingPathComponent("out.bmp")

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTImage
+import NSTTestSupport
 
 @Suite("Writing and reading back")
 struct RoundTripTests {
@@ -12,7 +13,7 @@ struct RoundTripTests {
 
     @Test("8-bit PNG round trip is exact, RGB and grey", arguments: [1, 3])
     func pngEightBit(channels: Int) throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let original = quantized(randomImage(width: 37, height: 23, channels: channels, seed: 7), levels: 255)
         let url = folder.appendingPathComponent("out.png")
@@ -24,7 +25,7 @@ struct RoundTripTests {
 
     @Test("16-bit PNG round trip keeps 16-bit codes exactly")
     func pngSixteenBit() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let original = quantized(randomImage(width: 19, height: 11, channels: 3, seed: 11), levels: 65535)
         let url = folder.appendingPathComponent("deep.PNG")
@@ -35,9 +36,9 @@ struct RoundTripTests {
 
     @Test("JPEG at quality 95 is close to the original photo; lower quality is further away", .needsSharedImages)
     func jpegQuality() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        let photo = try ImageIO.load(sharedImages.appendingPathComponent("masked/pair01_content.png"))
+        let photo = try ImageIO.load(sharedImageURL("masked/pair01_content.png"))
             .cropped(x: 100, y: 100, width: 256, height: 192)
         func meanAbsoluteError(quality: Int) throws -> Float {
             let url = folder.appendingPathComponent("q\(quality).jpg")
@@ -54,7 +55,7 @@ struct RoundTripTests {
 
     @Test("a grey image saved as JPEG stays one channel")
     func jpegGrey() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("grey.jpeg")
         let grey = Image(width: 16, height: 8, channels: 1, pixels: (0..<128).map { Float($0 % 16) / 15 })
@@ -74,7 +75,7 @@ struct RoundTripTests {
 
     @Test("saving replaces an existing file and leaves no temporary files behind")
     func atomicReplace() throws {
-        let folder = try makeTemporaryFolder()
+        let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("result.png")
         try ImageIO.save(Image(width: 4, height: 4, channels: 3), to: url)

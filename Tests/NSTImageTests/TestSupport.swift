@@ -1,43 +1,10 @@
 import Foundation
 import Testing
+import NSTTestSupport
 @testable import NSTImage
 
-/// Real test images live beside the repository clone: <package root>/../shared/images.
-let sharedImages = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent().appendingPathComponent("shared/images")
-
-/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
-let sharedImagesPresent = FileManager.default.fileExists(atPath: sharedImages.path)
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
-    static var needsSharedImages: Self {
-        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
-    }
-}
-
-/// A fresh empty folder under the system temporary directory, removed by the caller via `defer`.
-func makeTemporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nst-image-tests-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
-
-/// Deterministic pseudo-random numbers (SplitMix64) so failures are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 func randomImage(width: Int, height: Int, channels: Int, seed: UInt64) -> Image {
-    var rng = SplitMix64(state: seed)
+    var rng = SplitMix64(seed: seed)
     let pixels = (0..<(width * height * channels)).map { _ in Float.random(in: 0...1, using: &rng) }
     return Image(width: width, height: height, channels: channels, pixels: pixels)
 }

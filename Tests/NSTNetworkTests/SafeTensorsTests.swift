@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTNetwork
+import NSTTestSupport
 
 /// A safetensors image from a literal JSON header and raw data bytes.
 private func safetensors(header: String, data: [UInt8]) -> Data {
@@ -76,7 +77,7 @@ private let eightBytes = [UInt8](repeating: 0, count: 8)
     }
 
     @Test func vggLoadNamesTheMissingLayer() throws {
-        let directory = try TestData.temporaryDirectory()
+        let directory = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: directory) }
         let url = directory.appendingPathComponent("partial.safetensors")
         try SafeTensorsFile.encode(tensors: [("conv1_1.weight", [64, 3, 3, 3], [Float](repeating: 0, count: 1728)),

@@ -1,30 +1,10 @@
 import Foundation
 import Testing
+import NSTTestSupport
 @testable import NSTNetwork
-
-/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
-let sharedImagesPresent = FileManager.default.fileExists(atPath: TestData.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/images").path)
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
-    static var needsSharedImages: Self {
-        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
-    }
-}
 
 /// Locations and shared data for the weights tests.
 enum TestData {
-    /// The package root, two levels above this file's directory.
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-    /// A fresh empty directory under the system temporary directory.
-    static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("nst-tests-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     /// The installed safetensors file; throws `notInstalled` (whose text gives the install command) if setup has not run.
     static func installedWeightsURL() throws -> URL {
         let url = VGGWeights.defaultURL

@@ -2,6 +2,7 @@ import Testing
 @testable import NSTNetwork
 import NSTImage
 import NSTTensor
+import NSTTestSupport
 
 func layer(_ s: String) -> LayerName { (try? LayerName(s)) ?? LayerName.all[0] }
 

@@ -3,6 +3,7 @@ import Testing
 import NSTImage
 import NSTTensor
 @testable import NSTNetwork
+import NSTTestSupport
 
 /// vgg_reference.json, written by Fixtures/make_vgg_fixture.py (float64 numpy, independent PNG decoder).
 private struct Reference: Decodable {
@@ -22,14 +23,14 @@ private struct Reference: Decodable {
 
 @Suite struct VGGReferenceTests {
     @Test(.needsSharedImages) func forwardMatchesTheFloat64NumpyReference() throws {
-        let fixtureURL = TestData.packageRoot.appendingPathComponent("Tests/NSTNetworkTests/Fixtures/vgg_reference.json")
+        let fixtureURL = packageRoot.appendingPathComponent("Tests/NSTNetworkTests/Fixtures/vgg_reference.json")
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         let reference = try decoder.decode(Reference.self, from: Data(contentsOf: fixtureURL))
         let weights = try TestData.installedWeights.get()
         #expect(weights.metadata[PasticheWeights.sourceHashKey] == reference.weightsSourceSha256)
 
-        let imageURL = TestData.packageRoot.deletingLastPathComponent().appendingPathComponent("shared/images/\(reference.image)")
+        let imageURL = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/images/\(reference.image)")
         let crop = try ImageIO.load(imageURL).cropped(x: reference.crop.x, y: reference.crop.y,
                                                       width: reference.crop.width, height: reference.crop.height)
         let names = reference.layers.keys.sorted()

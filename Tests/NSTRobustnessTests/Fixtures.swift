@@ -1,6 +1,7 @@
 import Foundation
 import NSTImage
 import NSTNetwork
+import NSTTestSupport
 
 /// Inputs the suite makes itself (no ../shared, no downloads): small images, label maps, a sweep, and a full-size
 /// VGG-19 safetensors file of seeded random weights (real layout, so the loader's checks all apply).
@@ -91,7 +92,7 @@ struct Workspace {
     let folder: URL
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("nst-hostile-\(UUID().uuidString)")
+        folder = try temporaryFolder("nst-hostile")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("out"), withIntermediateDirectories: true)
         try write("content.png", Fixtures.png(Fixtures.picture(width: 48, height: 32)))
         try write("style.png", Fixtures.png(Fixtures.picture(width: 32, height: 32, phase: 2)))

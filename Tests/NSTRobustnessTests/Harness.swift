@@ -1,30 +1,15 @@
 import Foundation
 import NSTImage
 import NSTNetwork
+import NSTTestSupport
 
 /// Runs the built `nst-exp` as a user would and records everything a hostile case is judged on.
 enum Harness {
-    /// The package root (two levels above this file's folder).
-    static let packageRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
     /// Longest a case may take before it counts as a hang.
     static let timeLimit: TimeInterval = 60
 
     struct Failure: Error, CustomStringConvertible {
         let description: String
-    }
-
-    /// The nst-exp executable built beside this test bundle.
-    static func executable() throws -> URL {
-        let own = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        var folder = URL(fileURLWithPath: own).deletingLastPathComponent()
-        while !folder.path.isEmpty, folder.path != "/" {
-            let candidate = folder.appendingPathComponent("nst-exp")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        throw Failure(description: "no nst-exp executable beside \(own); build it first with `swift build -c release`")
     }
 
     /// What a finished (or killed) process left.
@@ -37,55 +22,19 @@ enum Harness {
         var seconds: Double
     }
 
-    /// Spawns `nst-exp arguments` in `folder` with a clean signal mask, stdin from /dev/null, stdout and stderr to
-    /// one file; kills it after `timeLimit`.
+    /// Runs `nst-exp arguments` in `folder` (`ChildProcess`: clean signal mask, stdin from /dev/null, stdout and
+    /// stderr to one file), one thread unless the case sets NST_THREADS; kills it after `timeLimit`.
     static func run(_ arguments: [String], in folder: URL, environment: [String: String] = [:]) throws -> Outcome {
-        let program = try executable()
-        let log = folder.appendingPathComponent(".case-output-\(UUID().uuidString).txt")
-        defer { try? FileManager.default.removeItem(at: log) }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE, SIGCHLD, SIGHUP, SIGUSR1] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        env["NST_THREADS"] = env["NST_THREADS"] ?? "1"
-        // /bin/sh changes into the workspace and execs nst-exp (so the exit status and signals are nst-exp's own).
-        let argv = (["/bin/sh", "-c", "cd \"$0\" && exec \"$@\"", folder.path, program.path] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { (argv + envp).forEach { free($0) } }
-        var pid = pid_t()
+        let program = try nstExecutable()
+        var env = environment
+        env["NST_THREADS"] = env["NST_THREADS"] ?? ProcessInfo.processInfo.environment["NST_THREADS"] ?? "1"
         let start = Date()
-        let code = posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
-        guard code == 0 else { throw Failure(description: "cannot start \(program.path): \(String(cString: strerror(code)))") }
-        var raw: Int32 = 0
-        var timedOut = false
-        while true {
-            let result = waitpid(pid, &raw, WNOHANG)
-            if result == pid { break }
-            if result == -1, errno != EINTR { break }
-            if Date().timeIntervalSince(start) > timeLimit, !timedOut {
-                timedOut = true
-                kill(pid, SIGKILL)
-            }
-            usleep(5_000)
+        let child: ChildProcess
+        do { child = try ChildProcess(program, arguments, environment: env, in: folder) } catch {
+            throw Failure(description: "\(error)")
         }
-        let signal: Int32? = raw & 0x7f == 0 ? nil : raw & 0x7f
-        let status = signal.map { 128 + $0 } ?? (raw >> 8) & 0xff
-        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-        return Outcome(status: status, signal: signal, timedOut: timedOut, output: output,
+        let (status, timedOut) = child.wait(limit: timeLimit)
+        return Outcome(status: status, signal: child.signal, timedOut: timedOut, output: child.output,
                        seconds: Date().timeIntervalSince(start))
     }
 }
@@ -109,7 +58,7 @@ struct FolderSnapshot: Equatable {
         entries = [:]
         let fm = FileManager.default
         guard let names = fm.subpaths(atPath: folder.path) else { return }
-        for name in names where !name.hasPrefix(".case-output-") {
+        for name in names {
             let path = folder.appendingPathComponent(name).path
             var info = stat()
             guard lstat(path, &info) == 0 else { continue }

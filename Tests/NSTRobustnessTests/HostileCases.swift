@@ -1,6 +1,7 @@
 import Foundation
 import NSTImage
 import Testing
+import NSTTestSupport
 
 /// One hostile input: how to set up the workspace, the command line, and what must happen.
 struct HostileCase: Sendable, CustomStringConvertible, CustomTestStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import NSTImage
 import Testing
+import NSTTestSupport
 
 /// The robustness suite: every case of `HostileCases.all` drives the built `nst-exp` as a user would and asserts
 /// (1) a clear refusal (exit 1 or 64, a message naming the path or key, no Foundation error codes) or correct
@@ -63,8 +64,7 @@ final class FileIOTests {
     let folder: URL
 
     init() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("nst-fileio-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try temporaryFolder("nst-fileio")
     }
 
     deinit { try? FileManager.default.removeItem(at: folder) }

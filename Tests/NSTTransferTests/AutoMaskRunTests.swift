@@ -5,6 +5,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 /// Two textures split at `split(x, y)`: orange stripes where true, blue-grey speckle elsewhere.
 private func twoTextures(width: Int, height: Int, seed: UInt64, split: (Int, Int) -> Bool) -> Image {

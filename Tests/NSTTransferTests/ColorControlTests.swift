@@ -2,6 +2,7 @@ import Foundation
 import NSTImage
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("Colour control")
 struct ColorControlTests {

@@ -3,6 +3,7 @@ import NSTImage
 import NSTNetwork
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("Run configuration")
 struct ConfigurationTests {

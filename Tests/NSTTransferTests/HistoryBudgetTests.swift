@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("L-BFGS history memory budget")
 struct HistoryBudgetTests {

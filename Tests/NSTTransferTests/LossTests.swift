@@ -4,6 +4,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("Loss terms")
 struct LossTests {

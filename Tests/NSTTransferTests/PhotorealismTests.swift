@@ -4,6 +4,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("Photorealism term (matting Laplacian)")
 struct PhotorealismTests {

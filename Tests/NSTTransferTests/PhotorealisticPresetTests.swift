@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 @Suite("Photorealistic preset")
 struct PhotorealisticPresetTests {

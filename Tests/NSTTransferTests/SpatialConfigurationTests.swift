@@ -3,6 +3,7 @@ import NSTGuidance
 import NSTImage
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 /// Spatial-control keys of the run configuration and their validation before any work.
 struct SpatialConfigurationTests {

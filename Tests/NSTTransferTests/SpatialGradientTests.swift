@@ -5,6 +5,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 /// The full guided objective (region-weighted content + guided style + TV) against finite differences.
 struct SpatialGradientTests {

@@ -5,6 +5,7 @@ import NSTNetwork
 import NSTTensor
 import Testing
 @testable import NSTTransfer
+import NSTTestSupport
 
 /// End-to-end spatial control on the real VGG-19: the example images with the masks of Masks/, and the real masks of
 /// ../shared/images when that folder is present.

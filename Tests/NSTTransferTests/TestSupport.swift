@@ -1,43 +1,10 @@
 import Foundation
 import Testing
+import NSTTestSupport
 import NSTImage
 import NSTNetwork
 import NSTTensor
 @testable import NSTTransfer
-
-/// `../shared/images/<relative>` beside the package root.
-func sharedImage(_ relative: String) -> String {
-    URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-        .appendingPathComponent("shared/images").appendingPathComponent(relative).path
-}
-
-/// True when `../shared/images` sits beside the package; a user's clone has no such folder.
-let sharedImagesPresent = FileManager.default.fileExists(atPath: sharedImage(""))
-
-extension Trait where Self == ConditionTrait {
-    /// Skips a test that reads `../shared/images` when the folder is missing, naming it in the test output.
-    static var needsSharedImages: Self {
-        .enabled(if: sharedImagesPresent, "needs ../shared/images beside the repository (not part of a clone)")
-    }
-}
-
-/// The package root, for `Examples/` and `Masks/`.
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-/// `Examples/<relative>`: the example images the README's setup installs (`nst-exp examples install --dir Examples`).
-func exampleImage(_ relative: String) -> String { packageRoot.appendingPathComponent("Examples").appendingPathComponent(relative).path }
-
-/// `Masks/<name>`: the committed label maps for the example images.
-func maskFile(_ name: String) -> String { packageRoot.appendingPathComponent("Masks").appendingPathComponent(name).path }
-
-/// A fresh empty folder under the system temporary directory.
-func temporaryFolder() throws -> URL {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("nst-transfer-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
-}
 
 /// A seeded random feature map with values in -1...1.
 func randomFeatureMap(channels: Int, height: Int, width: Int, seed: UInt64) -> FeatureMap {
