@@ -126,11 +126,8 @@ import NSTTestSupport
         #expect(v1.formatVersion == 1 && abs(v1.shortHistory.medianSeconds / result.shortHistory.medianSeconds - 1) < 1e-12)
         var newer = top
         newer["format_version"] = StepBenchmark.Result.currentVersion + 1
-        do {
-            _ = try JSONDecoder().decode(StepBenchmark.Result.self, from: try JSONSerialization.data(withJSONObject: newer))
-            Issue.record("a file from a newer format version was read")
-        } catch DecodingError.dataCorrupted(let context) {
-            #expect(context.debugDescription.contains("a newer nst-exp wrote the file"))
+        #expect(throws: NewerFormatError(path: "", version: StepBenchmark.Result.currentVersion + 1, newest: StepBenchmark.Result.currentVersion)) {
+            try JSONDecoder().decode(StepBenchmark.Result.self, from: try JSONSerialization.data(withJSONObject: newer))
         }
     }
 

@@ -47,7 +47,7 @@ import NSTTestSupport
         let current = try JSONDecoder().decode(RunRecord.self, from: try Self.record(version: RunRecord.currentVersion))
         let old = try JSONDecoder().decode(RunRecord.self, from: try Self.record(version: nil))
         #expect(old == current && old.formatVersion == 1 && old.final?[term: "style"] == 5)
-        #expect(throws: DecodingError.self) {
+        #expect(throws: NewerFormatError(path: "", version: RunRecord.currentVersion + 1, newest: RunRecord.currentVersion)) {
             try JSONDecoder().decode(RunRecord.self, from: try Self.record(version: RunRecord.currentVersion + 1))
         }
         // The report reads status.json through the same model and names the file it cannot read.
@@ -87,13 +87,9 @@ import NSTTestSupport
             _ = try SweepResults.load(dir)
             Issue.record("the report read a plan of a newer format")
         } catch let error as ReportError {
+            #expect(error == .newerFormat(NewerFormatError(path: url.path, version: PlanFile.currentVersion + 1, newest: PlanFile.currentVersion)))
             #expect("\(error)".contains(url.path) && "\(error)".contains("newer nst-exp"))
         }
-        do {
-            _ = try PlanFile.recorded(in: dir)
-            Issue.record("resume read a plan of a newer format")
-        } catch let error as SweepError {
-            #expect("\(error)".contains(url.path) && "\(error)".contains("newer nst-exp"))
-        }
+        #expect(throws: NewerFormatError(path: url.path, version: PlanFile.currentVersion + 1, newest: PlanFile.currentVersion)) { try PlanFile.recorded(in: dir) }
     }
 }

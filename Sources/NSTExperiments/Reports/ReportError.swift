@@ -6,6 +6,8 @@ public enum ReportError: Error, CustomStringConvertible, LocalizedError, Equatab
     case notASweep(path: String, hint: String)
     /// A JSON or CSV file exists but cannot be parsed.
     case malformedFile(path: String, reason: String)
+    /// A file from a newer format version than this build reads (`FileFormat`).
+    case newerFormat(NewerFormatError)
     case unwritable(path: String, reason: String)
     /// `gnuplot` is not installed or not on PATH.
     case gnuplotMissing(hint: String)
@@ -20,6 +22,8 @@ public enum ReportError: Error, CustomStringConvertible, LocalizedError, Equatab
             return "\(path) is not a sweep output folder: \(hint)"
         case let .malformedFile(path, reason):
             return "cannot parse \(path): \(reason); rerun the sweep (`nst-exp run`) to rewrite it, or delete the run folder to rerun that run"
+        case .newerFormat(let error):
+            return error.description
         case let .unwritable(path, reason):
             return "cannot write \(path): \(reason); check the folder exists and is writable"
         case .gnuplotMissing(let hint):

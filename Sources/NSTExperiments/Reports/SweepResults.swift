@@ -250,6 +250,9 @@ public struct SweepResults: Sendable {
         }
         do {
             return try JSONDecoder().decode(T.self, from: data)
+        } catch var error as NewerFormatError {
+            error.path = url.path
+            throw ReportError.newerFormat(error)
         } catch {
             throw ReportError.malformedFile(path: url.path, reason: Self.describe(error))
         }

@@ -87,6 +87,9 @@ public struct PlanFile: Codable, Equatable, Sendable {
             }
         } catch let error as SweepError {
             throw error
+        } catch var error as NewerFormatError {
+            error.path = url.path
+            throw error
         } catch {
             throw SweepError.io(path: url.path, reason: "existing plan is unreadable (\(SweepResults.describe(error))); "
                                 + "move the folder away or pass another --output")
