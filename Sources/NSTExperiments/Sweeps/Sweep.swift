@@ -54,7 +54,7 @@ public struct Sweep: Sendable {
     /// run configuration, so it neither changes the config hash nor reaches the run.
     public static let labelKey = "label"
     /// Run-configuration keys whose values are file paths, resolved against the sweep file's folder.
-    public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks", "regions"]
+    public static var pathKeys: [String] { RunConfiguration.pathKeys }
     /// Keys of a `regions` entry whose values are file paths.
     static let regionPathKeys = ["content_guide", "style_guide"]
 

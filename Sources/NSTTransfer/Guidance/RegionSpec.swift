@@ -44,3 +44,37 @@ public struct RegionSpec: Codable, Equatable, Sendable {
         try c.encodeIfPresent(contentWeight, forKey: .contentWeight)
     }
 }
+
+extension RegionSpec {
+    /// One region from its command-line text: comma-separated `key=value` entries with the keys of a JSON `regions`
+    /// entry, written with - or _ (`color=#00FF00,style=1,style-color=white`).
+    public init(parsing text: String) throws {
+        self.init()
+        func refuse(_ value: String, _ hint: String) -> ConfigurationError {
+            ConfigurationError.invalidValue(key: "--region", value: value, hint: hint)
+        }
+        for entry in CommandLineText.entries(text) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2 else { throw refuse(entry, "write key=value (in '\(text)')") }
+            let key = parts[0].replacingOccurrences(of: "-", with: "_"), value = parts[1]
+            func number() throws -> Float {
+                guard let v = Float(value) else { throw refuse(entry, "\(parts[0]) must be a number") }
+                return v
+            }
+            switch key {
+            case "color": color = value
+            case "content_guide": contentGuide = value
+            case "style":
+                guard let index = Int(value) else { throw refuse(entry, "style must be a style index (0, 1, …)") }
+                style = index
+            case "style_color": styleColor = value
+            case "style_guide": styleGuide = value
+            case "weight": weight = try number()
+            case "content_weight": contentWeight = try number()
+            default:
+                let keys = CodingKeys.allCases.map { $0.rawValue.replacingOccurrences(of: "_", with: "-") }
+                throw refuse(entry, "unknown key '\(parts[0])'; use " + keys.joined(separator: ", "))
+            }
+        }
+    }
+}
