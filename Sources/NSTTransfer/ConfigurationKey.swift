@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// One run-configuration key and everything that reads or writes it: the JSON reader and writer, the command line of
 /// `nst-exp stylize` and its help, the per-key validation and sweep path resolution all derive from the entries of

@@ -289,37 +289,13 @@ public struct LayerWeights: Codable, Equatable, Sendable {
 }
 
 extension ConfigurationError {
-    /// Translates Foundation's decoding errors into messages with a JSON path.
+    /// Foundation's decoding errors as configuration errors with a JSON path (`DecodingError.problem`).
     init(decodingError: DecodingError, source: String) {
-        switch decodingError {
-        case let .typeMismatch(type, context):
-            self = .malformed(path: jsonPath(context.codingPath), detail: "expected \(RunConfiguration.jsonType(type)) (\(context.debugDescription))")
-        case let .valueNotFound(type, context):
-            self = .malformed(path: jsonPath(context.codingPath), detail: "expected \(RunConfiguration.jsonType(type)), found null")
-        case let .keyNotFound(key, context):
-            self = .malformed(path: jsonPath(context.codingPath + [key]), detail: "missing")
-        case let .dataCorrupted(context):
-            if context.codingPath.isEmpty {
-                self = .unreadableFile(path: source, reason: "not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))")
-            } else {
-                self = .malformed(path: jsonPath(context.codingPath), detail: context.debugDescription)
-            }
-        @unknown default:
-            self = .unreadableFile(path: source, reason: "\(decodingError)")
-        }
-    }
-}
-
-extension RunConfiguration {
-    static func jsonType(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is UInt64.Type: return "an integer"
-        case is Float.Type, is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        default:
-            let name = String(describing: type)
-            return name.hasPrefix("Array") ? "a list" : name.hasPrefix("Dictionary") ? "an object" : name
+        let path = decodingError.jsonPath
+        if path.isEmpty, case .dataCorrupted = decodingError {
+            self = .unreadableFile(path: source, reason: decodingError.problem)
+        } else {
+            self = .malformed(path: path.isEmpty ? "(top level)" : path, detail: decodingError.problem)
         }
     }
 }
