@@ -64,16 +64,22 @@ extension RunConfiguration {
         return c
     }
 
-    /// The key options with their values, help lines and defaults, one paragraph each, in table order, wrapped to
-    /// `width` columns (so that the help does not wrap them again).
+    /// The key options with their values, help lines and defaults, one paragraph each, in table order, then the keys
+    /// of the loss terms (set with `--set`), wrapped to `width` columns (so that the help does not wrap them again).
     public static func commandLineHelp(width: Int = 80) -> String {
-        table.compactMap { key in
+        let terms = LossTerms.settings.map { setting in
+            let help = (setting.help.hasSuffix(".") ? String(setting.help.dropLast()) : setting.help)
+                + " (default: \(String(format: "%g", setting.defaultValue)))."
+            return (["  --set \(setting.key)=<x>"] + wrapped(help, width: width - 7).map { "      " + $0 }).joined(separator: "\n")
+        }
+        return (table.compactMap { key -> String? in
             guard let flag = key.flag else { return nil }
             var help = key.help.hasSuffix(".") ? String(key.help.dropLast()) : key.help
             if !key.defaultText.isEmpty { help += " (default: \(key.defaultText))" }
-            let head = "  \(flag) <\(key.valueName)>\(key.repeatable ? " (repeatable)" : "")"
+            let named = flag == "--" + key.name.replacingOccurrences(of: "_", with: "-") ? "" : " (key \(key.name))"
+            let head = "  \(flag) <\(key.valueName)>\(key.repeatable ? " (repeatable)" : "")\(named)"
             return ([head] + wrapped(help + ".", width: width - 7).map { "      " + $0 }).joined(separator: "\n")
-        }.joined(separator: "\n")
+        } + terms).joined(separator: "\n")
     }
 
     /// `text` broken at spaces into lines of at most `width` characters (longer words stay whole).

@@ -11,12 +11,13 @@ struct StylizeCommand: ParsableCommand {
         abstract: "Gatys et al. 2016 style transfer: optimise an image to match content and style features of VGG-19.",
         usage: "nst-exp stylize [--config <file>] [--<key option> <value> ...] [--set <key=value> ...] [--photorealistic] [--print-config]",
         discussion: """
-            Every flag sets the run-configuration key of the same name in snake_case (--style-weight → style_weight). \
+            Each run-configuration option below sets the key of its name in snake_case (--style-weight → style_weight) or the key it \
+            names; --set key=value sets any key, including those of the loss terms. \
             --config FILE.json loads a configuration first; flags given on the command line override it. \
             Ctrl-C stops after the current iteration and still writes the image and the log. \
             Exit status: 0 completed or interrupted, 64 bad input, 3 the loss diverged (the last good image is written).
 
-            RUN-CONFIGURATION OPTIONS (each sets the key of the same name in snake_case):
+            RUN-CONFIGURATION OPTIONS:
 
             """ + RunConfiguration.commandLineHelp())
 

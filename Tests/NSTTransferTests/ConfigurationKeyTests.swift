@@ -38,8 +38,16 @@ struct ConfigurationKeyTests {
         #expect(defaults["size"] as? Int == 512 && defaults["pooling"] as? String == "max")
     }
 
-    @Test("path and integer keys derive from the table")
-    func derivedLists() {
+    @Test("path and integer keys derive from the table; loss terms and input paths name table keys")
+    func derivedLists() throws {
+        for kind in LossTerms.registered {
+            #expect(kind.keys.allSatisfy { RunConfiguration.key(named: $0) != nil }, "\(kind.name) reads \(kind.keys)")
+        }
+        var c = RunConfiguration()
+        c.content = "c.png"; c.style = ["s.png"]; c.initialization = .image(path: "i.png"); c.contentMask = "m.png"
+        c.styleMasks = ["t.png"]; c.regions = [try RegionSpec(parsing: "content-guide=g.png,style-guide=h.png")]
+        let roles = Set(c.inputPaths.map { String($0.role.prefix { $0 != "[" && $0 != "." }) })
+        #expect(roles == Set(RunConfiguration.pathKeys))
         #expect(RunConfiguration.pathKeys == ["content", "style", "weights", "init", "content_mask", "style_masks", "regions"])
         #expect(RunConfiguration.integerKeys == ["size", "pixel_count", "iterations", "scales", "iterations_per_scale", "lbfgs_history",
                                                  "lbfgs_history_mib", "seed", "save_every", "print_every", "erosion"])
