@@ -85,7 +85,7 @@ public struct MaskSpec: Equatable, Sendable {
             if let syntax = JSONSyntax.firstError(in: data) {
                 throw MaskSpecError.invalidJSON(path: path, keyPath: "", detail: "not valid JSON: \(syntax)")
             }
-            throw MaskSpecError.invalidJSON(path: path, keyPath: e.keyPath, detail: e.detail)
+            throw MaskSpecError.invalidJSON(path: path, keyPath: e.jsonPath, detail: e.problem)
         }
     }
 }
@@ -157,49 +157,10 @@ enum SpecKeyError: Error {
     case invalid(keyPath: String, value: String, hint: String)
 }
 
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init(intValue: Int) { self.stringValue = "\(intValue)"; self.intValue = intValue }
-}
-
-/// `shapes[2].color`-style rendering of a coding path.
-func keyPathString(_ path: [CodingKey]) -> String {
-    var s = ""
-    for k in path {
-        if let i = k.intValue { s += "[\(i)]" } else { s += s.isEmpty ? k.stringValue : ".\(k.stringValue)" }
-    }
-    return s
-}
-
 extension Decoder {
-    /// Throws for any key outside `allowed`, naming its full path.
+    /// Throws for the first key outside `allowed`, naming its full path.
     func rejectUnknownKeys(_ allowed: [String]) throws {
-        let container = try self.container(keyedBy: AnyKey.self)
-        for key in container.allKeys where !allowed.contains(key.stringValue) {
-            throw SpecKeyError.unknown(keyPath: keyPathString(codingPath + [key]), allowed: allowed)
-        }
-    }
-}
-
-extension DecodingError {
-    var keyPath: String {
-        switch self {
-        case let .keyNotFound(key, c): return keyPathString(c.codingPath + [key])
-        case let .typeMismatch(_, c), let .valueNotFound(_, c), let .dataCorrupted(c): return keyPathString(c.codingPath)
-        @unknown default: return ""
-        }
-    }
-
-    var detail: String {
-        switch self {
-        case let .keyNotFound(key, _): return "missing key '\(key.stringValue)'"
-        case let .typeMismatch(type, c): return "expected \(type): \(c.debugDescription)"
-        case let .valueNotFound(type, _): return "expected a \(type), found null"
-        case let .dataCorrupted(c): return "not valid JSON (\(c.underlyingError.map { "\($0)" } ?? c.debugDescription))"
-        @unknown default: return "\(self)"
-        }
+        if let (_, path) = try unknownKeys(valid: allowed).first { throw SpecKeyError.unknown(keyPath: path, allowed: allowed) }
     }
 }
 
@@ -224,7 +185,7 @@ private struct MaskSpecDocument: Decodable {
 private func decodeColor<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K, default fallback: String? = nil) throws -> RegionColor {
     let text = try fallback.map { try c.decodeIfPresent(String.self, forKey: key) ?? $0 } ?? c.decode(String.self, forKey: key)
     do { return try RegionColor(parsing: text) } catch {
-        throw SpecKeyError.invalid(keyPath: keyPathString(c.codingPath + [key]), value: "'\(text)'",
+        throw SpecKeyError.invalid(keyPath: jsonPathText(c.codingPath + [key]), value: "'\(text)'",
                                    hint: "write #RRGGBB or one of \(RegionColor.paletteNames.joined(separator: ", "))")
     }
 }
@@ -241,7 +202,7 @@ private struct ShapeDocument: Decodable {
         func positive(_ key: Keys) throws -> Double {
             let v = try c.decode(Double.self, forKey: key)
             guard v > 0, v.isFinite else {
-                throw SpecKeyError.invalid(keyPath: keyPathString(c.codingPath + [key]), value: "\(v)", hint: "it must be positive")
+                throw SpecKeyError.invalid(keyPath: jsonPathText(c.codingPath + [key]), value: "\(v)", hint: "it must be positive")
             }
             return v
         }
@@ -257,7 +218,7 @@ private struct ShapeDocument: Decodable {
         case "polygon":
             try decoder.rejectUnknownKeys(common + ["points"])
             let raw = try c.decode([[Double]].self, forKey: .points)
-            let path = keyPathString(c.codingPath + [Keys.points])
+            let path = jsonPathText(c.codingPath + [Keys.points])
             guard raw.count >= 3 else {
                 throw SpecKeyError.invalid(keyPath: path, value: "\(raw.count) points", hint: "a polygon needs at least 3 [x, y] points")
             }
@@ -266,7 +227,7 @@ private struct ShapeDocument: Decodable {
             }
             geometry = .polygon(points: raw.map { (x: $0[0], y: $0[1]) })
         default:
-            throw SpecKeyError.invalid(keyPath: keyPathString(c.codingPath + [Keys.type]), value: "'\(type)'",
+            throw SpecKeyError.invalid(keyPath: jsonPathText(c.codingPath + [Keys.type]), value: "'\(type)'",
                                        hint: "use rectangle, ellipse or polygon")
         }
         shape = MaskShape(name: try c.decodeIfPresent(String.self, forKey: .name), color: try decodeColor(c, .color), geometry: geometry)

@@ -5,7 +5,7 @@ import NSTImage
 
 /// A run configuration that cannot be used; every case names the key, the offending value and the fix.
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible, LocalizedError {
-    /// A JSON key that no option has.
+    /// A JSON key (or a command-line option, `--name`) that no option has.
     case unknownKey(path: String, suggestion: String?)
     /// A JSON value of the wrong type or shape.
     case malformed(path: String, detail: String)
@@ -30,6 +30,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible, Local
         switch self {
         case let .unknownKey(path, suggestion):
             let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
+            if path.hasPrefix("--") { return "unknown option '\(path)'.\(hint) See `nst-exp stylize --help`." }
             return "unknown configuration key '\(path)'.\(hint) Keys are snake_case; see `nst-exp stylize --help`."
         case let .malformed(path, detail):
             return "configuration value at '\(path)' is malformed: \(detail)."

@@ -110,170 +110,30 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// The defaults.
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
-        case content, style, styleBlend = "style_blend", output, weights
-        case size, pixelCount = "pixel_count", styleScale = "style_scale", iterations, scales
-        case iterationsPerScale = "iterations_per_scale"
-        case optimizer, learningRate = "learning_rate", lbfgsHistory = "lbfgs_history"
-        case lbfgsHistoryMiB = "lbfgs_history_mib"
-        case contentWeight = "content_weight", styleWeight = "style_weight", tvWeight = "tv_weight"
-        case contentLayers = "content_layers", styleLayers = "style_layers", layerWeights = "layer_weights"
-        case initialization = "init", seed, pooling, preserveColor = "preserve_color"
-        case saveEvery = "save_every", log, printEvery = "print_every"
-        case contentMask = "content_mask", styleMasks = "style_masks", regions, propagation, erosion
-        case featherRadius = "feather_radius", regionWeighting = "region_weighting"
-        case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
-        case photorealistic
-        case autoMasks = "auto_masks"
-    }
-
-    /// Every JSON key, in declaration order, then the keys loss terms own.
-    public static let keys: [String] = CodingKeys.allCases.map(\.rawValue) + LossTerms.settings.map(\.key)
-
+    /// Reads the keys present over the defaults (over the photorealistic preset when `photorealistic` is true), in the
+    /// order of `table`; unknown keys are refused with the nearest valid key.
     public init(from decoder: Decoder) throws {
         try decoder.rejectUnknownKeys(valid: RunConfiguration.keys)
-        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let c = try decoder.container(keyedBy: AnyCodingKey.self)
         self.init()
-        if try c.decodeIfPresent(Bool.self, forKey: .photorealistic) == true { self = RunConfiguration.photorealisticPreset }
-        func read<T: Decodable>(_ key: CodingKeys, _ value: inout T) throws {
-            if let decoded = try c.decodeIfPresent(T.self, forKey: key) { value = decoded }
-        }
-        func readOptional<T: Decodable>(_ key: CodingKeys, _ value: inout T?) throws {
-            if c.contains(key) { value = try c.decodeIfPresent(T.self, forKey: key) }
-        }
-        func readEnum<T: RawRepresentable & CaseIterable>(_ key: CodingKeys, _ value: inout T) throws where T.RawValue == String {
-            guard let text = try c.decodeIfPresent(String.self, forKey: key) else { return }
-            guard let parsed = T(rawValue: text) else {
-                throw ConfigurationError.invalidValue(key: key.rawValue, value: "\"\(text)\"",
-                    hint: "use one of " + T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
-            }
-            value = parsed
-        }
-        try readOptional(.content, &content)
-        if c.contains(.style) {
-            if let single = try? c.decode(String.self, forKey: .style) {
-                style = [single]
-            } else {
-                style = try c.decode([String].self, forKey: .style)
-            }
-        }
-        try readOptional(.styleBlend, &styleBlend)
-        try read(.output, &output)
-        try readOptional(.weights, &weights)
-        try read(.size, &size)
-        try readOptional(.pixelCount, &pixelCount)
-        try read(.styleScale, &styleScale)
-        try read(.iterations, &iterations)
-        try read(.scales, &scales)
-        try readOptional(.iterationsPerScale, &iterationsPerScale)
-        try readEnum(.optimizer, &optimizer)
-        try readOptional(.learningRate, &learningRate)
-        try read(.lbfgsHistory, &lbfgsHistory)
-        try read(.lbfgsHistoryMiB, &lbfgsHistoryMiB)
-        try read(.contentWeight, &contentWeight)
-        try read(.styleWeight, &styleWeight)
-        try read(.tvWeight, &tvWeight)
-        try read(.contentLayers, &contentLayers)
-        try read(.styleLayers, &styleLayers)
-        try read(.layerWeights, &layerWeights)
-        try read(.initialization, &initialization)
-        try read(.seed, &seed)
-        if let text = try c.decodeIfPresent(String.self, forKey: .pooling) {
-            guard let parsed = RunConfiguration.parsePooling(text) else {
-                throw ConfigurationError.invalidValue(key: "pooling", value: "\"\(text)\"", hint: "use \"max\" or \"average\" (or \"avg\")")
-            }
-            pooling = parsed
-        }
-        try readEnum(.preserveColor, &preserveColor)
-        try read(.saveEvery, &saveEvery)
-        try readOptional(.log, &log)
-        try read(.printEvery, &printEvery)
-        try readOptional(.contentMask, &contentMask)
-        if c.contains(.styleMasks) {
-            if let single = try? c.decode(String.self, forKey: .styleMasks) {
-                styleMasks = [single]
-            } else {
-                styleMasks = try c.decode([String?].self, forKey: .styleMasks)
-            }
-        }
-        try read(.regions, &regions)
-        if let text = try c.decodeIfPresent(String.self, forKey: .propagation) {
-            guard let parsed = PropagationMode(rawValue: text) else {
-                throw ConfigurationError.invalidValue(key: "propagation", value: "\"\(text)\"",
-                    hint: "use one of " + PropagationMode.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", "))
-            }
-            propagation = parsed
-        }
-        try read(.erosion, &erosion)
-        try read(.featherRadius, &featherRadius)
-        try readEnum(.regionWeighting, &regionWeighting)
-        try read(.contentRegionWeights, &contentRegionWeights)
-        try read(.maskTolerance, &maskTolerance)
-        try readEnum(.palette, &palette)
-        try readOptional(.autoMasks, &autoMasks)
-        let termKeys = try decoder.container(keyedBy: AnyCodingKey.self)
+        if try c.decodeIfPresent(Bool.self, forKey: AnyCodingKey("photorealistic")) == true { self = RunConfiguration.photorealisticPreset }
+        for key in RunConfiguration.table { try key.read(c, &self) }
         for setting in LossTerms.settings {
-            if let value = try termKeys.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
+            if let value = try c.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
         }
     }
 
+    /// Writes every key of `table` (some only when they differ from the default), then the loss terms' keys that are set.
     public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        let defaults = RunConfiguration()
-        try c.encodeIfPresent(content, forKey: .content)
-        try c.encode(style, forKey: .style)
-        try c.encodeIfPresent(styleBlend, forKey: .styleBlend)
-        try c.encode(output, forKey: .output)
-        try c.encodeIfPresent(weights, forKey: .weights)
-        try c.encode(size, forKey: .size)
-        try c.encodeIfPresent(pixelCount, forKey: .pixelCount)
-        try c.encode(styleScale, forKey: .styleScale)
-        try c.encode(iterations, forKey: .iterations)
-        try c.encode(scales, forKey: .scales)
-        try c.encodeIfPresent(iterationsPerScale, forKey: .iterationsPerScale)
-        try c.encode(optimizer, forKey: .optimizer)
-        try c.encodeIfPresent(learningRate, forKey: .learningRate)
-        try c.encode(lbfgsHistory, forKey: .lbfgsHistory)
-        // Only when set, like the spatial keys below: runs that keep the default encode and hash as before the
-        // key existed (and at ≤ 512×512 the default changes nothing).
-        if lbfgsHistoryMiB != defaults.lbfgsHistoryMiB { try c.encode(lbfgsHistoryMiB, forKey: .lbfgsHistoryMiB) }
-        try c.encode(contentWeight, forKey: .contentWeight)
-        try c.encode(styleWeight, forKey: .styleWeight)
-        try c.encode(tvWeight, forKey: .tvWeight)
-        try c.encode(contentLayers, forKey: .contentLayers)
-        try c.encode(styleLayers, forKey: .styleLayers)
-        try c.encode(layerWeights, forKey: .layerWeights)
-        try c.encode(initialization, forKey: .initialization)
-        try c.encode(seed, forKey: .seed)
-        try c.encode(pooling.rawValue, forKey: .pooling)
-        try c.encode(preserveColor, forKey: .preserveColor)
-        try c.encode(saveEvery, forKey: .saveEvery)
-        try c.encodeIfPresent(log, forKey: .log)
-        try c.encode(printEvery, forKey: .printEvery)
-        // Spatial keys only when they differ from the defaults, so configurations without masks encode (and hash,
-        // for sweep provenance and resume) exactly as before these keys existed.
-        try c.encodeIfPresent(contentMask, forKey: .contentMask)
-        if styleMasks != defaults.styleMasks { try c.encode(styleMasks, forKey: .styleMasks) }
-        if regions != defaults.regions { try c.encode(regions, forKey: .regions) }
-        try c.encodeIfPresent(propagation, forKey: .propagation)
-        if erosion != defaults.erosion { try c.encode(erosion, forKey: .erosion) }
-        if featherRadius != defaults.featherRadius { try c.encode(featherRadius, forKey: .featherRadius) }
-        if regionWeighting != defaults.regionWeighting { try c.encode(regionWeighting, forKey: .regionWeighting) }
-        if contentRegionWeights != defaults.contentRegionWeights { try c.encode(contentRegionWeights, forKey: .contentRegionWeights) }
-        if maskTolerance != defaults.maskTolerance { try c.encode(maskTolerance, forKey: .maskTolerance) }
-        if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
-        try c.encodeIfPresent(autoMasks, forKey: .autoMasks)
-        if photorealistic { try c.encode(photorealistic, forKey: .photorealistic) }
-        var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
+        var c = encoder.container(keyedBy: AnyCodingKey.self)
+        for key in RunConfiguration.table { try key.write(self, &c) }
         for setting in LossTerms.settings {
-            if let value = termSettings[setting.key] { try termKeys.encode(value, forKey: AnyCodingKey(setting.key)) }
+            if let value = termSettings[setting.key] { try c.encode(value, forKey: AnyCodingKey(setting.key)) }
         }
     }
 
     /// "max", "average" or "avg".
-    public static func parsePooling(_ text: String) -> Pooling? {
-        text == "avg" ? .average : Pooling(rawValue: text)
-    }
+    public static func parsePooling(_ text: String) -> Pooling? { Pooling(commandLine: text) }
 
     /// Decodes a JSON configuration; errors carry the JSON path (`source` names the file in messages).
     public static func decode(from data: Data, source: String = "<json>") throws -> RunConfiguration {
@@ -397,40 +257,45 @@ public struct LayerWeights: Codable, Equatable, Sendable {
 
     /// True when nothing is overridden.
     public var isEmpty: Bool { content.isEmpty && style.isEmpty }
-}
 
-extension ConfigurationError {
-    /// Translates Foundation's decoding errors into messages with a JSON path.
-    init(decodingError: DecodingError, source: String) {
-        switch decodingError {
-        case let .typeMismatch(type, context):
-            self = .malformed(path: jsonPath(context.codingPath), detail: "expected \(RunConfiguration.jsonType(type)) (\(context.debugDescription))")
-        case let .valueNotFound(type, context):
-            self = .malformed(path: jsonPath(context.codingPath), detail: "expected \(RunConfiguration.jsonType(type)), found null")
-        case let .keyNotFound(key, context):
-            self = .malformed(path: jsonPath(context.codingPath + [key]), detail: "missing")
-        case let .dataCorrupted(context):
-            if context.codingPath.isEmpty {
-                self = .unreadableFile(path: source, reason: "not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))")
-            } else {
-                self = .malformed(path: jsonPath(context.codingPath), detail: context.debugDescription)
+    /// These overrides with the command-line entries of `text` added: `role.layer=w` (role content or style), or a
+    /// bare `layer=w` that takes the role the layer has in `contentLayers` / `styleLayers`.
+    public func merging(parsing text: String, contentLayers: [String], styleLayers: [String]) throws -> LayerWeights {
+        var result = self
+        for entry in CommandLineText.entries(text) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let value = Float(parts[1]) else {
+                throw ConfigurationError.invalidValue(key: "--layer-weights", value: entry,
+                                                      hint: "write role.layer=weight, e.g. style.relu1_1=0.0005")
             }
-        @unknown default:
-            self = .unreadableFile(path: source, reason: "\(decodingError)")
+            var role: String, layer: String
+            if parts[0].hasPrefix("content.") || parts[0].hasPrefix("style.") {
+                let split = parts[0].split(separator: ".", maxSplits: 1).map(String.init)
+                role = split[0]; layer = split.count > 1 ? split[1] : ""
+            } else {
+                layer = parts[0]
+                let inContent = contentLayers.contains(layer), inStyle = styleLayers.contains(layer)
+                guard inContent != inStyle else {
+                    throw ConfigurationError.invalidValue(key: "--layer-weights", value: entry,
+                        hint: "'\(layer)' is \(inContent ? "both a content and a style layer" : "in neither layer list"); "
+                            + "write content.\(layer)=… or style.\(layer)=…")
+                }
+                role = inContent ? "content" : "style"
+            }
+            if role == "content" { result.content[layer] = value } else { result.style[layer] = value }
         }
+        return result
     }
 }
 
-extension RunConfiguration {
-    static func jsonType(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: return "a string"
-        case is Int.Type, is UInt64.Type: return "an integer"
-        case is Float.Type, is Double.Type: return "a number"
-        case is Bool.Type: return "true or false"
-        default:
-            let name = String(describing: type)
-            return name.hasPrefix("Array") ? "a list" : name.hasPrefix("Dictionary") ? "an object" : name
+extension ConfigurationError {
+    /// Foundation's decoding errors as configuration errors with a JSON path (`DecodingError.problem`).
+    init(decodingError: DecodingError, source: String) {
+        let path = decodingError.jsonPath
+        if path.isEmpty, case .dataCorrupted = decodingError {
+            self = .unreadableFile(path: source, reason: decodingError.problem)
+        } else {
+            self = .malformed(path: path.isEmpty ? "(top level)" : path, detail: decodingError.problem)
         }
     }
 }

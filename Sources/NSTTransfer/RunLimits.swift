@@ -83,22 +83,15 @@ public enum RunLimits {
 }
 
 extension RunConfiguration {
-    /// Checks every numeric key against `RunLimits` (before any size arithmetic that could overflow).
+    /// Checks every numeric key against `RunLimits` (before any size arithmetic that could overflow): each key's own
+    /// check (`RunConfiguration.table`), then the bounds that involve several keys or list entries.
     func checkBounds() throws {
         func bound<T: Comparable>(_ value: T, _ range: ClosedRange<T>, _ key: String, _ hint: String) throws {
             guard range.contains(value) else {
                 throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "\(hint) (allowed \(range.lowerBound)…\(range.upperBound))")
             }
         }
-        try bound(size, 16...RunLimits.maxSide, "size", "the content's longest side in pixels")
-        if let pixelCount {
-            try bound(pixelCount, 256...RunLimits.maxPixelCount, "pixel_count", "the content's pixel count")
-        }
-        guard styleScale.isFinite, styleScale > 0, styleScale <= RunLimits.maxStyleScale else {
-            throw ConfigurationError.invalidValue(key: "style_scale", value: "\(styleScale)",
-                hint: "use a finite factor in (0, \(Int(RunLimits.maxStyleScale))], e.g. 1")
-        }
-        try bound(iterations, 0...RunLimits.maxIterations, "iterations", "iterations per scale")
+        try checkKeys()
         try bound(scales.count, 0...RunLimits.maxScales, "scales", "number of scales")
         for (i, side) in scales.enumerated() {
             try bound(side, 16...RunLimits.maxSide, "scales[\(i)]", "a longest side in pixels")
@@ -109,22 +102,6 @@ extension RunConfiguration {
         let total = scheduledIterations.reduce(0) { $0 + min($1, RunLimits.maxIterations) }
         try bound(total, 0...RunLimits.maxIterations, scales.isEmpty ? "iterations" : "iterations_per_scale",
                   "total iterations over all scales")
-        if let learningRate {
-            guard learningRate.isFinite, learningRate > 0, learningRate <= RunLimits.maxLearningRate else {
-                throw ConfigurationError.invalidValue(key: "learning_rate", value: "\(learningRate)",
-                    hint: "use a finite value in (0, \(Int(RunLimits.maxLearningRate))]")
-            }
-        }
-        try bound(lbfgsHistory, 1...RunLimits.maxLBFGSHistory, "lbfgs_history", "L-BFGS pairs kept (default 100)")
-        try bound(lbfgsHistoryMiB, 1...RunLimits.maxLBFGSHistoryMiB, "lbfgs_history_mib", "the history's budget in MiB (default 768)")
-        try bound(saveEvery, 0...RunLimits.maxIterations, "save_every", "0 (final image only) or an interval in iterations")
-        try bound(printEvery, 0...RunLimits.maxIterations, "print_every", "0 (no progress lines) or an interval in iterations")
-        try bound(erosion, -RunLimits.maxErosion...RunLimits.maxErosion, "erosion",
-                  "positions to erode (> 0) or dilate (< 0); larger values erase every region")
-        guard featherRadius.isFinite, (0...RunLimits.maxFeatherRadius).contains(featherRadius) else {
-            throw ConfigurationError.invalidValue(key: "feather_radius", value: "\(featherRadius)",
-                hint: "use 0 (hard guides) or a radius in pixels up to \(Int(RunLimits.maxFeatherRadius))")
-        }
         try bound(style.count, 0...RunLimits.maxStyles, "style", "number of style images")
         try bound(regions.count, 0...RunLimits.maxRegions, "regions", "number of regions")
     }
@@ -165,10 +142,6 @@ extension RunConfiguration {
             hint: "the run needs \(estimate) but this machine has \(RunLimits.format(available)); "
                 + "use a smaller \(key)\(estimate.history > estimate.network / 4 ? " or a lower lbfgs_history_mib" : "")")
     }
-
-    /// Keys whose values are integers (or lists of integers).
-    static let integerKeys: Set<String> = ["size", "pixel_count", "iterations", "scales", "iterations_per_scale", "lbfgs_history",
-                                           "lbfgs_history_mib", "seed", "save_every", "print_every", "erosion"]
 
     /// Foundation refuses a whole document, without naming the key, when an integer key holds a fraction or a
     /// number beyond 64 bits; this names the key and the value.

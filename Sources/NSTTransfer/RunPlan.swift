@@ -105,16 +105,8 @@ extension RunConfiguration {
     public func checkValues() throws {
         try checkBounds()
         try checkTermSettings()
-        func weight(_ value: Float, _ key: String) throws {
-            guard value.isFinite, value >= 0 else {
-                throw ConfigurationError.invalidValue(key: key, value: "\(value)", hint: "weights must be finite and ≥ 0")
-            }
-        }
-        try weight(contentWeight, "content_weight")
-        try weight(styleWeight, "style_weight")
-        try weight(tvWeight, "tv_weight")
-        for (name, value) in layerWeights.content.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.content.\(name)") }
-        for (name, value) in layerWeights.style.sorted(by: { $0.key < $1.key }) { try weight(value, "layer_weights.style.\(name)") }
+        for (name, value) in layerWeights.content.sorted(by: { $0.key < $1.key }) { try KeyCheck<Float>.weight.run(value, "layer_weights.content.\(name)") }
+        for (name, value) in layerWeights.style.sorted(by: { $0.key < $1.key }) { try KeyCheck<Float>.weight.run(value, "layer_weights.style.\(name)") }
         if let perScale = iterationsPerScale, perScale.count != max(scales.count, 1) {
             throw ConfigurationError.invalidValue(key: "iterations_per_scale", value: "\(perScale)",
                 hint: "give one count per scale (\(max(scales.count, 1)) for scales \(scales))")

@@ -1,38 +1,20 @@
+import NSTImage
 import NSTNetwork
 import Foundation
-
-/// A coding key for any string, used to list the keys actually present in a JSON object.
-struct AnyCodingKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(_ string: String) { stringValue = string; intValue = nil }
-    init?(stringValue: String) { self.init(stringValue) }
-    init?(intValue: Int) { stringValue = String(intValue); self.intValue = intValue }
-}
 
 extension Decoder {
     /// Throws `ConfigurationError.unknownKey` for the first key of this object that is not in `valid`,
     /// naming its JSON path and the nearest valid key (edit distance), so typos never pass silently.
     func rejectUnknownKeys(valid: [String]) throws {
-        let container = try container(keyedBy: AnyCodingKey.self)
-        for key in container.allKeys.sorted(by: { $0.stringValue < $1.stringValue })
-        where !valid.contains(key.stringValue) {
-            throw ConfigurationError.unknownKey(path: jsonPath(codingPath + [key]),
-                                                suggestion: nearest(to: key.stringValue, among: valid))
+        if let (key, path) = try unknownKeys(valid: valid).first {
+            throw ConfigurationError.unknownKey(path: path, suggestion: nearest(to: key, among: valid))
         }
     }
 }
 
-/// "a.b[2].c" for a coding path.
+/// "a.b[2].c" for a coding path; "(top level)" for the document.
 func jsonPath(_ path: [CodingKey]) -> String {
-    var text = ""
-    for key in path {
-        if let index = key.intValue {
-            text += "[\(index)]"
-        } else {
-            text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
-        }
-    }
+    let text = jsonPathText(path)
     return text.isEmpty ? "(top level)" : text
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import NSTTensor
+import NSTTransfer
 
 /// nst-exp: neural style transfer experiments from the command line.
 @main
@@ -13,9 +14,11 @@ struct NSTExp: ParsableCommand {
     )
 
     /// Restarts under `OPENBLAS_CORETYPE` first when OpenBLAS chose kernels below the CPU's (`BLASKernels`), and
-    /// turns a bare `--auto-masks` into `--auto-masks auto`.
+    /// joins the values of `stylize`'s key options to them (`--erosion -2` → `--erosion=-2`, a bare `--auto-masks` →
+    /// `--auto-masks=auto`; see `RunConfiguration.joiningOptionValues`).
     static func main() {
         BLASKernels.restartIfBelowCPU()
-        main(StylizeCommand.completingAutoMasks(Array(CommandLine.arguments.dropFirst())))
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        main(arguments.first == StylizeCommand.configuration.commandName ? RunConfiguration.joiningOptionValues(arguments) : arguments)
     }
 }

@@ -58,7 +58,7 @@ struct PlacementCommand: ParsableCommand {
         guard size >= 0 else { throw ValidationError("--size must be ≥ 0 (0 keeps the image's size), got \(size)") }
         guard styleScale.isFinite, styleScale > 0 else { throw ValidationError("--style-scale must be > 0, got \(styleScale)") }
         guard maskTolerance > 0, maskTolerance <= 1 else { throw ValidationError("--mask-tolerance must be in (0, 1], got \(maskTolerance)") }
-        guard MaskPalette(rawValue: palette) != nil else { throw ValidationError("--palette \(palette): use auto or deep-photo") }
+        guard MaskPalette(rawValue: palette) != nil else { throw ValidationError("--palette \(palette): use " + MaskPalette.allCases.map(\.rawValue).joined(separator: " or ")) }
     }
 
     func run() throws {

@@ -258,20 +258,7 @@ public struct SweepResults: Sendable {
         }
     }
 
-    static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing key \"\((context.codingPath + [key]).map(\.stringValue).joined(separator: "."))\""
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "wrong type at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
-        case DecodingError.dataCorrupted(let context) where !context.codingPath.isEmpty:
-            return "bad value at \"\(context.codingPath.map(\.stringValue).joined(separator: "."))\": \(context.debugDescription)"
-        case DecodingError.dataCorrupted(let context):
-            return "not valid JSON (\(context.debugDescription))"
-        default:
-            return error.localizedDescription
-        }
-    }
+    static func describe(_ error: Error) -> String { (error as? DecodingError)?.text ?? error.localizedDescription }
 }
 
 extension SweepResults {

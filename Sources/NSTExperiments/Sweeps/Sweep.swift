@@ -54,7 +54,7 @@ public struct Sweep: Sendable {
     /// run configuration, so it neither changes the config hash nor reaches the run.
     public static let labelKey = "label"
     /// Run-configuration keys whose values are file paths, resolved against the sweep file's folder.
-    public static let pathKeys = ["content", "style", "init", "weights", "content_mask", "style_masks", "regions"]
+    public static var pathKeys: [String] { RunConfiguration.pathKeys }
     /// Keys of a `regions` entry whose values are file paths.
     static let regionPathKeys = ["content_guide", "style_guide"]
 
@@ -79,7 +79,8 @@ public struct Sweep: Sendable {
         } catch let duplicate as DuplicateJSONKey {
             throw SweepError.malformed(file: file, path: duplicate.path, detail: duplicate.detail)
         } catch {
-            throw SweepError.unreadable(path: file, reason: "not valid JSON (\(JSONSyntax.firstError(in: data).map { "\($0)" } ?? Sweep.describe(error)))")
+            throw SweepError.unreadable(path: file, reason: JSONSyntax.firstError(in: data).map { "not valid JSON (\($0))" }
+                                            ?? (error as? DecodingError)?.text ?? "not valid JSON (\(error.localizedDescription))")
         }
         guard case .object(let top) = root else {
             throw SweepError.malformed(file: file, path: "(top level)", detail: "must be a JSON object")
@@ -175,13 +176,6 @@ public struct Sweep: Sendable {
         case .array(let a): return .array(a.map { if case .string(let s) = $0 { return .string(resolve(s)) }; return $0 })
         default: return value
         }
-    }
-
-    static func describe(_ error: Error) -> String {
-        if case let DecodingError.dataCorrupted(context) = error {
-            return context.underlyingError.map { "\($0.localizedDescription)" } ?? context.debugDescription
-        }
-        return error.localizedDescription
     }
 }
 

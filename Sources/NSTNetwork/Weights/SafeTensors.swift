@@ -57,7 +57,7 @@ public struct SafeTensorsFile {
         guard headerBytes.first == UInt8(ascii: "{") else { throw fail("header does not start with '{'") }
         let header: Header
         do { header = try JSONDecoder().decode(Header.self, from: headerBytes) } catch {
-            throw fail("header JSON is invalid: \(Self.describe(error))")
+            throw fail("header JSON is invalid: \((error as? DecodingError)?.text ?? "\(error)")")
         }
 
         let dataStart = 8 + Int(headerLength)
@@ -149,17 +149,6 @@ public struct SafeTensorsFile {
         }
         return out
     }
-
-    private static func describe(_ error: Error) -> String {
-        switch error {
-        case DecodingError.dataCorrupted(let context): return context.debugDescription
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.keyNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return "\(path): \(context.debugDescription)"
-        default: return "\(error)"
-        }
-    }
 }
 
 // MARK: - Header JSON
@@ -181,23 +170,14 @@ private struct TensorInfo: Codable {
     }
 
     init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        if let extra = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown field \(extra.stringValue)"))
+        if let (extra, _) = try decoder.unknownKeys(valid: CodingKeys.allCases.map(\.rawValue)).first {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "unknown field \(extra)"))
         }
         let typed = try decoder.container(keyedBy: CodingKeys.self)
         dtype = try typed.decode(String.self, forKey: .dtype)
         shape = try typed.decode([Int].self, forKey: .shape)
         dataOffsets = try typed.decode([Int].self, forKey: .dataOffsets)
     }
-}
-
-private struct AnyKey: CodingKey {
-    let stringValue: String
-    init(stringValue: String) { self.stringValue = stringValue }
-    var intValue: Int? { nil }
-    init?(intValue: Int) { nil }
 }
 
 private struct Header: Codable {
@@ -211,7 +191,7 @@ private struct Header: Codable {
     }
 
     init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: AnyKey.self)
+        let container = try decoder.container(keyedBy: AnyCodingKey.self)
         var tensors: [String: TensorInfo] = [:]
         var metadata: [String: String] = [:]
         for key in container.allKeys {
@@ -226,8 +206,8 @@ private struct Header: Codable {
     }
 
     func encode(to encoder: Encoder) throws {
-        var container = encoder.container(keyedBy: AnyKey.self)
-        for (name, info) in tensors { try container.encode(info, forKey: AnyKey(stringValue: name)) }
-        if !metadata.isEmpty { try container.encode(metadata, forKey: AnyKey(stringValue: Self.metadataKey)) }
+        var container = encoder.container(keyedBy: AnyCodingKey.self)
+        for (name, info) in tensors { try container.encode(info, forKey: AnyCodingKey(name)) }
+        if !metadata.isEmpty { try container.encode(metadata, forKey: AnyCodingKey(Self.metadataKey)) }
     }
 }
