@@ -1,34 +1,37 @@
-import Foundation
 import NSTTensor
 
-/// The 3×3 convolution kernel VGG19 runs above conv1_1: banded im2col + SGEMM, or Winograd F(2×2,3×3),
-/// F(4×4,3×3) or F(6×6,3×3) (`Winograd3x3`), forward and backward to the input.
-public enum ConvKernel: String, Sendable, CaseIterable {
-    case im2col, winograd2, winograd4, winograd6
+/// The 3×3 convolution kernel VGG19 runs above conv1_1, forward and backward to the input: banded im2col + SGEMM
+/// (`Conv3x3`, exact up to summation order) or Winograd F(2×2,3×3) or F(4×4,3×3) (`Winograd3x3`).
+///
+/// The kernels agree to float rounding but not bitwise, so the choice is a compute setting of a run: the
+/// run-configuration key `conv_kernel` (recorded with the configuration in each run's `config.json` and hash, in
+/// `log.txt` and `manifest.json`) and, in `nst-exp bench`, `--set conv_kernel=…` (recorded as `conv_kernel` of every
+/// result's `system`). CPU seconds of one forward to relu5_1 plus backward with the installed weights
+/// (`nst-exp bench --size S`; AMD EPYC Zen 4, 2 threads, OpenBLAS 0.3.21 Cooperlake kernels, same run): at 256×256
+/// im2col 1.32, F(2×2) 0.79, F(4×4) 0.53; at 512×512 F(2×2) 3.0, F(4×4) 1.9. Error against im2col per layer
+/// (`bench --kernels --size 256`, max-norm relative): F(2×2) 6e-7 to 8e-7, that of direct convolution, F(4×4) 7e-6 to
+/// 1.3e-5; with F(4×4) every loss term stays within 4e-6 of the im2col reference at the iterate of a 50-iteration
+/// run at 128×128 (`bench --accuracy --size 128`).
+public enum ConvKernel: String, Sendable, CaseIterable, Codable {
+    /// Banded im2col + SGEMM: the reference the Winograd kernels are checked against (and the kernel of the
+    /// finite-difference tests).
+    case im2col
+    /// Winograd F(2×2,3×3): the error of direct convolution at 1.7 times im2col's speed, for runs whose numbers
+    /// are compared with the exact reference over many iterations.
+    case winograd2
+    /// Winograd F(4×4,3×3): the fastest (the default).
+    case winograd4
 
-    /// The Winograd tile of a layer of this shape on an h×w map, or nil for im2col. `winograd6` takes F(6×6) on
-    /// maps of at least 64×64 in layers of at most 256 channels and F(4×4) elsewhere: on smaller maps the partial
-    /// last tile wastes what F(6×6) saves (a 32×32 map computes 36×36 outputs, the same products as F(4×4)), and
-    /// the 512-channel layers' U would grow from 4 to 7.1 times the weights.
+    /// The kernel of a run that does not choose one.
+    public static let standard = ConvKernel.winograd4
+
+    /// The Winograd tile of a layer of this shape on an h×w map, or nil for im2col. The shape does not matter to
+    /// these kernels; it is the question `VGG19` asks per layer.
     public func winogradTile(inChannels cin: Int, outChannels cout: Int, height h: Int, width w: Int) -> WinogradTile? {
         switch self {
         case .im2col: return nil
         case .winograd2: return .f2x2
         case .winograd4: return .f4x4
-        case .winograd6: return min(h, w) >= 64 && max(cin, cout) <= 256 ? .f6x6 : .f4x4
         }
     }
-
-    /// `NST_CONV` (im2col, winograd2, winograd4 or winograd6), else Winograd F(4×4,3×3). At 512×512 a forward and
-    /// backward takes 2.0 CPU s with it against 2.9 with F(2×2) and 4.9 with im2col. Its features are about ten
-    /// times less exact than F(2×2)'s (1e-5 of each layer's range against 1e-6), which leaves every loss term
-    /// within 1e-6 of the im2col reference at the iterates of a 50-iteration run (`nst-exp bench --accuracy`).
-    /// F(6×6) is an experimental option, not the default: in theory 21 % fewer products than F(4×4), it measured
-    /// no faster here (`bench --kernels`, 256×256: 64→64 at 256² 0.024 vs 0.024 CPU s, 128→128 at 128² 0.029 vs
-    /// 0.022, 256→256 at 64² 0.024 vs 0.020; a whole 256×256 step 0.27–0.28 vs 0.26–0.27 s), with 1.5 times
-    /// F(4×4)'s error. Its SGEMMs are no faster per product at these shapes and its eight-row transforms need more
-    /// live pointers than x86-64 has registers.
-    public static let fromEnvironment: ConvKernel = {
-        ProcessInfo.processInfo.environment["NST_CONV"].flatMap { ConvKernel(rawValue: $0) } ?? .winograd4
-    }()
 }

@@ -1,5 +1,3 @@
-import Dispatch
-import Foundation
 import NSTTensor
 
 /// Pooling used between blocks: max (the paper's network) or average (Gatys et al. 2016 report slightly
@@ -17,13 +15,13 @@ public typealias Pooling = Pool2x2.Kind
 /// (`fusesPooling`), so the map between them is never stored. Buffers are allocated for the first input size (the
 /// work buffers as they are first needed) and reused while the size stays the same.
 public final class VGG19 {
-    /// The 3×3 kernel of the layers above conv1_1 (experimental switch; `NST_CONV` sets the default).
-    public var convKernel = ConvKernel.fromEnvironment
+    /// The 3×3 kernel of the layers above conv1_1 (a run's `conv_kernel`).
+    public var convKernel: ConvKernel
 
     /// Whether an F(4×4) conv and the max pool after it run as one pass, forward and backward, so the map between
-    /// them is never stored (default on; `NST_FUSE_POOL=0` turns it off, for comparisons). Results are bitwise
-    /// the same either way.
-    public var fusesPooling = ProcessInfo.processInfo.environment["NST_FUSE_POOL"] != "0"
+    /// them is never stored. Results are bitwise the same either way (`WinogradVGG19Tests` turns it off to check
+    /// that); the fused pass saves the full-resolution map and its traffic.
+    public var fusesPooling = true
 
     public let pooling: Pooling
     let steps: [Step]
@@ -54,12 +52,13 @@ public final class VGG19 {
     public var profiling = false
     public internal(set) var profile: [(name: String, forward: Double, backward: Double)] = []
 
-    /// Builds the network on `weights`; channel counts come from the weights, so narrow test networks work too.
-    /// The first network of a process checks that OpenBLAS runs kernels matching the CPU's vector units and
-    /// warns once on standard error if not (`BLASKernels.warnOnce`).
-    public init(weights: VGGWeights, pooling: Pooling = .max) {
+    /// Builds the network on `weights`, running `convKernel` above conv1_1; channel counts come from the weights, so
+    /// narrow test networks work too. The first network of a process checks that OpenBLAS runs kernels matching the
+    /// CPU's vector units and warns once on standard error if not (`BLASKernels.warnOnce`).
+    public init(weights: VGGWeights, pooling: Pooling = .max, convKernel: ConvKernel = .standard) {
         BLASKernels.warnOnce()
         self.pooling = pooling
+        self.convKernel = convKernel
         var steps: [Step] = []
         var channels = 3
         for b in 1...5 {

@@ -1,5 +1,4 @@
 import CBLAS
-import Foundation
 
 /// Winograd minimal-filtering convolution for the 3×3, stride-1, zero-padding-1 layers of VGG-19
 /// (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks", CVPR; arXiv:1509.09308): the driver
@@ -10,7 +9,11 @@ import Foundation
 /// summed over input channels. The sum over channels of the element-wise products is, for each of the α² tile
 /// positions ξ, one matrix product M_ξ (Cout × tiles) = U_ξ (Cout × Cin) · V_ξ (Cin × tiles): α² SGEMMs between
 /// the input transform (V) and the output transform (Y from M), which each tile size writes out in its own file:
-/// F(2×2) in `Winograd2x2.swift` (with its matrices), F(4×4) in `Winograd4x4.swift`, F(6×6) in `Winograd6x6.swift`.
+/// F(2×2) in `Winograd2x2.swift` (with its matrices) and F(4×4) in `Winograd4x4.swift`. There is no F(6×6): with 21 %
+/// fewer products than F(4×4) it runs slower on every VGG-19 shape here (`bench --kernels --size 256` on Zen 4 with
+/// OpenBLAS 0.3.21: 64→64 at 256² 0.032 against 0.028 CPU s forward, 512→512 at 32² 0.031 against 0.024; a whole
+/// 512×512 forward and backward 1.9 CPU s either way) at 1.5 times the error: its SGEMMs are no faster per product at
+/// these shapes, and its eight-row transforms need more live pointers than x86-64 has registers.
 ///
 /// Backward to the input is the forward of the flipped, transposed kernel g'[c,o] = J g[o,c] J (J reverses
 /// the three taps). On interpolation points closed under p ↦ 1/p (with 0 ↔ ∞), G·J = Π·D·G for a permutation Π
@@ -21,30 +24,20 @@ import Foundation
 /// a fixed budget, so no buffer grows with H (a band holds at least one tile row); the workers take every
 /// other band (static assignment, bitwise deterministic for a given thread count) and run single-threaded BLAS.
 public enum Winograd3x3 {
-    /// Upper bound on one band's transformed tiles (V and M), in floats (default 32 MiB per worker;
-    /// `NST_WINOGRAD_BUDGET` overrides, for tuning). A band holds at least one tile row, so very wide layers
-    /// may exceed it. With F(2×2) at 512×512 (CPU s per iteration / peak RSS): 32 MiB 2.91 / 719 MiB,
+    /// Upper bound on one band's transformed tiles (V and M), in floats: 32 MiB per worker. A band holds at least
+    /// one tile row, so very wide layers may exceed it. With F(2×2) at 512×512 (CPU s per iteration / peak RSS): 32 MiB 2.91 / 719 MiB,
     /// 16 MiB 2.95 / 686, 8 MiB 2.98 / 670, 4 MiB 3.19 / 668. With F(4×4), whose wide layers need more tiles
     /// per band to amortize streaming U, 8 → 16 MiB took the 512→512 layer at 64² from 0.088 to 0.071 CPU s
     /// and the 256→256 one at 128² from 0.107 to 0.087; 16 → 32 MiB a whole 512×512 L-BFGS step from 1.19 to
     /// 1.13 s at the same peak RSS (the peak lies elsewhere).
-    public static let bandBudget: Int = {
-        if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_BUDGET"], let n = Int(text), n >= 4096 { return n }
-        return 1 << 23
-    }()
+    public static let bandBudget = 1 << 23
 
     /// Tiles per band the SGEMMs aim for: each band streams all of U (α²·Cin·Cout floats), so wide layers
     /// need more columns to amortize it, while V and M (α²·(Cin+Cout) per tile) should stay near the caches.
-    /// Measured on Zen 4: 128 tiles suit 64–128 channels, 256 or more suit 256–512. `NST_WINOGRAD_TILES` overrides.
+    /// Measured on Zen 4: 128 tiles suit 64–128 channels, 256 or more suit 256–512.
     public static func targetTiles(inChannels cin: Int, outChannels cout: Int) -> Int {
-        if let n = tilesOverride { return n }
-        return max(128, (cin + cout) / 2)
+        max(128, (cin + cout) / 2)
     }
-
-    static let tilesOverride: Int? = {
-        if let text = ProcessInfo.processInfo.environment["NST_WINOGRAD_TILES"], let n = Int(text), n >= 1 { return n }
-        return nil
-    }()
 
     /// Tile rows per band: enough rows for `targetTiles` tiles, within the budget, and at least one band per
     /// worker when the image allows it (assignment is static, so smaller bands would not balance better).
@@ -72,7 +65,6 @@ public enum Winograd3x3 {
         switch tile {
         case .f2x2: return (4 + 2) * paddedWidth(w)
         case .f4x4: return rowScratchF4(width: w)
-        case .f6x6: return rowScratchF6(width: w)
         }
     }
 
@@ -197,9 +189,6 @@ public enum Winograd3x3 {
         case .f4x4:
             inputTransformF4(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
                              only: only, pooled: pooled)
-        case .f6x6:
-            inputTransformF6(x: x, channels: ci, height: h, width: w, tileRows: tileRows, v: v, tiles: tiles, rows: rows,
-                             only: only)
         }
     }
 
@@ -216,9 +205,6 @@ public enum Winograd3x3 {
         case .f4x4:
             outputTransformF4(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
                               relu: relu, y: y, rows: rows, only: only, pool: pool)
-        case .f6x6:
-            outputTransformF6(mm: mm, channels: co, height: h, width: w, tileRows: tileRows, tiles: tiles, bias: bias,
-                              relu: relu, y: y, rows: rows, only: only)
         }
     }
 }

@@ -20,8 +20,6 @@ public enum WinogradTile: Int, Sendable, CaseIterable, Codable {
     case f2x2 = 2
     /// F(4×4, 3×3): 36 products per 4×4 tile, 4× fewer; larger rounding error (see `WinogradTransform`).
     case f4x4 = 4
-    /// F(6×6, 3×3): 64 products per 6×6 tile, 5.06× fewer; about ten times F(4×4)'s rounding error.
-    case f6x6 = 6
 
     /// Tiles covering an h×w map (partial tiles at the bottom and right edges count).
     func tileCount(height h: Int, width w: Int) -> Int { ((h + rawValue - 1) / rawValue) * ((w + rawValue - 1) / rawValue) }
@@ -30,7 +28,6 @@ public enum WinogradTile: Int, Sendable, CaseIterable, Codable {
         switch self {
         case .f2x2: return .f2x2
         case .f4x4: return .f4x4
-        case .f6x6: return .f6x6
         }
     }
 }
