@@ -95,6 +95,11 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Label maps made automatically from the content and style images (`true` or a region count; see AutoMasks.swift).
     public var autoMasks: AutoMaskRegions? = nil
 
+    // MARK: compute
+    /// The 3×3 convolution kernel above conv1_1: "im2col", "winograd2" or "winograd4" (`ConvKernel`; they agree to
+    /// float rounding, not bitwise).
+    public var convKernel: ConvKernel = .standard
+
     // MARK: presets
     /// The photorealistic preset (`photorealisticPreset`): its values are the defaults of every other key.
     public var photorealistic: Bool = false
@@ -125,6 +130,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         case contentRegionWeights = "content_region_weights", maskTolerance = "mask_tolerance", palette
         case photorealistic
         case autoMasks = "auto_masks"
+        case convKernel = "conv_kernel"
     }
 
     /// Every JSON key, in declaration order, then the keys loss terms own.
@@ -211,6 +217,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         try read(.maskTolerance, &maskTolerance)
         try readEnum(.palette, &palette)
         try readOptional(.autoMasks, &autoMasks)
+        try readEnum(.convKernel, &convKernel)
         let termKeys = try decoder.container(keyedBy: AnyCodingKey.self)
         for setting in LossTerms.settings {
             if let value = try termKeys.decodeIfPresent(Double.self, forKey: AnyCodingKey(setting.key)) { termSettings[setting.key] = value }
@@ -264,6 +271,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
         if palette != defaults.palette { try c.encode(palette, forKey: .palette) }
         try c.encodeIfPresent(autoMasks, forKey: .autoMasks)
         if photorealistic { try c.encode(photorealistic, forKey: .photorealistic) }
+        // Only when set, so runs on the default kernel encode and hash as before the key existed.
+        if convKernel != defaults.convKernel { try c.encode(convKernel, forKey: .convKernel) }
         var termKeys = encoder.container(keyedBy: AnyCodingKey.self)
         for setting in LossTerms.settings {
             if let value = termSettings[setting.key] { try termKeys.encode(value, forKey: AnyCodingKey(setting.key)) }
