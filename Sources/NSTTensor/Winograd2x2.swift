@@ -12,6 +12,10 @@
 /// For F(2,3), G·J = Π·G with Π swapping rows 0 and 3 (the points 0 and ∞ trade places, ±1 stay), so the
 /// backward pass's U'[ξ] = U[π(ξ)]ᵀ with π permuting both of ξ's indices (`flippedPosition`). Its rounding error
 /// is that of direct convolution; F(4×4)'s is about ten times larger.
+///
+/// The loop heads look like those of the generic `WinogradTransform.outputTransform`, but these are Lavin & Gray's
+/// matrices, which `WinogradTransform.f2x2` reproduces only up to row scaling, so the two differ stage by stage; the
+/// tests check this path end to end against direct convolution.
 /// Layout and contracts are those of the generic transforms: V[ξ = 4k+l][c][tile], M[ξ][o][tile], y planar.
 extension Winograd3x3 {
     /// F(2×2) row width: one zero column on the left, zeros up to the last tile's right edge.
