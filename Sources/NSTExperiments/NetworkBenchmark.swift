@@ -38,10 +38,13 @@ public struct NetworkBenchmark {
 
     public var size: Int
     public var repeats: Int
+    /// The 3×3 kernel above conv1_1 (a run's `conv_kernel`).
+    public var convKernel: ConvKernel
 
-    /// A benchmark of `size`×`size` inputs over `repeats` timed iterations (after one warm-up).
-    public init(size: Int, repeats: Int = 5) {
+    /// A benchmark of `size`×`size` inputs over `repeats` timed iterations (after one warm-up), on `convKernel`.
+    public init(size: Int, repeats: Int = 5, convKernel: ConvKernel = .standard) {
         self.size = size
+        self.convKernel = convKernel
         self.repeats = repeats
     }
 
@@ -66,7 +69,7 @@ public struct NetworkBenchmark {
 
     /// Runs the benchmark on `weights`.
     public func run(weights: VGGWeights, weightsLabel: String) -> Result {
-        let net = VGG19(weights: weights)
+        let net = VGG19(weights: weights, convKernel: convKernel)
         net.profiling = true
         var rng = SplitMix64(seed: 1)
         let input = FeatureMap(channels: 3, height: size, width: size,

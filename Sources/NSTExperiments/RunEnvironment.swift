@@ -25,7 +25,8 @@ public struct RunEnvironment: Codable, Sendable, Equatable {
     /// False when the kernel set is below the CPU's level; `blasWarning` then says why and what to do.
     public var blasMatchesCPU: Bool
     public var blasWarning: String?
-    /// The 3×3 convolution kernel above conv1_1 (`NST_CONV`).
+    /// The 3×3 convolution kernel above conv1_1 that ran (a run's `conv_kernel`); a sweep's manifest lists every
+    /// kernel its runs use, comma-separated.
     public var convKernel: String
     public var threads: Int
 
@@ -38,9 +39,18 @@ public struct RunEnvironment: Codable, Sendable, Equatable {
     }
 
     /// This process's environment, with `convKernel` as the kernel the network runs.
-    public static func current(convKernel: ConvKernel = .fromEnvironment) -> RunEnvironment {
-        RunEnvironment(cpu: CPUFeatures.current, decision: BLASKernels.current, blasConfig: BLASKernels.configuration,
-                       blasVersion: BLASKernels.version, convKernel: convKernel, threads: Parallel.workers)
+    public static func current(convKernel: ConvKernel = .standard) -> RunEnvironment {
+        current(convKernels: [convKernel])
+    }
+
+    /// This process's environment for runs on `convKernels` (a sweep's runs may differ).
+    public static func current(convKernels: [ConvKernel]) -> RunEnvironment {
+        var environment = RunEnvironment(cpu: CPUFeatures.current, decision: BLASKernels.current,
+                                         blasConfig: BLASKernels.configuration, blasVersion: BLASKernels.version,
+                                         convKernel: .standard, threads: Parallel.workers)
+        let names = ConvKernel.allCases.filter(convKernels.contains).map(\.rawValue)
+        if !names.isEmpty { environment.convKernel = names.joined(separator: ", ") }
+        return environment
     }
 
     /// The environment of `cpu` with the BLAS `decision` (separate from `current` for tests).

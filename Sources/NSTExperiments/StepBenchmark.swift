@@ -126,7 +126,7 @@ public struct StepBenchmark {
                     configuration base: RunConfiguration = RunConfiguration()) throws -> Result {
         let pair = try BenchmarkPair(content: content, style: style, size: size, square: true, base: base)
         let config = pair.plan.configuration, plan = pair.plan
-        let network = VGG19(weights: weights, pooling: config.pooling)
+        let network = VGG19(weights: weights, pooling: config.pooling, convKernel: config.convKernel)
         let objective = TransferObjective(network: network, content: pair.content, styles: [pair.style], plan: plan)
         var objectiveNanos: UInt64 = 0
         let timed: Objective = { x, g in

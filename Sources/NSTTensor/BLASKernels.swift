@@ -15,6 +15,9 @@ import Foundation
 /// its host, so `VGG19` calls `warnOnce()`, which prints the one-line fix to standard error. A user's own
 /// `OPENBLAS_CORETYPE` is never overridden, only warned about when it is below the CPU.
 public enum BLASKernels {
+    // The NST_BLAS_* variables steer how the process loads OpenBLAS, not what a run computes, so they are not run
+    // settings; the kernel set they lead to is recorded with every result (`blas_core` of `RunEnvironment`).
+
     /// The environment variable `nst-exp` sets beside `OPENBLAS_CORETYPE` when it restarts itself, so the restarted
     /// process knows the setting is its own and never restarts again.
     public static let restartMarker = "NST_BLAS_CORETYPE_SET"

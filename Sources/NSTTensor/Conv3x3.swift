@@ -13,11 +13,11 @@ import Foundation
 /// (Cin·9 × rows·W) is bounded by `Conv3x3.bandBudget` floats, so no buffer grows as H·W·C·9, and bands
 /// are independent, so the two cores each take every other band with single-threaded BLAS.
 public enum Conv3x3 {
-    /// Upper bound on one band's im2col buffer, in floats (default 8 MiB; `NST_BAND_BUDGET` overrides, for tuning).
-    public static let bandBudget: Int = {
-        if let text = ProcessInfo.processInfo.environment["NST_BAND_BUDGET"], let n = Int(text), n >= 4096 { return n }
-        return 1 << 21
-    }()
+    /// Upper bound on one band's im2col buffer, in floats: 8 MiB. Budgets of 2, 8 and 32 MiB gave 1.41, 1.28–1.41 and
+    /// 1.29 CPU s for a 256×256 forward and backward of the whole network on im2col (`nst-exp bench --size 256
+    /// --set conv_kernel=im2col`; Zen 4, OpenBLAS 0.3.21, 2 threads, under load): none measurably faster, and 8 MiB
+    /// keeps the scratch small. With the Winograd kernels it bounds only conv1_1's bands.
+    public static let bandBudget = 1 << 21
 
     // MARK: forward (reference)
 

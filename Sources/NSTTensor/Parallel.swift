@@ -9,7 +9,9 @@ import Foundation
 /// output value come from the same sequence of operations whatever the timing (bitwise determinism
 /// for a given thread count).
 public enum Parallel {
-    /// Worker count: `NST_THREADS` if set to a positive integer, else the number of active cores.
+    /// Worker count: `NST_THREADS` if set to a positive integer, else the number of active cores. The machine's
+    /// parallelism, not a run setting: results are bitwise reproducible for a given count, which every result
+    /// records (`threads` of `RunEnvironment`).
     public static let workers: Int = {
         openblas_set_num_threads(1)
         if let text = ProcessInfo.processInfo.environment["NST_THREADS"], let n = Int(text), n > 0 {

@@ -32,8 +32,6 @@ final class WinogradTransform: Sendable {
     /// F(4×4, 3×3) on the points 0, ±1, 2, ½ and ∞: the standard 0, ±1, ±2 set would not be closed under
     /// p ↦ 1/p, so the backward pass could not reuse U.
     static let f4x4 = WinogradTransform(points: [0, 1, -1, 2, 0.5])
-    /// F(6×6, 3×3) on the points 0, ±1, ±2, ±½ and ∞, closed under p ↦ 1/p.
-    static let f6x6 = WinogradTransform(points: [0, 1, -1, 2, -2, 0.5, -0.5])
     /// F(2×2, 3×3) on 0, ±1, ∞ (the matrices in the `Winograd3x3` comment, up to row scaling).
     static let f2x2 = WinogradTransform(points: [0, 1, -1])
 

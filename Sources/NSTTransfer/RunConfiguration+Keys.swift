@@ -119,6 +119,10 @@ extension RunConfiguration {
         .key("auto_masks", \.autoMasks, "Make the label maps automatically (no --content-mask/--style-mask): --auto-masks alone "
                 + "chooses the number of regions, --auto-masks K asks for K; the maps are written beside the output.",
              value: "K", default: "off", bareValue: "auto"),
+
+        // compute
+        .key("conv_kernel", \.convKernel, "3×3 convolution kernel above conv1_1: winograd4 (fastest), winograd2 or im2col "
+                + "(the exact reference); they agree to float rounding, not bitwise.", encoding: .unlessDefault),
     ]
 
     /// Every JSON key, in table order, then the keys loss terms own.
@@ -146,6 +150,7 @@ extension ColorPreservation: ConfigurationEnum {}
 extension PropagationMode: ConfigurationEnum {}
 extension RegionWeighting: ConfigurationEnum {}
 extension MaskPalette: ConfigurationEnum {}
+extension ConvKernel: ConfigurationEnum {}
 
 extension Pooling: ConfigurationEnum {
     /// "max", "average" or "avg".

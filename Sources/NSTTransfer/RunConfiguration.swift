@@ -95,6 +95,11 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Label maps made automatically from the content and style images (`true` or a region count; see AutoMasks.swift).
     public var autoMasks: AutoMaskRegions? = nil
 
+    // MARK: compute
+    /// The 3×3 convolution kernel above conv1_1: "im2col", "winograd2" or "winograd4" (`ConvKernel`; they agree to
+    /// float rounding, not bitwise).
+    public var convKernel: ConvKernel = .standard
+
     // MARK: presets
     /// The photorealistic preset (`photorealisticPreset`): its values are the defaults of every other key.
     public var photorealistic: Bool = false

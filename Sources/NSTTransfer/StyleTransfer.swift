@@ -104,7 +104,7 @@ public final class StyleTransfer {
 
     /// Validates `configuration` (throws `ConfigurationError` before any work) and builds VGG-19 on `weights`.
     public init(configuration: RunConfiguration, weights: VGGWeights, stopFlag: StopFlag = StopFlag()) throws {
-        network = VGG19(weights: weights, pooling: configuration.pooling)
+        network = VGG19(weights: weights, pooling: configuration.pooling, convKernel: configuration.convKernel)
         plan = try configuration.plan(autoMaskNetwork: network)
         self.stopFlag = stopFlag
     }

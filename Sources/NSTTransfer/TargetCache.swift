@@ -5,7 +5,7 @@ import NSTTensor
 
 /// Memoises the fixed targets of the objective, the content activations P_l, the style Gram matrices A_l and the
 /// guided style targets A^r_l of spatial control, across runs with the same network input (image after colour
-/// control and resizing), layer set and pooling (and, for A^r_l, the same style guide and propagation).
+/// control and resizing), layer set, pooling and conv kernel (and, for A^r_l, the same style guide and propagation).
 ///
 /// The targets cost one forward pass per image; a sweep that varies only loss weights would otherwise repeat
 /// them for every run. One cache serves one set of VGG-19 weights (the caller keeps a cache per weights file).
@@ -14,6 +14,7 @@ public final class TargetCache {
         let input: FeatureMap
         let layers: [LayerName]
         let pooling: Pooling
+        let convKernel: ConvKernel
 
         func hash(into hasher: inout Hasher) {
             hasher.combine(input.channels)
@@ -22,6 +23,7 @@ public final class TargetCache {
             hasher.combine(input.data)
             hasher.combine(layers)
             hasher.combine(pooling)
+            hasher.combine(convKernel)
         }
     }
 
@@ -49,7 +51,7 @@ public final class TargetCache {
 
     /// P_l at `layers` for the network-space image `input`.
     func contentFeatures(network: VGG19, input: FeatureMap, layers: [LayerName]) -> [LayerName: FeatureMap] {
-        let key = Key(input: input, layers: layers, pooling: network.pooling)
+        let key = Key(input: input, layers: layers, pooling: network.pooling, convKernel: network.convKernel)
         if let cached = contents[key] { hits += 1; return cached }
         let features = timed { network.forward(input, layers: layers) }
         contents[key] = features
@@ -58,7 +60,7 @@ public final class TargetCache {
 
     /// A_l = Gram(F_l) at `layers` for the network-space style image `input`.
     func styleGrams(network: VGG19, input: FeatureMap, layers: [LayerName]) -> [LayerName: GramMatrix] {
-        let key = Key(input: input, layers: layers, pooling: network.pooling)
+        let key = Key(input: input, layers: layers, pooling: network.pooling, convKernel: network.convKernel)
         if let cached = grams[key] { hits += 1; return cached }
         let result = timed { network.forward(input, layers: layers).mapValues { GramMatrix(of: $0) } }
         grams[key] = result
@@ -71,8 +73,8 @@ public final class TargetCache {
     func guidedStyleTargets(network: VGG19, input: FeatureMap, layers: [LayerName], styleGuide: Guide,
                             propagation: GuidePropagation,
                             features: () -> [LayerName: FeatureMap]) throws -> [LayerName: GuidedGram?] {
-        let key = GuidedKey(style: Key(input: input, layers: layers, pooling: network.pooling), guide: styleGuide,
-                            propagation: propagation)
+        let key = GuidedKey(style: Key(input: input, layers: layers, pooling: network.pooling, convKernel: network.convKernel),
+                            guide: styleGuide, propagation: propagation)
         if let cached = guided[key] { hits += 1; return cached }
         let result = try timed {
             try GuidedStyleTargets.targets(features: features(), styleGuide: styleGuide, propagation: propagation)

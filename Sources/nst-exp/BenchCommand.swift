@@ -13,9 +13,10 @@ struct BenchCommand: ParsableCommand {
         discussion: """
             --step times whole L-BFGS steps of a real transfer instead (forward, losses, backward and the optimizer \
             update, default run configuration, content scaled to SIZE×SIZE); --accuracy runs 50 iterations with the \
-            fast default kernel and with the im2col reference and compares every loss term. Every mode prints the \
-            CPU, the OpenBLAS kernel set and the conv kernel first (--system prints only those), and warns when \
-            OpenBLAS runs kernels below what the CPU supports.
+            conv kernel and with the im2col reference and compares every loss term. The conv kernel is the run \
+            configuration's conv_kernel (default winograd4; --set conv_kernel=im2col|winograd2|winograd4). Every mode \
+            prints the CPU, the OpenBLAS kernel set and the conv kernel first (--system prints only those), and warns \
+            when OpenBLAS runs kernels below what the CPU supports.
             """)
 
     @Option(help: "Image side in pixels (square input).")
@@ -45,7 +46,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "With --step: also go on until the L-BFGS history is full (100 pairs by default) and time as many steps again, as the second half of a long run has them.")
     var fullHistory = true
 
-    @Flag(help: "Run a transfer with the fast default kernel and with the im2col reference and compare every loss term (exit 1 above 1e-3 relative).")
+    @Flag(help: "Run a transfer with the conv kernel (conv_kernel, default winograd4) and with the im2col reference and compare every loss term (exit 1 above 1e-3 relative).")
     var accuracy = false
 
     @Option(help: "With --accuracy: L-BFGS iterations of each run.")
@@ -60,7 +61,7 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead, print what would run: the CPU and its vector features, the BLAS library, version and kernel set (and whether they match), the conv kernel.")
     var system = false
 
-    @Option(name: .customLong("set"), help: ArgumentHelp("With --step or --accuracy: set a run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable; the value is JSON, else a string).", valueName: "key=value"))
+    @Option(name: .customLong("set"), help: ArgumentHelp("Set a run-configuration key, e.g. --set conv_kernel=im2col (every mode but --kernels, which times every kernel) or, with --step or --accuracy, --set photorealism_weight=1e4 (repeatable; the value is JSON, else a string).", valueName: "key=value"))
     var set: [String] = []
 
     @Option(help: "With --kernels: also compare the network's features and input gradient on this image (Winograd vs im2col; needs the installed weights).")
@@ -79,8 +80,9 @@ struct BenchCommand: ParsableCommand {
     func run() throws {
         // Say on standard error, before any figure, when OpenBLAS runs kernels below what this CPU supports.
         BLASKernels.warnOnce()
+        let configuration = try RunConfiguration().setting(set)
         if system {
-            let environment = RunEnvironment.current()
+            let environment = RunEnvironment.current(convKernel: configuration.convKernel)
             if json { return try BenchCommand.printJSON(environment) }
             environment.summary.forEach { print($0) }
             print("features: " + environment.cpuFeatures.joined(separator: " "))
@@ -88,10 +90,11 @@ struct BenchCommand: ParsableCommand {
             return
         }
         if kernels { return try runKernels() }
-        if step { return try runStep() }
-        if accuracy { return try runAccuracy() }
+        if step { return try runStep(configuration) }
+        if accuracy { return try runAccuracy(configuration) }
         let weights = try BenchCommand.weights(random: randomWeights)
-        let result = NetworkBenchmark(size: size, repeats: repeats).run(weights: weights.0, weightsLabel: weights.1)
+        let result = NetworkBenchmark(size: size, repeats: repeats, convKernel: configuration.convKernel)
+            .run(weights: weights.0, weightsLabel: weights.1)
         if json {
             try BenchCommand.printJSON(result)
         } else {
@@ -110,11 +113,11 @@ struct BenchCommand: ParsableCommand {
         }
     }
 
-    func runStep() throws {
+    func runStep(_ configuration: RunConfiguration) throws {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try StepBenchmark(size: size, steps: repeats, warmup: warmup, fullHistory: fullHistory).run(
             weights: weights.0, weightsLabel: weights.1, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
+            style: try BenchCommand.existing(style, "--style"), configuration: configuration)
         if json { return try BenchCommand.printJSON(result) }
         result.system.summary.forEach { print($0) }
         print(String(format: "L-BFGS step, %d×%d, %@ on %@, %@ weights, history %d pairs",
@@ -134,11 +137,11 @@ struct BenchCommand: ParsableCommand {
                      result.gflop, result.gflopPerSecond))
     }
 
-    func runAccuracy() throws {
+    func runAccuracy(_ configuration: RunConfiguration) throws {
         let weights = try BenchCommand.weights(random: randomWeights)
         let result = try KernelAgreement(size: size, iterations: iterations).run(
             weights: weights.0, content: try BenchCommand.existing(content, "--content"),
-            style: try BenchCommand.existing(style, "--style"), configuration: try RunConfiguration().setting(set))
+            style: try BenchCommand.existing(style, "--style"), configuration: configuration)
         if json {
             try BenchCommand.printJSON(result)
         } else {

@@ -28,7 +28,7 @@ struct ConfigurationKeyTests {
         c.contentMask = "m.png"; c.styleMasks = ["s.png", nil]; c.regions = [try RegionSpec(parsing: "color=red")]
         c.propagation = .all; c.erosion = -1; c.featherRadius = 2; c.regionWeighting = .area
         c.contentRegionWeights = ["red": 2]; c.maskTolerance = 0.2; c.palette = .deepPhoto; c.photorealistic = true
-        c.autoMasks = .count(3)
+        c.autoMasks = .count(3); c.convKernel = .im2col
         c.termSettings = RunConfiguration.photorealisticPreset.termSettings   // the preset sets them when decoded
         #expect(Set(try object(c).keys) == Set(names).union(c.termSettings.keys))
         #expect(try RunConfiguration.decode(from: JSONEncoder().encode(c)) == c)

@@ -2,6 +2,7 @@ import CBLAS
 import Crypto
 import Foundation
 import NSTImage
+import NSTNetwork
 import NSTTensor
 
 /// The toolkit's identity.
@@ -65,13 +66,16 @@ public struct Provenance: Codable, Sendable {
         try c.encode(inputs, forKey: .inputs)
     }
 
-    /// Collects the figures of this machine and build, hashing the weights and every input file.
-    public static func collect(weights: String, inputs: [String], commandLine: [String], shard: String?) throws -> Provenance {
+    /// Collects the figures of this machine and build, hashing the weights and every input file; `convKernels` are
+    /// the conv kernels of the runs (`system.conv_kernel`).
+    public static func collect(weights: String, inputs: [String], commandLine: [String], shard: String?,
+                               convKernels: [ConvKernel] = [.standard]) throws -> Provenance {
         let git = gitState()
         var hashes: [String: String?] = [:]
         for path in inputs { hashes[path] = .some(try? sha256(ofFile: path)) }
         return Provenance(gitCommit: git?.commit, gitDirty: git?.dirty, swiftVersion: swiftVersion,
-                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(), system: .current(),
+                          blas: blasDescription(), threads: Parallel.workers, cpu: cpuModel(),
+                          system: .current(convKernels: convKernels),
                           commandLine: commandLine.map(shellQuoted).joined(separator: " "),
                           started: SweepFiles.timestamp(), ended: nil, shard: shard,
                           weights: HashedFile(path: weights, sha256: try sha256(ofFile: weights)), inputs: hashes)

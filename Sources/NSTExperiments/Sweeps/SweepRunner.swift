@@ -155,11 +155,12 @@ public final class SweepRunner {
         try writePreamble()
         // A sweep may vary `weights`: the manifest's `weights` names the first file, and with several every one is
         // hashed among the inputs too (joining them into one path made the hashing fail).
-        let weightsFiles = Set((selection.isEmpty ? plan.runs : selection).map { SweepRunner.weightsPath($0.resolved) }).sorted()
+        let covered = selection.isEmpty ? plan.runs : selection
+        let weightsFiles = Set(covered.map { SweepRunner.weightsPath($0.resolved) }).sorted()
         var provenance = try Provenance.collect(
             weights: weightsFiles.first ?? "",
             inputs: plan.inputFiles + (weightsFiles.count > 1 ? weightsFiles : []), commandLine: options.commandLine,
-            shard: shardText)
+            shard: shardText, convKernels: covered.map(\.resolved.convKernel))
         try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
 
         let clock = ContinuousClock(), started = clock.now
@@ -279,7 +280,7 @@ public final class SweepRunner {
         log.line("run \(run.id) started \(startedText)")
         log.line("params \(JSONValue.object(run.params).jsonText)")
         log.line("config_hash \(run.configHash)")
-        for line in RunEnvironment.current().summary { log.line(line) }
+        for line in RunEnvironment.current(convKernel: config.convKernel).summary { log.line(line) }
         if let warning = BLASKernels.current.warning { log.line("warning: \(warning)") }
         PeakMemory.reset()
         let cpuStart = ProcessStats.cpuSeconds()

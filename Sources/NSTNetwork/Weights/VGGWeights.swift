@@ -80,6 +80,7 @@ public struct VGGWeights: Sendable {
     // MARK: - Locations
 
     /// `$NST_WEIGHTS` (a file), else `$NST_CACHE_DIR/vgg19.safetensors`, else `${XDG_CACHE_HOME:-~/.cache}/nst/vgg19.safetensors`.
+    /// A location, not a run setting: a run's `weights` key names its file, and a sweep's `manifest.json` its SHA-256.
     public static var defaultURL: URL { defaultURL(environment: ProcessInfo.processInfo.environment) }
 
     /// `defaultURL` resolved against an explicit environment.
