@@ -26,7 +26,9 @@ import NSTTensor
 //
 // with D = the same Σ_l s_l · mean((·)²): about the ratio a second sample of p's texture would score. Two style
 // regions of the same texture give about 1; below `separableAt` the style regions cannot be told apart by this
-// measure, and a low ratio is not counted as a failure. A ratio whose own distance is 0 (identical Grams) is capped
+// measure, and a low ratio is not counted as a failure. The same per layer (D_l instead of the sum) says at which
+// depths the style regions can be told apart at all: a region's layer ratio below 1 at a layer where its style region
+// is not separable (often relu5_1, whose positions are few at 256–512 px) is not counted as a wrong layer. A ratio whose own distance is 0 (identical Grams) is capped
 // at `ratioCap` so that it stays a finite JSON number.
 
 /// The placement measurement of one output against the style regions of a run.
@@ -57,16 +59,22 @@ public struct Placement: Codable, Equatable, Sendable {
         /// separability of the region's style region (see the file's comment); nil with a single region or when a
         /// half of the style region is empty.
         public var separability: Double?
+        /// The separability per layer, keyed by layer name (absent in records made before it was measured).
+        public var layerSeparability: [String: Double]?
         /// `placed` (ratio ≥ goal), `weak` (1 ≤ ratio < goal), `wrong` (ratio < 1: nearer another region's texture),
         /// `not separable` (the style regions cannot be told apart), `single region`.
         public var verdict: String
 
         enum CodingKeys: String, CodingKey {
-            case name, share, ratio, nearestOther = "nearest_other", layerRatios = "layer_ratios", separability, verdict
+            case name, share, ratio, nearestOther = "nearest_other", layerRatios = "layer_ratios", separability,
+                 layerSeparability = "layer_separability", verdict
         }
 
-        /// Layers where the region is nearer another region's texture than its own (ratio < 1).
-        public var wrongLayers: [String] { layerRatios.filter { $0.value < 1 }.keys.sorted() }
+        /// Layers where the region is nearer another region's texture than its own (ratio < 1) although its style
+        /// region can be told apart from the others there (layer separability ≥ `separableAt`, or not measured).
+        public var wrongLayers: [String] {
+            layerRatios.filter { $0.value < 1 && (layerSeparability?[$0.key] ?? .infinity) >= Placement.separableAt }.keys.sorted()
+        }
     }
 
     public var regions: [Region]
@@ -87,7 +95,7 @@ public struct Placement: Codable, Equatable, Sendable {
         + "ratio_r = min over q != r of L[r][q] / L[r][r]: > 1 region r is nearer its own style region's texture than any "
         + "other's, < 1 it took another region's. layer_ratios: the same per layer. separability "
         + "= each half of the style region measured against the other regions and against its other half, min over q of D(half, A^q) / D(half, other half), geometric mean of the two halves (about what a second sample of the texture scores; below separable_at the style regions "
-        + "cannot be told apart: verdict 'not separable'). Regions under minimum_share of the image are not held to the goal. "
+        + "cannot be told apart: verdict 'not separable'; layer_separability: the same per layer). Regions under minimum_share of the image are not held to the goal. "
         + "geometric_mean_ratio: over regions >= minimum_share; worst_ratio and meets_goal: over those with separable style regions."
 
     enum CodingKeys: String, CodingKey {
@@ -212,20 +220,36 @@ public struct Placement: Codable, Equatable, Sendable {
             for r in 0..<n { for q in 0..<n { total[r][q] += m[r][q] } }
         }
         var halfRatios: [[Double]] = []
+        var layerSeparabilities: [[String: Double]?] = []
         for p in 0..<n {
-            guard n > 1, p < styleHalves.count, styleHalves[p].count == 2 else { halfRatios.append([]); continue }
-            halfRatios.append(styleHalves[p].indices.map { h -> Double in
+            guard n > 1, p < styleHalves.count, styleHalves[p].count == 2 else {
+                halfRatios.append([]); layerSeparabilities.append(nil); continue
+            }
+            // rows[h][l][q] = D_l(half h of p, target q), the other half standing for p itself.
+            let rows = styleHalves[p].indices.map { h -> [LayerName: [Double]] in
                 let half = styleHalves[p][h], other = styleHalves[p][1 - h]
-                var row = [Double](repeating: 0, count: n)
+                var rows: [LayerName: [Double]] = [:]
                 for l in used {
+                    var row = [Double](repeating: 0, count: n)
                     for q in 0..<n where q < styleTargets.count {
-                        // Against its own region: the other half.
                         let target = q == p ? other[l] ?? nil : styleTargets[q][l] ?? nil
-                        row[q] += distance(half[l] ?? nil, target) ?? 0
+                        row[q] = distance(half[l] ?? nil, target) ?? 0
                     }
+                    rows[l] = row
                 }
+                return rows
+            }
+            halfRatios.append(rows.map { perLayer -> Double in
+                var row = [Double](repeating: 0, count: n)
+                for l in used { for q in 0..<n { row[q] += perLayer[l]?[q] ?? 0 } }
                 return Placement.ratio(row, p)?.0 ?? 0
             })
+            var separabilities: [String: Double] = [:]
+            for l in used {
+                let a = rows[0][l].flatMap { Placement.ratio($0, p)?.0 } ?? 0, b = rows[1][l].flatMap { Placement.ratio($0, p)?.0 } ?? 0
+                separabilities[l.description] = (a * b).squareRoot()
+            }
+            layerSeparabilities.append(separabilities)
         }
         let ratio = Placement.ratio
         regions = (0..<n).map { r in
@@ -245,7 +269,7 @@ public struct Placement: Codable, Equatable, Sendable {
             }
             return Region(name: names[r], share: r < shares.count ? shares[r] : 0, ratio: main?.0,
                           nearestOther: main.map { names[$0.1] }, layerRatios: layerRatios, separability: separability,
-                          verdict: verdict)
+                          layerSeparability: layerSeparabilities[r], verdict: verdict)
         }
         layers = used.map(\.description)
         matrix = total
@@ -352,11 +376,14 @@ extension Placement {
                      + pad("separab.", 10) + "verdict")
         for r in regions {
             lines.append(pad(r.name) + pad(String(format: "%.1f %%", 100 * r.share), 8) + pad(num(r.ratio), 9)
-                         + pad(r.nearestOther ?? "–", width) + layers.map { pad(num(r.layerRatios[$0]), 9) }.joined()
+                         + pad(r.nearestOther ?? "–", width) + layers.map { l in
+                             let mark = (r.layerSeparability?[l]).map { $0 < Placement.separableAt } == true ? "*" : ""
+                             return pad(num(r.layerRatios[l]) + mark, 9) }.joined()
                          + pad(num(r.separability), 10) + r.verdict)
         }
         lines.append("")
         lines.append("ratio = min over q≠r of L[r][q] / L[r][r] (> 1: nearer its own style region); per layer the same with L_l.")
+        lines.append("* = at this layer the style region is not separable from the others (its halves' layer separability below \(num(Placement.separableAt))): a ratio below 1 there is not a wrong texture.")
         lines.append("separability = the same ratio for each half of the style region, its own distance taken to the other half (geometric mean): about what a second sample of its texture scores; below \(num(Placement.separableAt)) the style regions cannot be told apart.")
         let summary = "geometric mean over regions ≥ \(Int(100 * Placement.minimumShare)) %: \(num(geometricMeanRatio)); worst scored region: \(num(worstRatio)); goal ≥ \(num(Placement.goal)) on every scored region: \(meetsGoal ? "met" : "not met")"
         lines.append(summary)

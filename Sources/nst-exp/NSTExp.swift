@@ -9,7 +9,7 @@ struct NSTExp: ParsableCommand {
         commandName: "nst-exp",
         abstract: "Gatys-style neural style transfer with spatial control on VGG-19 features: set-up, runs, sweeps, reports, benchmarks.",
         subcommands: [StylizeCommand.self, RunCommand.self, ReportCommand.self, CompareCommand.self,
-                      ReportFiguresCommand.self, ExportCommand.self, MaskCommand.self, BoundaryCommand.self, PhotorealismCommand.self, PlacementCommand.self, FeaturesCommand.self,
+                      ReportFiguresCommand.self, ExportCommand.self, MaskCommand.self, BoundaryCommand.self, PhotorealismCommand.self, RefineCommand.self, PlacementCommand.self, FeaturesCommand.self,
                       BenchCommand.self, WeightsCommand.self, ExamplesCommand.self]
     )
 

@@ -49,6 +49,8 @@ private let placementWeights: Result<VGGWeights, Error> = Result { try VGGWeight
             #expect(r.layerRatios.count == 5 && r.layerRatios.values.allSatisfy { $0 > 1 }, "\(r.layerRatios)")
             #expect(abs(r.share - 0.5) < 1e-6)
             #expect((r.separability ?? 0) > Placement.separableAt, "separability \(r.separability ?? .nan)")
+            #expect(r.layerSeparability?.count == 5, "\(r.layerSeparability ?? [:])")
+            #expect(r.wrongLayers.isEmpty)
         }
         #expect(placed.meetsGoal && (placed.geometricMeanRatio ?? 0) > Placement.goal)
 
@@ -58,6 +60,9 @@ private let placementWeights: Result<VGGWeights, Error> = Result { try VGGWeight
             #expect((r.ratio ?? 2) < 1, "\(r.name): \(r.ratio ?? .nan)")
             #expect(r.verdict == "wrong")
             #expect(r.nearestOther == (r.name == "left" ? "right" : "left"))
+            // The textures differ at every layer, so every layer where the ratio is below 1 counts as wrong.
+            let below = r.layerRatios.filter { $0.value < 1 }.keys.sorted()
+            #expect(!below.isEmpty && r.wrongLayers == below, "\(r.layerRatios) \(r.layerSeparability ?? [:])")
         }
         #expect(!swapped.meetsGoal)
         // L[r][q] is symmetric in the swap: the swapped output's row r equals the placed output's other row, roughly.
@@ -72,6 +77,10 @@ private let placementWeights: Result<VGGWeights, Error> = Result { try VGGWeight
         for r in p.regions {
             #expect((r.separability ?? .infinity) < Placement.separableAt, "\(r.name): separability \(r.separability ?? .nan)")
             #expect(r.verdict == "not separable")
+            // One texture on both sides: no layer can tell the style regions apart, so no layer is a wrong texture.
+            let layers = r.layerSeparability ?? [:]
+            #expect(layers.count == 5 && layers.values.allSatisfy { $0 < Placement.separableAt }, "\(layers)")
+            #expect(r.wrongLayers.isEmpty, "\(r.layerRatios)")
         }
         #expect(p.scoredRegions.isEmpty && p.meetsGoal)
     }

@@ -106,6 +106,29 @@ public final class MattingLaplacian {
 
     /// Writes (M p) into `out` (`width`·`height` values) for one channel `p`. O(N): eight box filters.
     public func apply(_ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        fitWindows(p)
+        let n = self.n
+        for i in 0..<n {
+            let fit = sums[i] * guide[i] + sums[n + i] * guide[n + i] + sums[2 * n + i] * guide[2 * n + i] + sums[3 * n + i]
+            out[i] = windowCount[i] * Double(p[i]) - fit
+        }
+    }
+
+    /// The guided filter of one channel `p` with this Laplacian's image as the guide (He, Sun & Tang, "Guided Image
+    /// Filtering", ECCV 2010, eq. 8): q_i = 1/n_i Σ_{k | i ∈ w_k} (a_kᵀ I_i + b_k), the mean over the windows containing i
+    /// of each window's best ridge-regularised affine fit, so that (M p)_i = n_i (p_i − q_i). Their ε on the covariance
+    /// is this Laplacian's ε/|w|. Writes `width`·`height` values into `out`.
+    public func guidedFilter(_ p: UnsafePointer<Float>, into out: UnsafeMutablePointer<Double>) {
+        fitWindows(p)
+        let n = self.n
+        for i in 0..<n {
+            let fit = sums[i] * guide[i] + sums[n + i] * guide[n + i] + sums[2 * n + i] * guide[2 * n + i] + sums[3 * n + i]
+            out[i] = windowCount[i] > 0 ? fit / windowCount[i] : Double(p[i])
+        }
+    }
+
+    /// Leaves Σ_{k ∋ i} a_k (3 planes) and Σ_{k ∋ i} b_k (1 plane) in `sums` for one channel `p`.
+    private func fitWindows(_ p: UnsafePointer<Float>) {
         let n = self.n, w = Double((2 * radius + 1) * (2 * radius + 1))
         // Window sums of p and of I_c·p (the products pass through `coefficients`).
         for i in 0..<n {
@@ -132,10 +155,6 @@ public final class MattingLaplacian {
             coefficients[3 * n + k] = valid[k] * (pbar - (a0 * m0 + a1 * m1 + a2 * m2))   // Δ⁻¹ = 0 off centres: a = 0
         }
         for c in 0..<4 { boxSum(coefficients + c * n, into: sums + c * n) }
-        for i in 0..<n {
-            let fit = sums[i] * guide[i] + sums[n + i] * guide[n + i] + sums[2 * n + i] * guide[2 * n + i] + sums[3 * n + i]
-            out[i] = windowCount[i] * Double(p[i]) - fit
-        }
     }
 
     /// pᵀ M p for one channel; `scratch` receives M p.

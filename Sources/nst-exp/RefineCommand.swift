@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import NSTImage
+import NSTTransfer
+
+/// `nst-exp refine`: the guided-filter refinement of a stylized image with its content as the guide (`GuidedFilter`),
+/// the post-process of the photorealistic preset applied to any image.
+struct RefineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "refine",
+        abstract: "Guided-filter refinement of a stylized image, with the content image as the guide.",
+        discussion: """
+            nst-exp refine out.png --content content.png --output out_refined.png
+            Every (2r+1)² window of the image is replaced by its best ridge-regularised affine function of the content's \
+            RGB, averaged over the windows covering each pixel (He, Sun & Tang 2010): local colour changes stay, \
+            distortions that are not a colour transform of the content go. The content is resampled to the image's \
+            size (aspect ratios within 1 %). The same refinement runs inside a run with the key guided_filter_radius.
+            """)
+
+    @Argument(help: "The image to refine (a stylized output of --content).")
+    var image: String
+
+    @Option(help: "The content image the image was made from: the guide.")
+    var content: String
+
+    @Option(help: "Window radius r (windows of (2r+1)² pixels).")
+    var radius: Int = GuidedFilter.defaultRadius
+
+    @Option(help: "ε of the guided filter: the ridge on each window's affine fit, with images in [0, 1]; larger smooths more.")
+    var epsilon: Double = GuidedFilter.defaultEpsilon
+
+    @Option(help: "Where to write the refined image (.png or .jpg).")
+    var output: String
+
+    func validate() throws {
+        guard radius >= 1 && radius <= 32 else { throw ValidationError("--radius must be from 1 to 32, got \(radius)") }
+        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be > 0, got \(epsilon)") }
+        if let collision = FileIO.firstCollision(inputs: [("the image", image), ("--content", content)],
+                                                 outputs: [("--output", output)]) {
+            throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
+                + "writing the refined image would destroy it. Give --output another path.")
+        }
+    }
+
+    func run() throws {
+        let picture = try ImageIO.load(URL(fileURLWithPath: image)).toRGB()
+        let source = try ImageIO.load(URL(fileURLWithPath: content)).toRGB()
+        let ratio = Double(picture.width) / Double(picture.height), contentRatio = Double(source.width) / Double(source.height)
+        guard abs(ratio / contentRatio - 1) <= 0.01 else {
+            throw ValidationError("\(image) is \(picture.width)×\(picture.height), the content \(content) is \(source.width)×\(source.height): "
+                                  + "the aspect ratios differ by more than 1 %; refine an image made from this content")
+        }
+        let guide = source.width == picture.width && source.height == picture.height
+            ? source : try source.resized(width: picture.width, height: picture.height)
+        let refined = GuidedFilter.refine(picture, guide: guide, radius: radius, epsilon: epsilon)
+        try ImageIO.save(refined, to: URL(fileURLWithPath: output))
+        print("wrote \(output) (\(picture.width)×\(picture.height), r = \(radius), ε = \(epsilon))")
+    }
+}
