@@ -13,9 +13,10 @@ import NSTImage
 /// (M p)_i = n_i (p_i − q_i) and the Laplacian's ε = ε·|w|. Departure from He et al.: only windows that lie inside the
 /// image are used (n_i of them), as in the matting Laplacian, instead of shrinking windows at the border.
 public enum GuidedFilter {
-    /// Radius and ε of the photorealistic preset's refinement, chosen on the nine deep-photo pairs (README, *Photorealistic transfer*).
-    public static let defaultRadius = 1
-    public static let defaultEpsilon = 1e-4
+    /// Radius and ε of the photorealistic preset's refinement (`guided_filter_radius`, `guided_filter_epsilon`), chosen
+    /// on the nine deep-photo pairs at 256 and 512 px (README, *Photorealistic transfer*).
+    public static let presetRadius = 2
+    public static let presetEpsilon = 1e-6
 
     /// `image` refined with `guide` (resampled to `image`'s size by the caller; both RGB), window radius `radius`,
     /// ridge `epsilon` (He et al.'s ε). Values are clamped to [0, 1]. Images smaller than a window come back unchanged.

@@ -69,6 +69,18 @@ extension RunConfiguration {
         .key("pooling", \.pooling, "Pooling between VGG blocks."),
         .key("preserve_color", \.preserveColor, "Colour control."),
 
+        // refinement of the output
+        .key("guided_filter_radius", \.guidedFilterRadius,
+             "Refine every saved image with a guided filter (He et al. 2010) guided by the content photo: window radius "
+                + "in pixels, 0 = off (the photorealistic preset uses \(GuidedFilter.presetRadius)).",
+             encoding: .unlessDefault, check: .within(0...RunLimits.maxGuidedFilterRadius, "0 (off) or a window radius in pixels")),
+        .key("guided_filter_epsilon", \.guidedFilterEpsilon, "The guided filter's ridge ε, images in [0, 1]; smaller keeps more detail.",
+             encoding: .unlessDefault, check: KeyCheck { epsilon, key in
+                 guard epsilon.isFinite, epsilon > 0, epsilon <= 1 else {
+                     throw ConfigurationError.invalidValue(key: key, value: "\(epsilon)", hint: "use a finite ε in (0, 1], e.g. 1e-6")
+                 }
+             }),
+
         // reporting
         .key("save_every", \.saveEvery, "Save a snapshot every N iterations, 0 = off.",
              check: .within(0...RunLimits.maxIterations, "0 (final image only) or an interval in iterations")),

@@ -71,6 +71,13 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
     /// Colour control: none, luminance or histogram.
     public var preserveColor: ColorPreservation = .none
 
+    // MARK: refinement of the output (GuidedFilter.swift)
+    /// Window radius of the guided filter that refines every saved image with the content photo as the guide
+    /// (0 = off; the photorealistic preset sets `GuidedFilter.presetRadius`).
+    public var guidedFilterRadius: Int = 0
+    /// The guided filter's ridge ε (images in [0, 1]); smaller keeps more of the stylized colours' detail.
+    public var guidedFilterEpsilon: Double = GuidedFilter.presetEpsilon
+
     // MARK: spatial control (Gatys et al. 2017, Sec. 3; see SpatialGuidance.swift)
     /// Colour-coded label map for the content image; each colour is a region.
     public var contentMask: String? = nil

@@ -27,6 +27,8 @@ public enum RunLimits {
     public static let maxErosion = 256
     /// `feather_radius` in pixels at the working size.
     public static let maxFeatherRadius = 1024.0
+    /// `guided_filter_radius` in pixels: building the filter costs O(pixels · r²).
+    public static let maxGuidedFilterRadius = 16
     /// Entries of `regions` and of `style`.
     public static let maxRegions = 256, maxStyles = 64
 

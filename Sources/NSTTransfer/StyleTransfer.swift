@@ -265,13 +265,19 @@ public final class StyleTransfer {
         return url.deletingLastPathComponent().appendingPathComponent("\(stem)_\(iteration).\(url.pathExtension)").path
     }
 
-    /// Converts the iterate to an image (recombining chroma in luminance mode) and writes it atomically.
+    /// Converts the iterate to an image (recombining chroma in luminance mode, then refining it with the guided
+    /// filter when `guided_filter_radius` > 0, the content's own colours as the guide) and writes it atomically.
     @discardableResult
     func save(_ x: FeatureMap, sources: Sources, to path: String) throws -> Image {
         var image = VGGInput.toImage(x)
-        if plan.configuration.preserveColor == .luminance {
-            let content = try resize(sources.colorContent, width: image.width, height: image.height, what: "content image")
-            image = ColorControl.recombine(luminanceOf: image, chromaOf: content)
+        let config = plan.configuration
+        if config.preserveColor == .luminance || config.guidedFilterRadius > 0 {
+            let content = try resize(sources.colorContent.toRGB(), width: image.width, height: image.height, what: "content image")
+            if config.preserveColor == .luminance { image = ColorControl.recombine(luminanceOf: image, chromaOf: content) }
+            if config.guidedFilterRadius > 0 {
+                image = GuidedFilter.refine(image, guide: content, radius: config.guidedFilterRadius,
+                                            epsilon: config.guidedFilterEpsilon)
+            }
         }
         do {
             try ImageIO.save(image, to: URL(fileURLWithPath: path))

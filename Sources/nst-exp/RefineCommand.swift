@@ -24,10 +24,10 @@ struct RefineCommand: ParsableCommand {
     var content: String
 
     @Option(help: "Window radius r (windows of (2r+1)² pixels).")
-    var radius: Int = GuidedFilter.defaultRadius
+    var radius: Int = GuidedFilter.presetRadius
 
     @Option(help: "ε of the guided filter: the ridge on each window's affine fit, with images in [0, 1]; larger smooths more.")
-    var epsilon: Double = GuidedFilter.defaultEpsilon
+    var epsilon: Double = GuidedFilter.presetEpsilon
 
     @Option(help: "Where to write the refined image (.png or .jpg).")
     var output: String

@@ -28,7 +28,7 @@ struct ConfigurationKeyTests {
         c.contentMask = "m.png"; c.styleMasks = ["s.png", nil]; c.regions = [try RegionSpec(parsing: "color=red")]
         c.propagation = .all; c.erosion = -1; c.featherRadius = 2; c.regionWeighting = .area
         c.contentRegionWeights = ["red": 2]; c.maskTolerance = 0.2; c.palette = .deepPhoto; c.photorealistic = true
-        c.autoMasks = .count(3); c.convKernel = .im2col
+        c.autoMasks = .count(3); c.convKernel = .im2col; c.guidedFilterRadius = 3; c.guidedFilterEpsilon = 1e-5
         c.termSettings = RunConfiguration.photorealisticPreset.termSettings   // the preset sets them when decoded
         #expect(Set(try object(c).keys) == Set(names).union(c.termSettings.keys))
         #expect(try RunConfiguration.decode(from: JSONEncoder().encode(c)) == c)
@@ -50,7 +50,7 @@ struct ConfigurationKeyTests {
         #expect(roles == Set(RunConfiguration.pathKeys))
         #expect(RunConfiguration.pathKeys == ["content", "style", "weights", "init", "content_mask", "style_masks", "regions"])
         #expect(RunConfiguration.integerKeys == ["size", "pixel_count", "iterations", "scales", "iterations_per_scale", "lbfgs_history",
-                                                 "lbfgs_history_mib", "seed", "save_every", "print_every", "erosion"])
+                                                 "lbfgs_history_mib", "seed", "guided_filter_radius", "save_every", "print_every", "erosion"])
     }
 
     @Test("duplicate keys are refused with the file and the key")

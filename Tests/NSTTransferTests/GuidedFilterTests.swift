@@ -1,6 +1,7 @@
 import Foundation
 import NSTImage
 import Testing
+import NSTTestSupport
 @testable import NSTTransfer
 
 @Suite("Guided-filter refinement")
@@ -64,5 +65,50 @@ struct GuidedFilterTests {
     func tinyImages() {
         let image = Image(width: 2, height: 5, channels: 3, pixels: helpers.randomPlane(30, seed: 1))
         #expect(GuidedFilter.refine(image, guide: image, radius: 1, epsilon: 1e-4) == image)
+    }
+}
+
+/// `guided_filter_radius` and `guided_filter_epsilon`: the refinement as a run setting.
+@Suite("Guided-filter run setting")
+struct GuidedFilterSettingTests {
+    @Test("off by default, on in the photorealistic preset, out-of-range values refused with the key")
+    func keys() throws {
+        #expect(RunConfiguration().guidedFilterRadius == 0)
+        let preset = try RunConfiguration.decode(from: Data(#"{"photorealistic": true}"#.utf8))
+        #expect(preset.guidedFilterRadius == GuidedFilter.presetRadius && preset.guidedFilterEpsilon == GuidedFilter.presetEpsilon)
+        let off = try RunConfiguration.decode(from: Data(#"{"photorealistic": true, "guided_filter_radius": 0}"#.utf8))
+        #expect(off.guidedFilterRadius == 0, "an explicit key overrides the preset")
+        let defaults = String(decoding: try JSONEncoder().encode(RunConfiguration()), as: UTF8.self)
+        #expect(!defaults.contains("guided_filter"), "runs without the filter keep their configuration hash")
+        for (json, key) in [(#"{"guided_filter_radius": 17}"#, "guided_filter_radius"), (#"{"guided_filter_radius": -1}"#, "guided_filter_radius"),
+                            (#"{"guided_filter_epsilon": 0}"#, "guided_filter_epsilon"), (#"{"guided_filter_epsilon": 2}"#, "guided_filter_epsilon")] {
+            var config = try RunConfiguration.decode(from: Data(json.utf8))
+            config.content = "c.png"; config.style = ["s.png"]
+            #expect { try config.validate() } throws: { error in
+                guard case ConfigurationError.invalidValue(let named, _, _) = error else { return false }
+                return named == key
+            }
+        }
+    }
+
+    @Test("a run with the filter saves its unfiltered twin refined by the content photo, and lowers the matting energy")
+    func runRefinesTheOutput() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var plain = tinyConfiguration(output: folder.appendingPathComponent("plain.png"))
+        plain.iterations = 4
+        var refined = plain
+        refined.output = folder.appendingPathComponent("refined.png").path
+        refined.guidedFilterRadius = 2
+        refined.guidedFilterEpsilon = 1e-4
+        let a = try StyleTransfer(configuration: plain, weights: tinyWeights)
+        let b = try StyleTransfer(configuration: refined, weights: tinyWeights)
+        let unfiltered = try a.run().image, filtered = try b.run().image
+        let guide = try a.plan.content.toRGB().resized(width: unfiltered.width, height: unfiltered.height)
+        #expect(filtered.pixels == GuidedFilter.refine(unfiltered, guide: guide, radius: 2, epsilon: 1e-4).pixels)
+        #expect(filtered.pixels != unfiltered.pixels)
+        let saved = try ImageIO.load(URL(fileURLWithPath: refined.output))
+        #expect(zip(saved.pixels, filtered.pixels).allSatisfy { abs($0 - $1) <= 0.5 / 255 + 1e-6 }, "the saved file is the refined image")
+        #expect(try b.photorealismEnergy(of: filtered) < a.photorealismEnergy(of: unfiltered))
     }
 }
