@@ -64,6 +64,9 @@ import NSTTestSupport
             let record = try Fixtures.json(RunRecord.self, at: dir.appendingPathComponent("status.json"))
             #expect(record.status == .finished && record.error == nil && record.iterations == 4 && record.configHash == run.configHash)
             #expect((record.cpuSeconds ?? 0) > 0, "the run's CPU time is recorded beside its wall-clock time")
+            // The final image's matting energy, as `nst-exp photorealism` measures it: positive for a stylized image.
+            let energy = try #require(record.photorealismEnergy)
+            #expect(energy > 0 && energy.isFinite)
             let config = try RunConfiguration.load(from: dir.appendingPathComponent("config.json"))
             #expect(config.output == dir.appendingPathComponent("final.png").path)
             #expect(Float(run.params["style_weight"]?.number ?? 0) == config.styleWeight)
@@ -81,7 +84,7 @@ import NSTTestSupport
         }
         let csv = try String(contentsOf: out.appendingPathComponent("runs.csv"), encoding: .utf8).split(separator: "\n")
         try #require(csv.count == 5, "\(csv)")
-        #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib,placement_worst,placement_mean,placement_regions")
+        #expect(csv[0] == "index,id,status,style_weight,tv_weight,total,content,style,tv,iterations,seconds,peak_rss_mib,placement_worst,placement_mean,placement_regions,photorealism_energy")
         #expect(csv[4].hasPrefix("3,\(plan.runs[3].id),finished,1000,0.01,"))
     }
 

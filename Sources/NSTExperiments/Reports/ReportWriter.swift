@@ -125,6 +125,8 @@ public struct ReportWriter: Sendable {
         guard results.runs.contains(where: { thumbnails[$0.id] != nil }) else { return [] }
         var figures: [ReportFigure] = []
         let axes = [grid.rowKey, grid.columnKey].compactMap { $0 }
+        // The energy only where some run asks for photorealism, where it is the measure to compare runs on.
+        let showsEnergy = results.runs.contains(where: \.isPhotorealistic)
         for (p, page) in grid.pages.enumerated() {
             let cells: [[ContactSheet.Cell?]] = page.cells.map { row in
                 row.map { run -> ContactSheet.Cell? in
@@ -133,6 +135,7 @@ public struct ReportWriter: Sendable {
                         : run.name.map { [$0] } ?? results.swept.map { "\($0)=\(run.params[$0]?.label ?? "–")" }
                     lines.append(run.sheetLine)
                     if let placement = run.placementLine { lines.append(placement) }
+                    if showsEnergy, let energy = run.photorealismLine { lines.append(energy) }
                     return ContactSheet.Cell(thumbnail: thumbnails[run.id], lines: lines,
                                              placeholder: run.state == .finished ? "no image" : run.state.rawValue)
                 }

@@ -80,6 +80,8 @@ public struct SweepResults: Sendable {
         public var peakRSSMiB: Double?
         /// Placement of the final image (guided runs), from status.json.
         public var placement: Placement?
+        /// Mean matting-Laplacian energy of the final image against the content (status.json; `nst-exp photorealism`).
+        public var photorealismEnergy: Double?
         public var started: String?
         public var losses: LossLogTable?
         /// The full resolved configuration (config.json), if present.
@@ -105,6 +107,17 @@ public struct SweepResults: Sendable {
         public var placementLine: String? {
             guard let p = placement, let mean = p.geometricMeanRatio else { return nil }
             return String(format: "placement %.1f× (worst ", mean) + (p.worstRatio.map { String(format: "%.1f×)", $0) } ?? "n/s)")
+        }
+
+        /// Whether the run asked for photorealism: the preset, the photorealism term or the guided-filter refinement.
+        public var isPhotorealistic: Bool {
+            value(for: "photorealistic") == .bool(true) || (value(for: PhotorealismTerm.weight.key)?.number ?? 0) > 0
+                || (value(for: "guided_filter_radius")?.number ?? 0) > 0
+        }
+
+        /// "photorealism energy 2.1e-04" (lower is more photorealistic); nil when not measured.
+        public var photorealismLine: String? {
+            photorealismEnergy.map { String(format: "photorealism energy %.2g", $0) }
         }
 
         /// The run's `label` from the sweep file, if it has one.
@@ -217,6 +230,7 @@ public struct SweepResults: Sendable {
             run.cpuSeconds = record.cpuSeconds
             run.peakRSSMiB = record.peakRSSMiB
             run.placement = record.placement
+            run.photorealismEnergy = record.photorealismEnergy
             run.started = record.started
             output = record.output
         }

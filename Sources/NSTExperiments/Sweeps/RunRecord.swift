@@ -81,22 +81,26 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// For a guided run: whether each region took its own style region's texture (`Placement`), measured on the final
     /// image; nil without spatial control or when the run produced no image.
     public var placement: Placement?
+    /// The final image's mean matting-Laplacian energy against the content (`StyleTransfer.photorealismEnergy`, what
+    /// `nst-exp photorealism` prints; lower is more photorealistic); nil when the run produced no image.
+    public var photorealismEnergy: Double?
 
     enum CodingKeys: String, CodingKey {
         case formatVersion = "format_version"
         case index, id, status, error, final, iterations, seconds, started, ended, output
         case configHash = "config_hash", peakRSSMiB = "peak_rss_mib", cpuSeconds = "cpu_seconds"
-        case placement
+        case placement, photorealismEnergy = "photorealism_energy"
     }
 
     public init(index: Int, id: String, status: RunStatus, error: String?, configHash: String, final: FinalLosses?,
                 iterations: Int, seconds: Double, cpuSeconds: Double? = nil, peakRSSMiB: Double, started: String, ended: String,
-                output: String, placement: Placement? = nil) {
+                output: String, placement: Placement? = nil, photorealismEnergy: Double? = nil) {
         self.index = index; self.id = id; self.status = status; self.error = error; self.configHash = configHash
         self.final = final; self.iterations = iterations; self.seconds = seconds; self.cpuSeconds = cpuSeconds
         self.peakRSSMiB = peakRSSMiB
         self.started = started; self.ended = ended; self.output = output
         self.placement = placement
+        self.photorealismEnergy = photorealismEnergy
     }
 
     public init(from decoder: Decoder) throws {
@@ -116,6 +120,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         ended = try c.decode(String.self, forKey: .ended)
         output = try c.decode(String.self, forKey: .output)
         placement = try c.decodeIfPresent(Placement.self, forKey: .placement)
+        photorealismEnergy = try c.decodeIfPresent(Double.self, forKey: .photorealismEnergy)
     }
 
     // `error` and `final` are written as explicit nulls, as the output format asks.
@@ -136,6 +141,7 @@ public struct RunRecord: Codable, Equatable, Sendable {
         try c.encode(ended, forKey: .ended)
         try c.encode(output, forKey: .output)
         try c.encodeIfPresent(placement, forKey: .placement)
+        try c.encodeIfPresent(photorealismEnergy, forKey: .photorealismEnergy)
     }
 
     /// Reads `status.json` in `folder`; nil if absent or unreadable (an unfinished run).
@@ -195,7 +201,7 @@ public enum RunsTable {
         let records = plan.runs.map { RunRecord.read(in: folder.appendingPathComponent($0.directory)) }
         let terms = LossTerms.columns(of: records.compactMap { $0?.final?.terms.map(\.name) })
         let header = ["index", "id", "status"] + plan.swept + ["total"] + terms + ["iterations", "seconds", "peak_rss_mib"]
-            + ["placement_worst", "placement_mean", "placement_regions"]
+            + ["placement_worst", "placement_mean", "placement_regions", "photorealism_energy"]
         var lines = [header.map(field).joined(separator: ",")]
         for (run, record) in zip(plan.runs, records) {
             let status = record.map { $0.configHash == run.configHash ? $0.status.rawValue : "stale" } ?? "pending"
@@ -208,6 +214,7 @@ public enum RunsTable {
                 let p = record.placement
                 row += [p?.worstRatio.map { String(format: "%.3f", $0) } ?? "", p?.geometricMeanRatio.map { String(format: "%.3f", $0) } ?? "",
                         p.map { $0.regions.map { "\($0.name)=\($0.ratio.map { String(format: "%.3f", $0) } ?? "-")" }.joined(separator: "; ") } ?? ""]
+                row.append(record.photorealismEnergy.map { String(format: "%.6g", $0) } ?? "")
             } else {
                 row += Array(repeating: "", count: header.count - row.count)   // a run without a record fills every column
             }

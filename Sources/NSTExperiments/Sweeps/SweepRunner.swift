@@ -286,7 +286,7 @@ public final class SweepRunner {
         let cpuStart = ProcessStats.cpuSeconds()
 
         var status = RunStatus.finished, errorText: String? = nil, final: FinalLosses? = nil, iterations = 0
-        var placement: Placement? = nil
+        var placement: Placement? = nil, photorealismEnergy: Double? = nil
         do {
             guard let weights = weightsByPath[SweepRunner.weightsPath(config)] else {
                 throw SweepError.weights(path: SweepRunner.weightsPath(config), reason: "not loaded")
@@ -326,6 +326,12 @@ public final class SweepRunner {
             } catch {
                 log.line("placement not measured: \(error)")
             }
+            do {
+                photorealismEnergy = try transfer.photorealismEnergy(of: result.image)
+                log.line(String(format: "photorealism energy %.6g", photorealismEnergy ?? .nan))
+            } catch {
+                log.line("photorealism energy not measured: \(error)")
+            }
             switch result.stopReason {
             case .completed: status = .finished
             case .interrupted: status = .interrupted; errorText = "interrupted after \(result.iterations) iterations"
@@ -343,7 +349,7 @@ public final class SweepRunner {
                                final: final, iterations: iterations, seconds: seconds,
                                cpuSeconds: cpuSeconds, peakRSSMiB: PeakMemory.mebibytes(),
                                started: startedText, ended: SweepFiles.timestamp(), output: "final.png",
-                               placement: placement)
+                               placement: placement, photorealismEnergy: photorealismEnergy)
         try record.write(in: dir)
         return record
     }
