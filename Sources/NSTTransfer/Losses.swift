@@ -55,7 +55,7 @@ public struct ContentLoss: Sendable {
 
 /// Style term at one layer, over one or several style images: weight · Σ_k w_k · mean((G − A_k)²).
 ///
-/// The blend (w_k normalised to sum 1) follows the issue: L_s = Σ_k w_k L_s(S_k). Its gradient equals that of
+/// The blend (w_k normalised to sum 1) is a weighted sum of per-style losses: L_s = Σ_k w_k L_s(S_k). Its gradient equals that of
 /// a single target Ā = Σ_k w_k A_k, because Σ_k w_k (G − A_k) = G − Ā; the loss value itself is computed per style.
 /// dL/dG = 2·weight·(G − Ā)/N², and GramMatrix.backward turns that into dL/dF = (4·weight/(N²M))·(G − Ā)·F.
 public struct StyleLoss: Sendable {

@@ -27,7 +27,7 @@ struct StylizeCommand: ParsableCommand {
     @Flag(help: "Print the resolved configuration as JSON and exit without running.")
     var printConfig = false
 
-    @Flag(help: "Photorealistic preset (run-config key photorealistic): the photorealism (matting-Laplacian) term and the weights measured for it; other flags and --config keys override its values.")
+    @Flag(help: "Photorealistic preset (run-config key photorealistic): the photorealism (matting-Laplacian) term with the weight measured for it and the guided-filter refinement of the output; other flags and --config keys override its values.")
     var photorealistic = false
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Set any run-configuration key, e.g. --set photorealism_weight=1e4 (repeatable, applied after the other flags; the value is JSON, else a string).", valueName: "key=value"))

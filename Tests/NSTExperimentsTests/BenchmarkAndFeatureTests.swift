@@ -141,7 +141,7 @@ import NSTTestSupport
 }
 
 @Suite struct KernelAgreementTests {
-    /// The accuracy bar, at test size: after 50 L-BFGS iterations with the fast default kernel, every
+    /// The accuracy bar of `bench --accuracy`, at test size: after 50 L-BFGS iterations with the fast default kernel, every
     /// loss term at the reached iterate agrees with the im2col direct convolution to 1e-3 relative.
     @Test(.needsSharedImages) func fastDefaultKernelAgreesWithReferenceAfter50Iterations() throws {
         let result = try KernelAgreement(size: 64, iterations: 50).run(

@@ -88,7 +88,7 @@ import NSTTestSupport
         }
         let csv = try String(contentsOf: folder.appendingPathComponent("out/runs.csv"), encoding: .utf8)
         let lines = csv.split(separator: "\n")
-        #expect(lines.first?.hasSuffix("placement_worst,placement_mean,placement_regions") == true, "\(lines.first ?? "")")
+        #expect(lines.first?.hasSuffix("placement_worst,placement_mean,placement_regions,photorealism_energy") == true, "\(lines.first ?? "")")
         #expect(lines.count == 3 && lines.dropFirst().allSatisfy { $0.contains("=") }, "\(csv)")
         let results = try SweepResults.load(folder.appendingPathComponent("out"))
         #expect(results.runs.allSatisfy { $0.placement?.regions.count == 2 })
