@@ -47,13 +47,7 @@ struct PhotorealismCommand: ParsableCommand {
         for path in images {
             var image = try ImageIO.load(URL(fileURLWithPath: path)).toRGB()
             if let size, max(image.width, image.height) != size { image = try image.resized(longestSide: size) }
-            let ratio = Double(image.width) / Double(image.height), contentRatio = Double(source.width) / Double(source.height)
-            guard abs(ratio / contentRatio - 1) <= 0.01 else {
-                throw ValidationError("\(path) is \(image.width)×\(image.height), the content \(content) is \(source.width)×\(source.height): "
-                                      + "the aspect ratios differ by more than 1 %; measure an image made from this content")
-            }
-            let guide = source.width == image.width && source.height == image.height
-                ? source : try source.resized(width: image.width, height: image.height)
+            let guide = try contentGuide(source, path: content, for: image, at: path, purpose: "measure")
             let laplacian = MattingLaplacian(image: guide.pixels, width: image.width, height: image.height,
                                              radius: window / 2, epsilon: epsilon)
             let energy = laplacian.meanEnergy(of: image.pixels)

@@ -45,13 +45,7 @@ struct RefineCommand: ParsableCommand {
     func run() throws {
         let picture = try ImageIO.load(URL(fileURLWithPath: image)).toRGB()
         let source = try ImageIO.load(URL(fileURLWithPath: content)).toRGB()
-        let ratio = Double(picture.width) / Double(picture.height), contentRatio = Double(source.width) / Double(source.height)
-        guard abs(ratio / contentRatio - 1) <= 0.01 else {
-            throw ValidationError("\(image) is \(picture.width)×\(picture.height), the content \(content) is \(source.width)×\(source.height): "
-                                  + "the aspect ratios differ by more than 1 %; refine an image made from this content")
-        }
-        let guide = source.width == picture.width && source.height == picture.height
-            ? source : try source.resized(width: picture.width, height: picture.height)
+        let guide = try contentGuide(source, path: content, for: picture, at: image, purpose: "refine")
         let refined = GuidedFilter.refine(picture, guide: guide, radius: radius, epsilon: epsilon)
         try ImageIO.save(refined, to: URL(fileURLWithPath: output))
         print("wrote \(output) (\(picture.width)×\(picture.height), r = \(radius), ε = \(epsilon))")
