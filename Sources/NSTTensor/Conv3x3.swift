@@ -160,7 +160,8 @@ public enum Conv3x3 {
         }
     }
 
-    /// dx[c, i+u−1, j+v−1] += col[(c·3+u)·3+v, (i−y0)·W + j]: the adjoint of `im2col`.
+    /// dx[c, i+u−1, j+v−1] += col[(c·3+u)·3+v, (i−y0)·W + j]: the adjoint of `im2col`, whose loop nest it repeats on
+    /// purpose (the same index map, read instead of written), so the two can be checked against each other line by line.
     static func col2im(col: UnsafePointer<Float>, inChannels cin: Int, height h: Int, width w: Int,
                        rows: Range<Int>, dx: UnsafeMutablePointer<Float>) {
         let n = rows.count * w
