@@ -15,7 +15,7 @@ import NSTImage
 public enum GuidedFilter {
     /// Radius and ε of the photorealistic preset's refinement (`guided_filter_radius`, `guided_filter_epsilon`), chosen
     /// on the nine deep-photo pairs at 256 and 512 px (README, *Photorealistic transfer*).
-    public static let presetRadius = 3
+    public static let presetRadius = 2
     public static let presetEpsilon = 1e-6
 
     /// `image` refined with `guide` (resampled to `image`'s size by the caller; both RGB), window radius `radius`,

@@ -8,7 +8,7 @@ extension RunConfiguration {
         var c = RunConfiguration()
         c.photorealistic = true
         c.initialization = .content
-        c.termSettings[PhotorealismTerm.weight.key] = 1e10
+        c.termSettings[PhotorealismTerm.weight.key] = 3e10
         c.guidedFilterRadius = GuidedFilter.presetRadius
         c.guidedFilterEpsilon = GuidedFilter.presetEpsilon
         return c
