@@ -109,7 +109,8 @@ extension RunConfiguration {
     }
 
     /// The run's peak memory (see `RunLimits.bytesPerPixel`): the network at the largest stage (content or style
-    /// image, whichever is larger), the L-BFGS history that stage keeps, and every decoded input image.
+    /// image, whichever is larger) with the matting Laplacians of the photorealism term and the guided filter, the
+    /// L-BFGS history that stage keeps, and every decoded input image.
     func memoryEstimate(stages: [RunPlan.Stage], styles: [Image], images: [Image]) -> RunLimits.MemoryEstimate {
         var estimate = RunLimits.MemoryEstimate(width: 0, height: 0, network: 0, history: 0, images: 0)
         for stage in stages {
@@ -119,7 +120,11 @@ extension RunConfiguration {
                                                          longestSide: stage.styleLongestSide, pixelCount: nil)
                 return w * h
             }.max() ?? 0
+            // The photorealism term holds one matting Laplacian of the content per stage, and the guided filter
+            // builds another when it saves an image.
+            let laplacians = (value(of: PhotorealismTerm.weight) > 0 ? 1 : 0) + (guidedFilterRadius > 0 ? 1 : 0)
             let network = RunLimits.baseBytes + RunLimits.bytesPerPixel * max(contentPixels, stylePixels)
+                + laplacians * MattingLaplacian.bytesPerPixel * contentPixels
             let variables = 3 * contentPixels
             let history = optimizer == .lbfgs
                 ? effectiveLBFGSHistory(variables: variables) * LBFGS.bytesPerPair(variables: variables) : 0

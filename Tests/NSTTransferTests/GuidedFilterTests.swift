@@ -111,4 +111,18 @@ struct GuidedFilterSettingTests {
         #expect(zip(saved.pixels, filtered.pixels).allSatisfy { abs($0 - $1) <= 0.5 / 255 + 1e-6 }, "the saved file is the refined image")
         #expect(try b.photorealismEnergy(of: filtered) < a.photorealismEnergy(of: unfiltered))
     }
+
+    @Test("the memory estimate counts one matting Laplacian for the photorealism term and one for the filter")
+    func memoryEstimateCountsTheLaplacians() throws {
+        let base = tinyConfiguration(output: URL(fileURLWithPath: "/tmp/unused.png"))
+        let plan = try base.plan()
+        let pixels = plan.stages.map { $0.width * $0.height }.max() ?? 0
+        func estimate(_ config: RunConfiguration) -> Int { config.memoryEstimate(stages: plan.stages, styles: plan.styles, images: []).network }
+        var filtered = base, both = base
+        filtered.guidedFilterRadius = 2
+        both.guidedFilterRadius = 2
+        both.termSettings[PhotorealismTerm.weight.key] = 1
+        #expect(estimate(filtered) - estimate(base) == MattingLaplacian.bytesPerPixel * pixels)
+        #expect(estimate(both) - estimate(base) == 2 * MattingLaplacian.bytesPerPixel * pixels)
+    }
 }

@@ -99,8 +99,8 @@ public struct SweepSummary: Sendable {
 /// it) and a `RunClaim` on each run it executes, so no two processes run the same run. `runs.csv` is rebuilt from
 /// the run folders after every run.
 public final class SweepRunner {
-    /// Largest final image (pixels) whose photorealism energy a run without the photorealism term records: 1024×1024,
-    /// where the measurement's Laplacian takes about 190 MiB.
+    /// Largest final image (pixels) whose photorealism energy a run without the photorealism term or the guided filter
+    /// records: 1024×1024, where the measurement's Laplacian takes 184 MiB.
     static let maxEnergyPixels = 1 << 20
 
     public let plan: SweepPlan
@@ -330,10 +330,11 @@ public final class SweepRunner {
             } catch {
                 log.line("placement not measured: \(error)")
             }
-            // The measurement builds the content's matting Laplacian (23 double planes, about 190 bytes a pixel);
-            // a run without the photorealism term has not budgeted that, so its large images are left unmeasured.
+            // The measurement builds the content's matting Laplacian (`MattingLaplacian.bytesPerPixel`); a run
+            // without the photorealism term or the guided filter has not budgeted that, so its large images are left
+            // unmeasured.
             let pixels = result.image.width * result.image.height
-            if pixels <= SweepRunner.maxEnergyPixels || config.value(of: PhotorealismTerm.weight) > 0 {
+            if pixels <= SweepRunner.maxEnergyPixels || config.value(of: PhotorealismTerm.weight) > 0 || config.guidedFilterRadius > 0 {
                 do {
                     photorealismEnergy = try transfer.photorealismEnergy(of: result.image)
                     log.line(String(format: "photorealism energy %.6g", photorealismEnergy ?? .nan))
@@ -342,7 +343,7 @@ public final class SweepRunner {
                 }
             } else {
                 log.line("photorealism energy not measured: \(pixels) pixels is above \(SweepRunner.maxEnergyPixels) for a run without "
-                         + "the photorealism term (nst-exp photorealism measures the image)")
+                         + "the photorealism term or the guided filter (nst-exp photorealism measures the image)")
             }
             switch result.stopReason {
             case .completed: status = .finished

@@ -42,6 +42,8 @@ public final class MattingLaplacian {
     /// Δ_k⁻¹ (6 planes: 00 01 02 11 12 22) at window centres; 1 at window centres (`valid`); n_i (`windowCount`);
     /// and the work planes of `apply` (4 window sums, 4 coefficient planes, one box-filter plane, one row).
     private let guide, mean, inverse, valid, windowCount, sums, coefficients, plane, row: UnsafeMutablePointer<Double>
+    /// Bytes of those buffers per pixel: 23 planes of doubles (the row is negligible).
+    public static let bytesPerPixel = 23 * MemoryLayout<Double>.size
 
     /// The Laplacian of `image` (RGB planes in [0, 1], `width`×`height`), windows of side 2·`radius`+1.
     public init(image: [Float], width: Int, height: Int, radius: Int = 1, epsilon: Double = 1e-7) {
