@@ -29,11 +29,7 @@ import NSTTestSupport
         return image
     }
 
-    func save(_ image: Image, _ name: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try ImageIO.save(image, to: url)
-        return url.path
-    }
+    func save(_ image: Image, _ name: String) throws -> String { try Fixtures.save(image, name, in: folder) }
 
     @Test func jsonReportsOwnStyleAboveOneAndSwappedBelowOneAndBadInputIsAnError() throws {
         let exe = try nstExecutable()

@@ -21,11 +21,7 @@ import NSTTestSupport
         return (content, textured)
     }
 
-    func save(_ image: Image, _ name: String) throws -> String {
-        let url = folder.appendingPathComponent(name)
-        try ImageIO.save(image, to: url)
-        return url.path
-    }
+    func save(_ image: Image, _ name: String) throws -> String { try Fixtures.save(image, name, in: folder) }
 
     @Test func refineWritesTheFilteredImageAndPhotorealismScoresItLower() throws {
         let exe = try nstExecutable()

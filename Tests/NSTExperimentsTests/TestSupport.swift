@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import NSTImage
 import NSTNetwork
 @testable import NSTExperiments
 import NSTTestSupport
@@ -11,6 +12,13 @@ enum Fixtures {
         let url = folder.appendingPathComponent(name)
         try Data(json.utf8).write(to: url)
         return try Sweep.load(from: url)
+    }
+
+    /// Writes `image` as `<folder>/<name>` (PNG or JPEG by the extension); its path.
+    static func save(_ image: Image, _ name: String, in folder: URL) throws -> String {
+        let url = folder.appendingPathComponent(name)
+        try ImageIO.save(image, to: url)
+        return url.path
     }
 
     /// Reads and decodes a JSON file.
