@@ -108,6 +108,12 @@ extension RunConfiguration {
         try bound(regions.count, 0...RunLimits.maxRegions, "regions", "number of regions")
     }
 
+    /// Matting Laplacians of the content a run holds at once at its peak: one for the photorealism term (for the
+    /// whole stage) and one for the guided filter (while it saves an image).
+    public var mattingLaplacians: Int {
+        (value(of: PhotorealismTerm.weight) > 0 ? 1 : 0) + (guidedFilterRadius > 0 ? 1 : 0)
+    }
+
     /// The run's peak memory (see `RunLimits.bytesPerPixel`): the network at the largest stage (content or style
     /// image, whichever is larger) with the matting Laplacians of the photorealism term and the guided filter, the
     /// L-BFGS history that stage keeps, and every decoded input image.
@@ -120,11 +126,8 @@ extension RunConfiguration {
                                                          longestSide: stage.styleLongestSide, pixelCount: nil)
                 return w * h
             }.max() ?? 0
-            // The photorealism term holds one matting Laplacian of the content per stage, and the guided filter
-            // builds another when it saves an image.
-            let laplacians = (value(of: PhotorealismTerm.weight) > 0 ? 1 : 0) + (guidedFilterRadius > 0 ? 1 : 0)
             let network = RunLimits.baseBytes + RunLimits.bytesPerPixel * max(contentPixels, stylePixels)
-                + laplacians * MattingLaplacian.bytesPerPixel * contentPixels
+                + mattingLaplacians * MattingLaplacian.bytesPerPixel * contentPixels
             let variables = 3 * contentPixels
             let history = optimizer == .lbfgs
                 ? effectiveLBFGSHistory(variables: variables) * LBFGS.bytesPerPair(variables: variables) : 0

@@ -330,11 +330,11 @@ public final class SweepRunner {
             } catch {
                 log.line("placement not measured: \(error)")
             }
-            // The measurement builds the content's matting Laplacian (`MattingLaplacian.bytesPerPixel`); a run
-            // without the photorealism term or the guided filter has not budgeted that, so its large images are left
+            // The measurement builds the content's matting Laplacian (`MattingLaplacian.bytesPerPixel`); a run whose
+            // memory estimate counts none (`mattingLaplacians`) has not budgeted that, so its large images are left
             // unmeasured.
             let pixels = result.image.width * result.image.height
-            if pixels <= SweepRunner.maxEnergyPixels || config.value(of: PhotorealismTerm.weight) > 0 || config.guidedFilterRadius > 0 {
+            if pixels <= SweepRunner.maxEnergyPixels || config.mattingLaplacians > 0 {
                 do {
                     photorealismEnergy = try transfer.photorealismEnergy(of: result.image)
                     log.line(String(format: "photorealism energy %.6g", photorealismEnergy ?? .nan))
