@@ -33,8 +33,11 @@ struct RefineCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        guard radius >= 1 && radius <= 32 else { throw ValidationError("--radius must be from 1 to 32, got \(radius)") }
-        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be > 0, got \(epsilon)") }
+        // The bounds of the run keys guided_filter_radius (without 0, "off") and guided_filter_epsilon.
+        guard (1...RunLimits.maxGuidedFilterRadius).contains(radius) else {
+            throw ValidationError("--radius must be from 1 to \(RunLimits.maxGuidedFilterRadius), got \(radius)")
+        }
+        guard epsilon > 0, epsilon <= 1, epsilon.isFinite else { throw ValidationError("--epsilon must be in (0, 1], got \(epsilon)") }
         if let collision = FileIO.firstCollision(inputs: [("the image", image), ("--content", content)],
                                                  outputs: [("--output", output)]) {
             throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
