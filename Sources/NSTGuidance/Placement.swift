@@ -73,8 +73,11 @@ public struct Placement: Codable, Equatable, Sendable {
         /// Layers where the region is nearer another region's texture than its own (ratio < 1) although its style
         /// region can be told apart from the others there (layer separability ≥ `separableAt`, or not measured).
         public var wrongLayers: [String] {
-            layerRatios.filter { $0.value < 1 && (layerSeparability?[$0.key] ?? .infinity) >= Placement.separableAt }.keys.sorted()
+            layerRatios.filter { $0.value < 1 && isSeparable(at: $0.key) }.keys.sorted()
         }
+
+        /// Whether the region's style region can be told apart from the others at `layer` (true when not measured).
+        public func isSeparable(at layer: String) -> Bool { (layerSeparability?[layer] ?? .infinity) >= Placement.separableAt }
     }
 
     public var regions: [Region]
@@ -377,7 +380,7 @@ extension Placement {
         for r in regions {
             lines.append(pad(r.name) + pad(String(format: "%.1f %%", 100 * r.share), 8) + pad(num(r.ratio), 9)
                          + pad(r.nearestOther ?? "–", width) + layers.map { l in
-                             let mark = (r.layerSeparability?[l]).map { $0 < Placement.separableAt } == true ? "*" : ""
+                             let mark = r.isSeparable(at: l) ? "" : "*"
                              return pad(num(r.layerRatios[l]) + mark, 9) }.joined()
                          + pad(num(r.separability), 10) + r.verdict)
         }
