@@ -15,7 +15,8 @@ public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
 
 /// Settings of `AutoMask.segment`; the defaults are the measured choice (README, *Automatic masks*).
 public struct AutoMaskOptions: Equatable, Sendable {
-    /// Number of regions; nil = chosen by the silhouette criterion among 2…`maxRegions` (1 if none separates).
+    /// Number of regions; nil = chosen among 2…`maxRegions` (`AutoMask.segment`: most separable style regions, then
+    /// the largest mean silhouette; 1 if fewer than two style regions are separable).
     public var regions: Int? = nil
     /// Largest K tried when `regions` is nil.
     public var maxRegions: Int = 5
@@ -24,15 +25,18 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public var seed: UInt64 = 0
     /// Longest side the images are analysed at (the maps are written at the images' own sizes).
     public var analysisSide: Int = 320
-    /// A region must cover at least this share of each image; smaller or one-sided regions are merged away.
+    /// A region's core (`Segmentation.coreShares`) must cover at least this share of each image; smaller, one-sided
+    /// or boundary-band regions are merged away.
     public var minimumShare: Double = 0.03
     /// Connected islands below this share of their image join the neighbouring region they touch most.
     public var minimumIsland: Double = 0.004
-    /// Smallest mean silhouette that counts as separated regions; below it the images form one region.
+    /// `.color` only: smallest mean silhouette that counts as separated regions; below it the images form one region.
     public var separation: Float = 0.1
+    /// K is chosen among the K whose mean silhouette is at least this share of the best one.
+    public var silhouetteShare: Float = 0.75
     /// Weights of the feature groups (squared distances add): relu3_1, relu4_1, colour (CIELAB / 100), height, width.
     public var deepWeights: (Float, Float) = (1, 1)
-    public var colorWeight: Float = 1.5
+    public var colorWeight: Float = 0
     public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
     /// Potts smoothing strength, in units of the mean squared distance of a cell to its own centre.
     public var smoothness: Float = 0.35
@@ -42,8 +46,23 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public static func == (a: AutoMaskOptions, b: AutoMaskOptions) -> Bool {
         a.regions == b.regions && a.maxRegions == b.maxRegions && a.method == b.method && a.seed == b.seed
             && a.analysisSide == b.analysisSide && a.minimumShare == b.minimumShare && a.minimumIsland == b.minimumIsland
-            && a.separation == b.separation && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
+            && a.separation == b.separation && a.silhouetteShare == b.silhouetteShare && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
             && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness
+    }
+}
+
+/// One K tried by `AutoMask.segment`.
+public struct AutoMaskCandidate: Equatable, Sendable {
+    /// The K asked of the clustering.
+    public let regions: Int
+    /// Regions left after the small and one-sided ones are merged away.
+    public let kept: Int
+    /// Style regions the placement measure can tell apart from the others (separability ≥ `Placement.separableAt`).
+    public let separable: Int
+    public let silhouette: Float
+
+    var summary: String {
+        "K=\(regions): " + (kept < regions ? "\(kept) kept, " : "") + "\(separable) separable, silhouette \(String(format: "%.3f", silhouette))"
     }
 }
 
@@ -57,8 +76,9 @@ public struct AutoMaskResult: Sendable {
     /// Each region's share of the content and of the style.
     public let contentShares: [Double]
     public let styleShares: [Double]
-    /// The mean silhouette of every K tried (K ≥ 2), or just the K asked for.
-    public let criterion: [(regions: Int, silhouette: Float)]
+    /// Every K tried (K ≥ 2), or just the K asked for: the regions kept, how many style regions are separable
+    /// (`.features`; 0 for `.color`) and the mean silhouette.
+    public let criterion: [AutoMaskCandidate]
     public let notices: [GuidanceNotice]
 
     public var regionCount: Int { colors.count }
@@ -134,9 +154,16 @@ public struct AutoMaskResult: Sendable {
 /// to full resolution, each pixel taking, among its four surrounding cells, the label of the cell whose mean colour
 /// is nearest to its own (edges snap to colour edges).
 ///
-/// K, when not given: the K in 2…`maxRegions` with the largest mean silhouette (Rousseeuw 1987) of the final
-/// labels over a fixed sample of cells of both images, s(i) = (b − a) / max(a, b); if no K reaches `separation`,
-/// or only one region survives the merging, the images form one region and a notice says so.
+/// K, when not given: every K in 2…`maxRegions` is run through the whole pipeline. Among the K whose mean silhouette
+/// (Rousseeuw 1987; final labels, a fixed sample of cells of both images, s(i) = (b − a) / max(a, b)) is at least
+/// `silhouetteShare` of the best K's, the one whose style regions the placement measure can most often tell apart
+/// wins (`separableStyleRegions`: separability ≥ `Placement.separableAt`, the placement measure's threshold); ties
+/// go to more regions kept, then to the larger silhouette.
+/// Fewer than two separable style regions (a style of one texture), or one region left after merging: the images
+/// form one region and a notice says so. Departure from a plain silhouette choice: on the nine deep-photo pairs the
+/// silhouette of these high-dimensional features is flat across K (0.05–0.18) and cannot tell a one-texture style
+/// from a scene; separability is what guidance needs (README, *Automatic masks*). `.color` keeps the silhouette
+/// alone, with `separation` as its threshold.
 public enum AutoMask {
     /// Layers the `.features` method reads.
     public static let layers: [LayerName] = ["relu3_1", "relu4_1"].compactMap { try? LayerName($0) }
@@ -164,17 +191,30 @@ public enum AutoMask {
             space.addColor(a, b, weight: 1)
         }
         let candidates = options.regions.map { [$0] } ?? Array(2...max(2, min(options.maxRegions, palette.count)))
-        var chosen = Segmentation.single(space)
-        var bestScore = -Float.infinity
-        var criterion: [(Int, Float)] = []
+        let choosing = options.regions == nil
+        var criterion: [AutoMaskCandidate] = []
+        var segmentations: [Segmentation] = []
         for k in candidates {
             var s = Segmentation.cluster(space, k: k, seed: options.seed)
+            var separable = 0
             if options.method == .features {
                 s.refine(space, options: options)
+                if choosing, let network { separable = try s.separableStyleRegions(b, space: space, network: network) }
             }
-            let silhouette = s.count > 1 ? s.silhouette(space) : 0
-            criterion.append((k, silhouette))
-            if silhouette > bestScore + 1e-6 { chosen = s; bestScore = silhouette }
+            let candidate = AutoMaskCandidate(regions: k, kept: s.count, separable: separable,
+                                              silhouette: s.count > 1 ? s.silhouette(space) : 0)
+            criterion.append(candidate)
+            segmentations.append(s)
+        }
+        // Among the K whose silhouette is at least `silhouetteShare` of the best: the most separable style regions
+        // (`.features`; always 0 for `.color`), then the most regions kept, then the largest silhouette.
+        let floor = (criterion.map(\.silhouette).max() ?? 0) * options.silhouetteShare
+        var chosen = Segmentation.single(space)
+        var best: AutoMaskCandidate? = nil
+        for (candidate, s) in zip(criterion, segmentations) where candidate.silhouette >= floor {
+            if best.map({ (candidate.separable, candidate.kept, candidate.silhouette) > ($0.separable, $0.kept, $0.silhouette + 1e-6) }) ?? true {
+                chosen = s; best = candidate
+            }
         }
         var notices: [GuidanceNotice] = []
         if let asked = options.regions {
@@ -183,16 +223,24 @@ public enum AutoMask {
                     message: "automatic masks: \(asked) regions asked, \(chosen.count) kept (the others covered < "
                         + "\(String(format: "%.0f", 100 * options.minimumShare)) % of one image)"))
             }
-        } else {
-            let table = criterion.map { "K=\($0.0): \(String(format: "%.3f", $0.1))" }.joined(separator: ", ")
-            if chosen.count < 2 || bestScore < options.separation {
+        } else if let best {
+            let table = criterion.map(\.summary).joined(separator: "; ")
+            let separated = options.method == .features ? best.separable >= 2 : best.silhouette >= options.separation
+            if chosen.count < 2 || !separated {
                 chosen = Segmentation.single(space)
+                let why = options.method == .features
+                    ? "fewer than two style regions whose textures can be told apart (separability ≥ \(Placement.separableAt))"
+                    : "best mean silhouette \(String(format: "%.3f", max(best.silhouette, 0))) < \(options.separation)"
                 notices.append(GuidanceNotice(level: .notice, path: nil,
-                    message: "automatic masks: one region: no two regions separate in both images (as with a style of one texture; best mean "
-                        + "silhouette \(String(format: "%.3f", max(bestScore, 0))) < \(options.separation); \(table)), so spatial control changes nothing"))
+                    message: "automatic masks: one region: no K gives two regions that separate in both images, as with a style "
+                        + "of one texture (\(why); \(table)), so spatial control changes nothing"))
             } else {
+                let rule = options.method == .features
+                    ? "the most separable style regions, then the most regions, among the K whose mean silhouette is ≥ "
+                        + "\(options.silhouetteShare) of the best"
+                    : "the largest mean silhouette"
                 notices.append(GuidanceNotice(level: .notice, path: nil,
-                    message: "automatic masks: \(chosen.count) regions, the largest mean silhouette (\(table))"))
+                    message: "automatic masks: \(chosen.count) regions, \(rule) (\(table))"))
             }
         }
         chosen.orderByContentShare(space)
@@ -210,7 +258,7 @@ public enum AutoMask {
         return AutoMaskResult(contentMap: render(full.0, width: a.original.width, height: a.original.height, colors: colors),
                               styleMap: render(full.1, width: b.original.width, height: b.original.height, colors: colors),
                               colors: colors, contentShares: shares(full.0), styleShares: shares(full.1),
-                              criterion: criterion.map { (regions: $0.0, silhouette: $0.1) }, notices: notices)
+                              criterion: criterion, notices: notices)
     }
 
     static func render(_ labels: [Int32], width: Int, height: Int, colors: [RegionColor]) -> Image {
@@ -484,12 +532,38 @@ struct Segmentation {
             mergeIslands(space, minimumShare: options.minimumIsland)
             compact(space)
             updateCenters(space)
-            let shares = sideShares(space)
+            let shares = coreShares(space)
             guard count > 1, let weakest = (0..<count).min(by: { min(shares[0][$0], shares[1][$0]) < min(shares[0][$1], shares[1][$1]) }),
                   min(shares[0][weakest], shares[1][weakest]) < options.minimumShare else { return }
             dissolve(weakest, space)
         }
     }
+
+    /// Each region's share of each image counting only its core: cells whose neighbours within `coreRadius` cells
+    /// (8 analysis pixels) all carry its label. A band along the boundary of two regions, where the deep features mix
+    /// both textures, has no core and is dissolved like a small region; a region with a core of a few per cent is a
+    /// region of its own.
+    func coreShares(_ space: FeatureSpace) -> [[Double]] {
+        var n = [[Int]](repeating: [Int](repeating: 0, count: count), count: 2)
+        let r = Segmentation.coreRadius
+        for side in 0..<2 {
+            let (w, h) = space.grids[side], base = space.row(side: side, 0)
+            for y in 0..<h {
+                for x in 0..<w {
+                    let label = labels[base + y * w + x]
+                    var core = true
+                    scan: for yy in max(0, y - r)...min(h - 1, y + r) {
+                        for xx in max(0, x - r)...min(w - 1, x + r) where labels[base + yy * w + xx] != label { core = false; break scan }
+                    }
+                    if core { n[side][Int(label)] += 1 }
+                }
+            }
+        }
+        return [n[0].map { Double($0) / Double(max(space.counts.0, 1)) }, n[1].map { Double($0) / Double(max(space.counts.1, 1)) }]
+    }
+
+    /// Radius in grid cells (4 analysis pixels each) of the neighbourhood a core cell shares its label with.
+    static let coreRadius = 2
 
     func sideShares(_ space: FeatureSpace) -> [[Double]] {
         var n = [[Int]](repeating: [Int](repeating: 0, count: count), count: 2)
@@ -588,6 +662,31 @@ struct Segmentation {
                 }
             }
         }
+    }
+
+    /// How many style regions the placement measure can tell apart from the others: the style image at the analysis
+    /// size, measured against itself (`Placement.measure`) with these labels (each grid cell covers its 4×4 pixels);
+    /// a region counts when its halves' separability is ≥ `Placement.separableAt`. This is what spatial control can
+    /// use: a region whose texture is that of its neighbours is placed no better by guidance than without it.
+    func separableStyleRegions(_ style: AnalysedImage, space: FeatureSpace, network: VGG19) throws -> Int {
+        guard count > 1 else { return 0 }
+        let w = style.image.width, h = style.image.height, base = space.row(side: 1, 0)
+        var values = [[Float]](repeating: [Float](repeating: 0, count: w * h), count: count)
+        for y in 0..<h {
+            let gy = min(y / 4, style.gridHeight - 1)
+            for x in 0..<w {
+                let gx = min(x / 4, style.gridWidth - 1)
+                values[Int(labels[base + gy * style.gridWidth + gx])][y * w + x] = 1
+            }
+        }
+        let regions = values.enumerated().compactMap { r, v -> StyleRegion? in
+            guard v.contains(1) else { return nil }
+            let guide = Guide(width: w, height: h, values: v)
+            return StyleRegion(name: "\(r)", contentGuide: guide, styleIndex: 0, styleGuide: guide)
+        }
+        guard regions.count > 1 else { return 0 }
+        let placement = try Placement.measure(network: network, output: style.image, styles: [style.image], regions: regions)
+        return placement.regions.filter { ($0.separability ?? 0) >= Placement.separableAt }.count
     }
 
     /// Mean silhouette over a fixed sample of at most 1600 cells of both images, Euclidean distances.

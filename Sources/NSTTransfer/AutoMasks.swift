@@ -9,7 +9,7 @@ public enum AutoMaskRegions: Codable, Equatable, Sendable, CustomStringConvertib
     case automatic
     case count(Int)
 
-    /// nil = chosen by the silhouette criterion.
+    /// nil = chosen by `AutoMask.segment`'s criterion (most separable style regions).
     public var regions: Int? {
         if case .count(let k) = self { return k }
         return nil

@@ -11,9 +11,10 @@ struct MaskCommand: ParsableCommand {
         abstract: "Build a colour label map (PNG) from a JSON file of shapes, from colour thresholds on an image, or automatically for a content/style pair.",
         discussion: """
             Automatic:  nst-exp mask --auto --content C --style S [--regions K] --output content_mask.png --style-output style_mask.png
-                          segments both images into corresponding regions (same colour = same region) from VGG-19 features,
-                          colour and position; without --regions, K is the one with the largest mean silhouette (1 if none
-                          separates). Writes a preview (both images with their regions overlaid) beside the content map.
+                          segments both images into corresponding regions (same colour = same region) from VGG-19 features
+                          and position; without --regions, K is the one in 2…5 with the most style regions the placement
+                          measure can tell apart, among the K whose mean silhouette is near the best (1 if fewer than two
+                          separate). Writes a preview (both images with their regions overlaid) beside the content map.
             Shapes:     nst-exp mask --shapes Masks/chelsea_regions.json --output Masks/chelsea_regions.png
             Thresholds: nst-exp mask --image photo.png --rule "#0000FF: b > 0.55 && b > r" --rule "green: g > r && g > b" \\
                           --background black --output photo_regions.png
@@ -55,7 +56,7 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Label map of the style image (--auto, .png).")
     var styleOutput: String?
 
-    @Option(help: "Number of regions (--auto; default: chosen by the silhouette criterion, 1…\(AutoMask.palette.count)).")
+    @Option(help: "Number of regions (--auto, 1…\(AutoMask.palette.count); default: the K in 2…5 with the most separable style regions, 1 if fewer than two).")
     var regions: Int?
 
     @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline) (default: features).")
@@ -189,7 +190,9 @@ struct MaskCommand: ParsableCommand {
             var object: [String: Any] = [
                 "method": kind.rawValue, "regions": result.regionCount, "seconds": elapsed,
                 "colors": result.colors.map(\.hex), "content_shares": result.contentShares, "style_shares": result.styleShares,
-                "criterion": result.criterion.map { ["regions": $0.regions, "silhouette": Double($0.silhouette)] },
+                "criterion": result.criterion.map {
+                    ["regions": $0.regions, "kept": $0.kept, "separable": $0.separable, "silhouette": Double($0.silhouette)]
+                },
                 "notices": result.notices.map(\.message),
             ]
             if let agreement {

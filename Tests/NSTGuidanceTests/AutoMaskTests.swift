@@ -69,17 +69,20 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         let score = try agreement(result, content: twoContent.labels, style: twoStyle.labels)
         #expect(score.content > 0.95, "content IoU \(score.content)")
         #expect(score.style > 0.95, "style IoU \(score.style)")
-        #expect(result.notices.contains { $0.message.contains("silhouette") })
+        #expect(result.notices.contains { $0.message.contains("2 regions") && $0.message.contains("separable") })
     }
 
-    @Test("three textures: K = 3 is chosen among 2…5", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    @Test("three textures: K = 3 is chosen among 2…5, the K with the most separable style regions", .enabled(if: network != nil, "VGG-19 weights not installed"))
     func threeTextures() throws {
         let content = synthetic(width: 192, height: 144, seed: 3) { x, y in y < 50 ? .checker : x < 96 ? .stripes : .speckle }
         let style = synthetic(width: 176, height: 176, seed: 4) { x, y in x < 60 ? .speckle : y < 90 ? .stripes : .checker }
         let result = try AutoMask.segment(content: content.image, style: style.image, network: network)
         #expect(result.regionCount == 3, "criterion \(result.criterion)")
-        let best = result.criterion.max { $0.silhouette < $1.silhouette }
-        #expect(best?.regions == 3)
+        #expect(result.criterion.map(\.regions) == [2, 3, 4, 5])
+        let three = result.criterion.first { $0.regions == 3 }
+        #expect(three?.kept == 3 && three?.separable == 3, "criterion \(result.criterion)")
+        #expect(result.criterion.allSatisfy { $0.separable <= 3 }, "a fourth region would split one texture")
+        #expect(result.criterion.first { $0.regions == 2 }.map { $0.separable < 3 } ?? false)
         let score = try agreement(result, content: content.labels, style: style.labels)
         #expect(score.mean > 0.9, "IoU \(score.content), \(score.style)")
     }
