@@ -6,8 +6,9 @@ import NSTTensor
 
 /// What an automatic segmentation clusters.
 public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
-    /// VGG-19 relu3_1 and relu4_1 features (each L2-normalised), CIELAB colour and position, clustered jointly over
-    /// both images, then smoothed (Potts ICM), small islands and unshared regions merged, edges snapped to colour.
+    /// VGG-19 relu3_1 and relu4_1 features (each L2-normalised; relu5_1 optional) and position (colour optional),
+    /// clustered jointly over both images, then smoothed (Potts ICM), small islands, boundary bands and unshared
+    /// regions merged, edges snapped to colour.
     case features
     /// The baseline: k-means on CIELAB colour alone, jointly over both images, each pixel to its nearest centre.
     case color
@@ -34,8 +35,9 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public var separation: Float = 0.1
     /// K is chosen among the K whose mean silhouette is at least this share of the best one.
     public var silhouetteShare: Float = 0.75
-    /// Weights of the feature groups (squared distances add): relu3_1, relu4_1, colour (CIELAB / 100), height, width.
-    public var deepWeights: (Float, Float) = (1, 1)
+    /// Weights of the feature groups (squared distances add): `AutoMask.layers` (relu3_1, relu4_1, relu5_1; 0 = not
+    /// read), colour (CIELAB / 100), height, width.
+    public var deepWeights: [Float] = [1, 1, 0]
     public var colorWeight: Float = 0
     public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
     /// Potts smoothing strength, in units of the mean squared distance of a cell to its own centre.
@@ -144,13 +146,17 @@ public struct AutoMaskResult: Sendable {
 /// spatial control (Gatys et al. 2017, Sec. 3) can run without hand-drawn label maps.
 ///
 /// Method (`.features`): both images are resized to `analysisSide`, run through VGG-19 once each, and every cell of
-/// the relu3_1 grid (stride 4) becomes one vector [w₃·f₃/‖f₃‖, w₄·f₄/‖f₄‖, w_c·Lab/100, w_y·y, w_x·x] (relu4_1
-/// bilinearly upsampled to that grid; y, x in 0…1). The cells of *both* images are clustered together (k-means,
+/// the relu3_1 grid (stride 4) becomes one vector [w₃·f₃/‖f₃‖, w₄·f₄/‖f₄‖, w₅·f₅/‖f₅‖, w_c·Lab/100, w_y·y, w_x·x]
+/// (relu4_1 and relu5_1 bilinearly upsampled to that grid; y, x in 0…1). Defaults w₅ = 0: relu5_1 places texture
+/// better on five of the nine deep-photo pairs but, through the network's zero padding, splits a one-texture style
+/// into a frame and an interior. w_c = 0: colour tied a daytime river to a night skyline in pair01, where the
+/// features alone match sky, city and water. The cells of *both* images are clustered together (k-means,
 /// k-means++ initialisation from `seed`), so region r means the same kind of stuff in both: correspondence by
 /// construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
 /// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour,
-/// and a region covering less than `minimumShare` of either image is dissolved into the nearest remaining centres
-/// (a content region with no counterpart in the style could not be styled). Finally the grid labels are upsampled
+/// and a region whose core (`Segmentation.coreShares`) covers less than `minimumShare` of either image is dissolved
+/// into the nearest remaining centres (a content region with no counterpart in the style could not be styled; a band
+/// along a boundary mixes two textures and is no region). Finally the grid labels are upsampled
 /// to full resolution, each pixel taking, among its four surrounding cells, the label of the cell whose mean colour
 /// is nearest to its own (edges snap to colour edges).
 ///
@@ -166,7 +172,7 @@ public struct AutoMaskResult: Sendable {
 /// alone, with `separation` as its threshold.
 public enum AutoMask {
     /// Layers the `.features` method reads.
-    public static let layers: [LayerName] = ["relu3_1", "relu4_1"].compactMap { try? LayerName($0) }
+    public static let layers: [LayerName] = ["relu3_1", "relu4_1", "relu5_1"].compactMap { try? LayerName($0) }
 
     /// Region colours in order: the deep-photo-styletransfer codes, so maps also read under `--palette deep-photo`.
     public static let palette: [RegionColor] = ["blue", "green", "red", "yellow", "lightblue", "purple", "white", "grey", "black"]
@@ -206,13 +212,16 @@ public enum AutoMask {
             criterion.append(candidate)
             segmentations.append(s)
         }
-        // Among the K whose silhouette is at least `silhouetteShare` of the best: the most separable style regions
-        // (`.features`; always 0 for `.color`), then the most regions kept, then the largest silhouette.
-        let floor = (criterion.map(\.silhouette).max() ?? 0) * options.silhouetteShare
+        // `.features`: among the K whose silhouette is at least `silhouetteShare` of the best, the most separable
+        // style regions, then the most regions kept, then the largest silhouette. `.color`: the largest silhouette.
+        let floor = options.method == .features ? (criterion.map(\.silhouette).max() ?? 0) * options.silhouetteShare : -Float.infinity
+        func key(_ c: AutoMaskCandidate) -> (Int, Int, Float) {
+            options.method == .features ? (c.separable, c.kept, c.silhouette) : (0, 0, c.silhouette)
+        }
         var chosen = Segmentation.single(space)
         var best: AutoMaskCandidate? = nil
         for (candidate, s) in zip(criterion, segmentations) where candidate.silhouette >= floor {
-            if best.map({ (candidate.separable, candidate.kept, candidate.silhouette) > ($0.separable, $0.kept, $0.silhouette + 1e-6) }) ?? true {
+            if best.map({ let k = key($0); return key(candidate) > (k.0, k.1, k.2 + 1e-6) }) ?? true {
                 chosen = s; best = candidate
             }
         }
@@ -375,19 +384,20 @@ struct FeatureSpace {
         matrix = m
     }
 
-    mutating func addDeep(network: VGG19, a: AnalysedImage, b: AnalysedImage, weights: (Float, Float)) {
-        var perLayer: [[Float]] = [[], []]
-        var channels = [0, 0]
+    mutating func addDeep(network: VGG19, a: AnalysedImage, b: AnalysedImage, weights: [Float]) {
+        let used = AutoMask.layers.enumerated().filter { $0.offset < weights.count && weights[$0.offset] > 0 }
+        guard !used.isEmpty else { return }
+        var perLayer = [[Float]](repeating: [], count: used.count)
+        var channels = [Int](repeating: 0, count: used.count)
         for image in [a, b] {
-            let maps = network.forward(VGGInput.fromImage(image.image), layers: AutoMask.layers)
-            for (j, layer) in AutoMask.layers.enumerated() {
+            let maps = network.forward(VGGInput.fromImage(image.image), layers: used.map(\.element))
+            for (j, (index, layer)) in used.enumerated() {
                 guard let f = maps[layer] else { continue }
                 channels[j] = f.channels
-                perLayer[j] += FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight,
-                                                    weight: j == 0 ? weights.0 : weights.1)
+                perLayer[j] += FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight, weight: weights[index])
             }
         }
-        for j in 0..<2 where channels[j] > 0 { append(dimension: channels[j], values: perLayer[j]) }
+        for j in used.indices where channels[j] > 0 { append(dimension: channels[j], values: perLayer[j]) }
     }
 
     /// A feature map bilinearly resampled to the grid, one L2-normalised, weighted vector per cell (cell-major).

@@ -71,6 +71,9 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Weight of CIELAB colour against the VGG-19 features (default: \(AutoMaskOptions().colorWeight)).")
     var colorWeight: Float?
 
+    @Option(help: "Weights of the VGG-19 layers \(AutoMask.layers.map(\.description).joined(separator: ", ")), comma-separated (default: \(AutoMaskOptions().deepWeights.map { String(format: "%g", $0) }.joined(separator: ","))).")
+    var deepWeights: String?
+
     @Option(help: "Weight of the vertical position (default: \(AutoMaskOptions().positionWeight.y)).")
     var positionWeight: Float?
 
@@ -95,8 +98,22 @@ struct MaskCommand: ParsableCommand {
     @Flag(help: "With --auto: print the result as JSON.")
     var json = false
 
+    /// `--deep-weights w3,w4,w5`: one finite weight ≥ 0 per `AutoMask.layers` entry.
+    private func parsedDeepWeights() throws -> [Float]? {
+        guard let deepWeights else { return nil }
+        let values = deepWeights.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        let weights = values.compactMap { $0 }
+        guard weights.count == AutoMask.layers.count, values.count == weights.count, weights.allSatisfy({ $0 >= 0 && $0.isFinite }),
+              weights.contains(where: { $0 > 0 }) else {
+            throw ValidationError("--deep-weights \(deepWeights): give \(AutoMask.layers.count) finite weights ≥ 0, not all 0, "
+                + "comma-separated, for " + AutoMask.layers.map(\.description).joined(separator: ", ") + " (e.g. 1,1,1)")
+        }
+        return weights
+    }
+
     func validate() throws {
         if auto {
+            _ = try parsedDeepWeights()
             guard content != nil, style != nil, let styleOutput else {
                 throw ValidationError("--auto needs --content IMAGE, --style IMAGE, --output CONTENT_MAP.png and --style-output STYLE_MAP.png")
             }
@@ -161,6 +178,7 @@ struct MaskCommand: ParsableCommand {
         if let positionWeight { options.positionWeight.y = positionWeight }
         if let minimumShare { options.minimumShare = minimumShare }
         if let smoothness { options.smoothness = smoothness }
+        if let weights = try parsedDeepWeights() { options.deepWeights = weights }
         let network = kind == .features
             ? VGG19(weights: try weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) } ?? VGGWeights.loadInstalled())
             : nil

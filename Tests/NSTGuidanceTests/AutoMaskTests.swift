@@ -87,6 +87,21 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(score.mean > 0.9, "IoU \(score.content), \(score.style)")
     }
 
+    @Test("a band two cells wide along a boundary has no core and is dissolved; regions with an interior keep a core share")
+    func coreShares() throws {
+        let blank = Image(width: 64, height: 64, channels: 3)
+        let a = try AnalysedImage(blank, side: 64), b = try AnalysedImage(blank, side: 64)
+        let space = FeatureSpace(a, b)   // 16×16 cells an image
+        #expect(space.grids[0].width == 16 && space.grids[1].height == 16)
+        var labels = [Int32](repeating: 0, count: space.rows)
+        for side in 0..<2 {
+            for y in 0..<16 { for x in 0..<16 { labels[space.row(side: side, y * 16 + x)] = x < 7 ? 0 : x < 9 ? 1 : 2 } }
+        }
+        let shares = Segmentation(labels: labels, centers: [], count: 3).coreShares(space)
+        // Region 0 covers x 0…6: its cells with every neighbour within 2 columns also in it are x 0…4, 5 of 16 columns.
+        #expect(shares[0] == [5.0 / 16, 0, 5.0 / 16] && shares[1] == shares[0], "\(shares)")
+    }
+
     @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
     func oneTextureStyle() throws {
         let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
