@@ -148,7 +148,7 @@ public struct AutoMaskResult: Sendable {
 /// Method (`.features`): both images are resized to `analysisSide`, run through VGG-19 once each, and every cell of
 /// the relu3_1 grid (stride 4) becomes one vector [w₃·f₃/‖f₃‖, w₄·f₄/‖f₄‖, w₅·f₅/‖f₅‖, w_c·Lab/100, w_y·y, w_x·x]
 /// (relu4_1 and relu5_1 bilinearly upsampled to that grid; y, x in 0…1). Defaults w₅ = 0: relu5_1 places texture
-/// better on five of the nine deep-photo pairs but, through the network's zero padding, splits a one-texture style
+/// better on four of the nine deep-photo pairs but, through the network's zero padding, splits a one-texture style
 /// into a frame and an interior. w_c = 0: colour tied a daytime river to a night skyline in pair01, where the
 /// features alone match sky, city and water. The cells of *both* images are clustered together (k-means,
 /// k-means++ initialisation from `seed`), so region r means the same kind of stuff in both: correspondence by
