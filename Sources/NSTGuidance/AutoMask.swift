@@ -17,7 +17,7 @@ public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
 /// Settings of `AutoMask.segment`; the defaults are the measured choice (README, *Automatic masks*).
 public struct AutoMaskOptions: Equatable, Sendable {
     /// Number of regions; nil = chosen among 2…`maxRegions` (`AutoMask.segment`: most separable style regions, then
-    /// the largest mean silhouette; 1 if fewer than two style regions are separable).
+    /// most regions, then the largest mean silhouette; 1 if fewer than two style regions are separable).
     public var regions: Int? = nil
     /// Largest K tried when `regions` is nil.
     public var maxRegions: Int = 5
@@ -167,7 +167,7 @@ public struct AutoMaskResult: Sendable {
 /// go to more regions kept, then to the larger silhouette.
 /// Fewer than two separable style regions (a style of one texture), or one region left after merging: the images
 /// form one region and a notice says so. Departure from a plain silhouette choice: on the nine deep-photo pairs the
-/// silhouette of these high-dimensional features is flat across K (0.05–0.18) and cannot tell a one-texture style
+/// silhouette of these high-dimensional features is flat across K (0.03–0.18) and cannot tell a one-texture style
 /// from a scene; separability is what guidance needs (README, *Automatic masks*). `.color` keeps the silhouette
 /// alone, with `separation` as its threshold.
 public enum AutoMask {
@@ -679,8 +679,10 @@ struct Segmentation {
     /// a region counts when its halves' separability is ≥ `Placement.separableAt`. This is what spatial control can
     /// use: a region whose texture is that of its neighbours is placed no better by guidance than without it.
     func separableStyleRegions(_ style: AnalysedImage, space: FeatureSpace, network: VGG19) throws -> Int {
-        guard count > 1 else { return 0 }
         let w = style.image.width, h = style.image.height, base = space.row(side: 1, 0)
+        // The measure reads relu5_1: a style thinner than its 16 px minimum at the analysis size cannot be measured,
+        // and then no region counts as separable (one region, with the notice).
+        guard count > 1, let deepest = Placement.layers.last, min(w, h) >= VGG19.minimumSide(for: deepest) else { return 0 }
         var values = [[Float]](repeating: [Float](repeating: 0, count: w * h), count: count)
         for y in 0..<h {
             let gy = min(y / 4, style.gridHeight - 1)
