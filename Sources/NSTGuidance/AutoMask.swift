@@ -45,6 +45,11 @@ public struct AutoMaskOptions: Equatable, Sendable {
 
     public init() {}
 
+    /// The `AutoMask.layers` read (weight > 0), with their weights.
+    var deepLayers: [(layer: LayerName, weight: Float)] {
+        zip(AutoMask.layers, deepWeights).filter { $0.1 > 0 }.map { (layer: $0.0, weight: $0.1) }
+    }
+
     public static func == (a: AutoMaskOptions, b: AutoMaskOptions) -> Bool {
         a.regions == b.regions && a.maxRegions == b.maxRegions && a.method == b.method && a.seed == b.seed
             && a.analysisSide == b.analysisSide && a.minimumShare == b.minimumShare && a.minimumIsland == b.minimumIsland
@@ -187,17 +192,29 @@ public enum AutoMask {
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
         var space = FeatureSpace(a, b)
+        let choosing = options.regions == nil
+        // The style's feature maps for the separability measure (`separableStyleRegions`), from the same VGG-19 pass as
+        // its clustering features; nil when K is given, or when the style at the analysis size is thinner than
+        // relu5_1's minimum (then no region counts as separable: one region, with the notice).
+        var styleMeasureFeatures: [LayerName: FeatureMap]? = nil
         switch options.method {
         case .features:
             guard let network else { throw AutoMaskError.networkRequired }
-            space.addDeep(network: network, a: a, b: b, weights: options.deepWeights)
+            let deep = options.deepLayers.map(\.layer)
+            let measurable = choosing && Placement.layers.allSatisfy {
+                min(b.image.width, b.image.height) >= VGG19.minimumSide(for: $0)
+            }
+            let styleLayers = measurable ? deep + Placement.layers.filter { !deep.contains($0) } : deep
+            let contentMaps = network.forward(VGGInput.fromImage(a.image), layers: deep)
+            let styleMaps = network.forward(VGGInput.fromImage(b.image), layers: styleLayers)
+            if measurable { styleMeasureFeatures = styleMaps }
+            space.addDeep(maps: [contentMaps, styleMaps], a: a, b: b, layers: options.deepLayers)
             space.addColor(a, b, weight: options.colorWeight)
             space.addPosition(a, b, weights: options.positionWeight)
         case .color:
             space.addColor(a, b, weight: 1)
         }
         let candidates = options.regions.map { [$0] } ?? Array(2...max(2, min(options.maxRegions, palette.count)))
-        let choosing = options.regions == nil
         var criterion: [AutoMaskCandidate] = []
         var segmentations: [Segmentation] = []
         for k in candidates {
@@ -205,7 +222,7 @@ public enum AutoMask {
             var separable = 0
             if options.method == .features {
                 s.refine(space, options: options)
-                if choosing, let network { separable = try s.separableStyleRegions(b, space: space, network: network) }
+                if let features = styleMeasureFeatures { separable = try s.separableStyleRegions(b, space: space, features: features) }
             }
             let candidate = AutoMaskCandidate(regions: k, kept: s.count, separable: separable,
                                               silhouette: s.count > 1 ? s.silhouette(space) : 0)
@@ -384,17 +401,16 @@ struct FeatureSpace {
         matrix = m
     }
 
-    mutating func addDeep(network: VGG19, a: AnalysedImage, b: AnalysedImage, weights: [Float]) {
-        let used = AutoMask.layers.enumerated().filter { $0.offset < weights.count && weights[$0.offset] > 0 }
+    /// One group per layer of `layers` (`AutoMaskOptions.deepLayers`), from `maps` = [content's, style's] feature maps.
+    mutating func addDeep(maps: [[LayerName: FeatureMap]], a: AnalysedImage, b: AnalysedImage, layers used: [(layer: LayerName, weight: Float)]) {
         guard !used.isEmpty else { return }
         var perLayer = [[Float]](repeating: [], count: used.count)
         var channels = [Int](repeating: 0, count: used.count)
-        for image in [a, b] {
-            let maps = network.forward(VGGInput.fromImage(image.image), layers: used.map(\.element))
-            for (j, (index, layer)) in used.enumerated() {
+        for (image, maps) in zip([a, b], maps) {
+            for (j, (layer, weight)) in used.enumerated() {
                 guard let f = maps[layer] else { continue }
                 channels[j] = f.channels
-                perLayer[j] += FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight, weight: weights[index])
+                perLayer[j] += FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight, weight: weight)
             }
         }
         for j in used.indices where channels[j] > 0 { append(dimension: channels[j], values: perLayer[j]) }
@@ -678,11 +694,10 @@ struct Segmentation {
     /// size, measured against itself (`Placement.measure`) with these labels (each grid cell covers its 4×4 pixels);
     /// a region counts when its halves' separability is ≥ `Placement.separableAt`. This is what spatial control can
     /// use: a region whose texture is that of its neighbours is placed no better by guidance than without it.
-    func separableStyleRegions(_ style: AnalysedImage, space: FeatureSpace, network: VGG19) throws -> Int {
+    /// `features`: the style image's maps at (at least) `Placement.layers`, computed once for every K.
+    func separableStyleRegions(_ style: AnalysedImage, space: FeatureSpace, features: [LayerName: FeatureMap]) throws -> Int {
         let w = style.image.width, h = style.image.height, base = space.row(side: 1, 0)
-        // The measure reads relu5_1: a style thinner than its 16 px minimum at the analysis size cannot be measured,
-        // and then no region counts as separable (one region, with the notice).
-        guard count > 1, let deepest = Placement.layers.last, min(w, h) >= VGG19.minimumSide(for: deepest) else { return 0 }
+        guard count > 1 else { return 0 }
         var values = [[Float]](repeating: [Float](repeating: 0, count: w * h), count: count)
         for y in 0..<h {
             let gy = min(y / 4, style.gridHeight - 1)
@@ -697,7 +712,7 @@ struct Segmentation {
             return StyleRegion(name: "\(r)", contentGuide: guide, styleIndex: 0, styleGuide: guide)
         }
         guard regions.count > 1 else { return 0 }
-        let placement = try Placement.measure(network: network, output: style.image, styles: [style.image], regions: regions)
+        let placement = try Placement.measure(outputFeatures: features, outputSize: (w, h), styleSizes: [(w, h)], regions: regions) { _ in features }
         return placement.regions.filter { ($0.separability ?? 0) >= Placement.separableAt }.count
     }
 

@@ -161,23 +161,33 @@ public struct Placement: Codable, Equatable, Sendable {
     public static func measure(network: VGG19, output: Image, styles: [Image], regions: [StyleRegion]) throws -> Placement {
         try VGG19.validate(width: output.width, height: output.height, layers: layers)
         for s in styles { try VGG19.validate(width: s.width, height: s.height, layers: layers) }
-        let outputFeatures = network.forward(VGGInput.fromImage(output), layers: layers)
         var styleFeatures: [Int: [LayerName: FeatureMap]] = [:]
+        return try measure(outputFeatures: network.forward(VGGInput.fromImage(output), layers: layers),
+                           outputSize: (output.width, output.height), styleSizes: styles.map { ($0.width, $0.height) },
+                           regions: regions) { i in
+            if let f = styleFeatures[i] { return f }
+            let f = network.forward(VGGInput.fromImage(styles[i]), layers: layers)
+            styleFeatures[i] = f
+            return f
+        }
+    }
+
+    /// The same from feature maps already computed at (at least) `layers`: the output's, and `styleFeatures(i)` for
+    /// style image i (called once or more per region; cache if it computes), whose size is `styleSizes[i]`.
+    public static func measure(outputFeatures: [LayerName: FeatureMap], outputSize: (width: Int, height: Int),
+                               styleSizes: [(width: Int, height: Int)], regions: [StyleRegion],
+                               styleFeatures: (Int) throws -> [LayerName: FeatureMap]) throws -> Placement {
         var contentGuides: [Guide] = [], styleTargets: [[LayerName: GuidedGram?]] = [], halves: [[[LayerName: GuidedGram?]]] = []
         let propagation = GuidePropagation(mode: .simple)
         for r in regions {
-            guard styles.indices.contains(r.styleIndex) else {
+            guard styleSizes.indices.contains(r.styleIndex) else {
                 throw GuidanceError.regionCountMismatch(what: "style images (region \(r.name) uses style \(r.styleIndex))",
-                                                        count: styles.count, expected: r.styleIndex + 1)
+                                                        count: styleSizes.count, expected: r.styleIndex + 1)
             }
-            let style = styles[r.styleIndex]
-            let features: [LayerName: FeatureMap]
-            if let f = styleFeatures[r.styleIndex] { features = f } else {
-                features = network.forward(VGGInput.fromImage(style), layers: layers)
-                styleFeatures[r.styleIndex] = features
-            }
-            contentGuides.append(try r.contentGuide.resampled(width: output.width, height: output.height))
-            let styleGuide = try r.styleGuide.resampled(width: style.width, height: style.height)
+            let size = styleSizes[r.styleIndex]
+            let features = try styleFeatures(r.styleIndex)
+            contentGuides.append(try r.contentGuide.resampled(width: outputSize.width, height: outputSize.height))
+            let styleGuide = try r.styleGuide.resampled(width: size.width, height: size.height)
             styleTargets.append(try GuidedStyleTargets.targets(features: features, styleGuide: styleGuide, propagation: propagation))
             halves.append(try styleGuide.halves().map {
                 try GuidedStyleTargets.targets(features: features, styleGuide: $0, propagation: propagation)
