@@ -7,8 +7,8 @@ import NSTTensor
 /// What an automatic segmentation clusters.
 public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
     /// VGG-19 relu3_1 and relu4_1 features (each L2-normalised; relu5_1 optional) and position (colour optional),
-    /// clustered jointly over both images, then smoothed (Potts ICM), small islands, boundary bands and unshared
-    /// regions merged, edges snapped to colour.
+    /// clustered jointly over both images, then smoothed (Potts ICM); small islands, boundary bands and content-only
+    /// regions merged, style-only regions left unused; edges snapped to colour.
     case features
     /// The baseline: k-means on CIELAB colour alone, jointly over both images, each pixel to its nearest centre.
     case color
@@ -62,9 +62,10 @@ public struct AutoMaskOptions: Equatable, Sendable {
 public struct AutoMaskCandidate: Equatable, Sendable {
     /// The K asked of the clustering.
     public let regions: Int
-    /// Regions left after the small and one-sided ones are merged away.
+    /// Regions in both images left after the small and content-only ones are merged away (style-only ones not counted).
     public let kept: Int
-    /// Style regions the placement measure can tell apart from the others (separability ≥ `Placement.separableAt`).
+    /// Of those, the style regions the placement measure can tell apart from all others (separability ≥
+    /// `Placement.separableAt`).
     public let separable: Int
     public let silhouette: Float
 
@@ -150,31 +151,32 @@ public struct AutoMaskResult: Sendable {
 /// Automatic masks: segments a content and a style image into regions that correspond across the two, so that
 /// spatial control (Gatys et al. 2017, Sec. 3) can run without hand-drawn label maps.
 ///
-/// Method (`.features`): both images are resized to `analysisSide`, run through VGG-19 once each, and every cell of
+/// Method (`.features`): both images are resized to `analysisSide` and run through VGG-19 once each, and every cell of
 /// the relu3_1 grid (stride 4) becomes one vector [w₃·f₃/‖f₃‖, w₄·f₄/‖f₄‖, w₅·f₅/‖f₅‖, w_c·Lab/100, w_y·y, w_x·x]
-/// (relu4_1 and relu5_1 bilinearly upsampled to that grid; y, x in 0…1). Defaults w₅ = 0: relu5_1 places texture
-/// better on four of the nine deep-photo pairs but, through the network's zero padding, splits a one-texture style
-/// into a frame and an interior. w_c = 0: colour tied a daytime river to a night skyline in pair01, where the
-/// features alone match sky, city and water. The cells of *both* images are clustered together (k-means,
-/// k-means++ initialisation from `seed`), so region r means the same kind of stuff in both: correspondence by
-/// construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
-/// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour,
-/// and a region whose core (`Segmentation.coreShares`) covers less than `minimumShare` of either image is dissolved
-/// into the nearest remaining centres (a content region with no counterpart in the style could not be styled; a band
-/// along a boundary mixes two textures and is no region). Finally the grid labels are upsampled
-/// to full resolution, each pixel taking, among its four surrounding cells, the label of the cell whose mean colour
-/// is nearest to its own (edges snap to colour edges).
+/// (relu4_1 and relu5_1 bilinearly upsampled to that grid; y, x in 0…1). Defaults w₅ = 0: relu5_1 trades pairs on the
+/// nine deep-photo pairs without a net gain, and splits a style of one texture (through the network's zero padding into
+/// a frame and an interior; mirror-padded, into a top and a bottom). w_c = 0: colour tied a daytime river to a night
+/// skyline in pair01, where the features alone match sky, city and water. The cells of *both* images are clustered
+/// together (k-means, k-means++ initialisation from `seed`), so region r means the same kind of stuff in both:
+/// correspondence by construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
+/// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour, and,
+/// weakest first, a region whose core (`Segmentation.coreShares`) covers less than `minimumShare` of the style is
+/// dissolved into the nearest remaining centres (a band along a boundary mixes two textures and is no region; a content
+/// region with no counterpart in the style could not be styled), while one with a core in the style but not in the
+/// content becomes style-only: an unused style region (`RegionPairing`) instead of a texture mixed into its
+/// neighbour's. Finally the grid labels are upsampled to full resolution, each pixel taking, among its four surrounding
+/// cells, the label of the cell whose mean colour is nearest to its own (edges snap to colour edges).
 ///
 /// K, when not given: every K in 2…`maxRegions` is run through the whole pipeline. Among the K whose mean silhouette
 /// (Rousseeuw 1987; final labels, a fixed sample of cells of both images, s(i) = (b − a) / max(a, b)) is at least
-/// `silhouetteShare` of the best K's, the one whose style regions the placement measure can most often tell apart
-/// wins (`separableStyleRegions`: separability ≥ `Placement.separableAt`, the placement measure's threshold); ties
-/// go to more regions kept, then to the larger silhouette.
+/// `silhouetteShare` of the best K's, the one whose shared style regions the placement measure can most often tell
+/// apart wins (`separableStyleRegions`: separability ≥ `Placement.separableAt`, the placement measure's threshold);
+/// ties go to more regions kept, then to the larger silhouette.
 /// Fewer than two separable style regions (a style of one texture), or one region left after merging: the images
 /// form one region and a notice says so. Departure from a plain silhouette choice: on the nine deep-photo pairs the
 /// silhouette of these high-dimensional features is flat across K (0.03–0.18) and cannot tell a one-texture style
 /// from a scene; separability is what guidance needs (README, *Automatic masks*). `.color` keeps the silhouette
-/// alone, with `separation` as its threshold.
+/// alone, with `separation` as its threshold. The defaults were chosen by measurement on those nine pairs.
 public enum AutoMask {
     /// Layers the `.features` method reads.
     public static let layers: [LayerName] = ["relu3_1", "relu4_1", "relu5_1"].compactMap { try? LayerName($0) }
@@ -224,7 +226,7 @@ public enum AutoMask {
                 s.refine(space, options: options)
                 if let features = styleMeasureFeatures { separable = try s.separableStyleRegions(b, space: space, features: features) }
             }
-            let candidate = AutoMaskCandidate(regions: k, kept: s.count, separable: separable,
+            let candidate = AutoMaskCandidate(regions: k, kept: s.shared, separable: separable,
                                               silhouette: s.count > 1 ? s.silhouette(space) : 0)
             criterion.append(candidate)
             segmentations.append(s)
@@ -252,7 +254,7 @@ public enum AutoMask {
         } else if let best {
             let table = criterion.map(\.summary).joined(separator: "; ")
             let separated = options.method == .features ? best.separable >= 2 : best.silhouette >= options.separation
-            if chosen.count < 2 || !separated {
+            if chosen.shared < 2 || !separated {
                 chosen = Segmentation.single(space)
                 let why = options.method == .features
                     ? "fewer than two style regions whose textures can be told apart (separability ≥ \(Placement.separableAt))"
@@ -265,8 +267,10 @@ public enum AutoMask {
                     ? "the most separable style regions, then the most regions, among the K whose mean silhouette is ≥ "
                         + "\(options.silhouetteShare) of the best"
                     : "the largest mean silhouette"
+                let unused = chosen.count - chosen.shared
+                let styleOnly = unused == 0 ? "" : " and \(unused) style-only (a texture of the style no part of the content resembles: left unused)"
                 notices.append(GuidanceNotice(level: .notice, path: nil,
-                    message: "automatic masks: \(chosen.count) regions, \(rule) (\(table))"))
+                    message: "automatic masks: \(chosen.shared) regions\(styleOnly), \(rule) (\(table))"))
             }
         }
         chosen.orderByContentShare(space)
@@ -486,6 +490,20 @@ struct Segmentation {
     var labels: [Int32]
     var centers: [Float]
     var count: Int
+    /// Regions with a texture of the style that no part of the content resembles: kept in the style map under a colour
+    /// of their own (an unused style region, `RegionPairing`) so that they do not pollute the texture of the region
+    /// they border, and never given to content cells.
+    var styleOnly: [Bool]
+
+    init(labels: [Int32], centers: [Float], count: Int) {
+        self.labels = labels
+        self.centers = centers
+        self.count = count
+        styleOnly = [Bool](repeating: false, count: count)
+    }
+
+    /// Regions present in both images.
+    var shared: Int { styleOnly.filter { !$0 }.count }
 
     static func single(_ space: FeatureSpace) -> Segmentation {
         Segmentation(labels: [Int32](repeating: 0, count: space.rows), centers: [Float](repeating: 0, count: space.dimension), count: 1)
@@ -548,10 +566,13 @@ struct Segmentation {
         labels = labels.map { map[Int($0)] }
         let d = space.dimension
         centers = keep.flatMap { Array(centers[($0 * d)..<(($0 + 1) * d)]) }
+        styleOnly = keep.map { styleOnly[$0] }
         count = keep.count
     }
 
-    /// Smoothing, islands, then dissolving regions too small or one-sided, until every region is in both images.
+    /// Smoothing, islands, then, weakest first: a region whose core is too small in the style is dissolved; one with a
+    /// core in the style but not in the content becomes style-only (its content cells go to the nearest shared
+    /// region), unless it is the last shared region. Until every region is in both images or style-only.
     mutating func refine(_ space: FeatureSpace, options: AutoMaskOptions) {
         while true {
             smooth(space, strength: options.smoothness)
@@ -559,10 +580,28 @@ struct Segmentation {
             compact(space)
             updateCenters(space)
             let shares = coreShares(space)
-            guard count > 1, let weakest = (0..<count).min(by: { min(shares[0][$0], shares[1][$0]) < min(shares[0][$1], shares[1][$1]) }),
-                  min(shares[0][weakest], shares[1][weakest]) < options.minimumShare else { return }
-            dissolve(weakest, space)
+            func weakness(_ j: Int) -> Double { styleOnly[j] ? shares[1][j] : min(shares[0][j], shares[1][j]) }
+            guard count > 1, let weakest = (0..<count).min(by: { weakness($0) < weakness($1) }),
+                  weakness(weakest) < options.minimumShare else { return }
+            if shares[1][weakest] >= options.minimumShare, shared > 1 {
+                evictContent(weakest, space)
+            } else {
+                dissolve(weakest, space)
+            }
         }
+    }
+
+    /// Makes region `j` style-only: its content cells go to their nearest centre among the shared regions.
+    mutating func evictContent(_ j: Int, _ space: FeatureSpace) {
+        styleOnly[j] = true
+        let k = count
+        let dist = space.distances(to: centers, k: k)
+        for i in 0..<space.counts.0 where Int(labels[i]) == j {
+            var best = -1
+            for t in 0..<k where !styleOnly[t] && (best < 0 || dist[i * k + t] < dist[i * k + best]) { best = t }
+            labels[i] = Int32(best)
+        }
+        updateCenters(space)
     }
 
     /// Each region's share of each image counting only its core: cells whose neighbours within `coreRadius` cells
@@ -603,18 +642,22 @@ struct Segmentation {
         var kept = centers
         kept.removeSubrange((j * d)..<((j + 1) * d))
         let k = count - 1
+        var only = styleOnly
+        only.remove(at: j)
         let dist = space.distances(to: kept, k: k)
         for i in 0..<space.rows {
             let l = Int(labels[i])
             if l == j {
-                var best = 0
-                for t in 1..<k where dist[i * k + t] < dist[i * k + best] { best = t }
+                let content = i < space.counts.0
+                var best = -1
+                for t in 0..<k where !(content && only[t]) && (best < 0 || dist[i * k + t] < dist[i * k + best]) { best = t }
                 labels[i] = Int32(best)
             } else if l > j {
                 labels[i] = Int32(l - 1)
             }
         }
         centers = kept
+        styleOnly = only
         count = k
         updateCenters(space)
     }
@@ -645,7 +688,7 @@ struct Segmentation {
                         let total = votes.reduce(0, +)
                         let i = base + y * w + x
                         var best = Int(labels[i]), bestCost = Float.infinity
-                        for j in 0..<k {
+                        for j in 0..<k where side == 1 || !styleOnly[j] {
                             let cost = dist[i * k + j] + lambda * (total - votes[j])
                             if cost < bestCost - 1e-7 || (abs(cost - bestCost) <= 1e-7 && j == Int(labels[i])) { bestCost = cost; best = j }
                         }
@@ -690,11 +733,12 @@ struct Segmentation {
         }
     }
 
-    /// How many style regions the placement measure can tell apart from the others: the style image at the analysis
-    /// size, measured against itself (`Placement.measure`) with these labels (each grid cell covers its 4×4 pixels);
-    /// a region counts when its halves' separability is ≥ `Placement.separableAt`. This is what spatial control can
-    /// use: a region whose texture is that of its neighbours is placed no better by guidance than without it.
-    /// `features`: the style image's maps at (at least) `Placement.layers`, computed once for every K.
+    /// How many shared regions' style parts the placement measure can tell apart from the other style regions: the
+    /// style image at the analysis size, measured against itself (`Placement.measure`) with these labels (each grid
+    /// cell covers its 4×4 pixels); a region counts when its halves' separability is ≥ `Placement.separableAt`. This
+    /// is what spatial control can use: a region whose texture is that of its neighbours is placed no better by
+    /// guidance than without it. `features`: the style image's maps at (at least) `Placement.layers`, computed once
+    /// for every K.
     func separableStyleRegions(_ style: AnalysedImage, space: FeatureSpace, features: [LayerName: FeatureMap]) throws -> Int {
         let w = style.image.width, h = style.image.height, base = space.row(side: 1, 0)
         guard count > 1 else { return 0 }
@@ -713,7 +757,9 @@ struct Segmentation {
         }
         guard regions.count > 1 else { return 0 }
         let placement = try Placement.measure(outputFeatures: features, outputSize: (w, h), styleSizes: [(w, h)], regions: regions) { _ in features }
-        return placement.regions.filter { ($0.separability ?? 0) >= Placement.separableAt }.count
+        return placement.regions.filter { r in
+            (r.separability ?? 0) >= Placement.separableAt && Int(r.name).map { !styleOnly[$0] } == true
+        }.count
     }
 
     /// Mean silhouette over a fixed sample of at most 1600 cells of both images, Euclidean distances.
@@ -764,6 +810,7 @@ struct Segmentation {
         labels = labels.map { map[Int($0)] }
         let d = space.dimension
         centers = order.flatMap { Array(centers[($0 * d)..<(($0 + 1) * d)]) }
+        styleOnly = order.map { styleOnly[$0] }
     }
 
     /// Full-resolution labels: each pixel takes, among the four grid cells around it, the label of the cell whose

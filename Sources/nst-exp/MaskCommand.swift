@@ -56,7 +56,7 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Label map of the style image (--auto, .png).")
     var styleOutput: String?
 
-    @Option(help: "Number of regions (--auto, 1…\(AutoMask.palette.count); default: the K in 2…5 with the most separable style regions, 1 if fewer than two).")
+    @Option(help: "Number of regions (--auto, 1…\(AutoMask.palette.count); default: the K in 2…5 with the most separable style regions, then the most regions; 1 if fewer than two).")
     var regions: Int?
 
     @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline) (default: features).")
@@ -226,7 +226,7 @@ struct MaskCommand: ParsableCommand {
         let shares = result.colors.indices.map {
             "\(result.colors[$0]) \(String(format: "%.1f", 100 * result.contentShares[$0])) / \(String(format: "%.1f", 100 * result.styleShares[$0])) %"
         }
-        print("\(result.regionCount) regions (share of content / style): \(shares.joined(separator: ", ")) in \(String(format: "%.1f", elapsed)) s")
+        print("\(result.regionCount) region\(result.regionCount == 1 ? "" : "s") (share of content / style): \(shares.joined(separator: ", ")) in \(String(format: "%.1f", elapsed)) s")
         print("wrote \(output), \(styleOutput)" + (previewPath == "none" ? "" : ", \(previewPath)"))
         if let agreement {
             print(String(format: "mean IoU vs the reference maps: content %.3f, style %.3f", agreement.content, agreement.style))

@@ -106,9 +106,28 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
     func oneTextureStyle() throws {
         let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
         let result = try AutoMask.segment(content: twoContent.image, style: style.image, network: network)
-        #expect(result.regionCount == 1)
+        #expect(result.regionCount == 1, "\(result.notices) \(result.contentShares) \(result.styleShares)")
         #expect(result.contentShares == [1] && result.styleShares == [1])
         #expect(result.notices.contains { $0.message.contains("one texture") && $0.message.contains("one region") })
+    }
+
+    @Test("a style texture the content lacks becomes a style-only region: in the style map, absent from the content's, with a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    func styleOnlyRegion() throws {
+        // Content: stripes | speckle. Style: speckle on top, stripes in the middle, a checkerboard (not in the content) below.
+        let style = synthetic(width: 176, height: 192, seed: 6) { _, y in y < 64 ? .speckle : y < 128 ? .stripes : .checker }
+        let result = try AutoMask.segment(content: twoContent.image, style: style.image, network: network)
+        #expect(result.regionCount == 3, "criterion \(result.criterion)")
+        let unused = result.contentShares.indices.filter { result.contentShares[$0] == 0 }
+        #expect(unused.count == 1, "content shares \(result.contentShares)")
+        if let j = unused.first { #expect(abs(result.styleShares[j] - 64.0 / 192) < 0.05, "style shares \(result.styleShares)") }
+        #expect(result.notices.contains { $0.message.contains("2 regions and 1 style-only") }, "\(result.notices)")
+        let score = try agreement(result, content: twoContent.labels, style: style.labels)
+        #expect(score.content > 0.9 && score.style > 0.9, "IoU \(score.content), \(score.style)")
+        // A run pairs the two shared regions and leaves the checkerboard unused.
+        let palette = try Palette(colors: result.colors)
+        let pairs = try RegionPairing.pair(content: LabelMap(image: result.contentMap, palette: palette, path: "c"),
+                                           style: LabelMap(image: result.styleMap, palette: palette, path: "s"))
+        #expect(pairs.pairs.count == 2 && pairs.notices.contains { $0.message.contains("unused") })
     }
 
     @Test("the same seed gives the same maps; an explicit K is honoured", .enabled(if: network != nil, "VGG-19 weights not installed"))
