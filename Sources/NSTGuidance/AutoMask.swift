@@ -644,6 +644,8 @@ struct Segmentation {
         let k = count - 1
         var only = styleOnly
         only.remove(at: j)
+        // The last shared region gone: the style-only ones become ordinary regions again (content cells need one).
+        if !only.contains(false) { only = [Bool](repeating: false, count: k) }
         let dist = space.distances(to: kept, k: k)
         for i in 0..<space.rows {
             let l = Int(labels[i])

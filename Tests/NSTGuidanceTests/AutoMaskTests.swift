@@ -102,6 +102,21 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(shares[0] == [5.0 / 16, 0, 5.0 / 16] && shares[1] == shares[0], "\(shares)")
     }
 
+    @Test("dissolving the last shared region turns the style-only ones back into ordinary regions, so content cells keep a label")
+    func dissolvingTheLastSharedRegion() throws {
+        let blank = Image(width: 32, height: 32, channels: 3)
+        var space = FeatureSpace(try AnalysedImage(blank, side: 64), try AnalysedImage(blank, side: 64))
+        space.append(dimension: 1, values: (0..<space.rows).map { Float($0 % 3) })
+        // Region 0 shared (all content cells, a quarter of the style), region 1 style-only (the rest of the style).
+        var labels = [Int32](repeating: 0, count: space.rows)
+        for i in 0..<space.counts.1 where i % 4 != 0 { labels[space.row(side: 1, i)] = 1 }
+        var s = Segmentation(labels: labels, centers: [0, 1], count: 2)
+        s.styleOnly = [false, true]
+        s.dissolve(0, space)
+        #expect(s.count == 1 && s.styleOnly == [false] && s.shared == 1)
+        #expect(s.labels.allSatisfy { $0 == 0 })
+    }
+
     @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
     func oneTextureStyle() throws {
         let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
