@@ -597,11 +597,17 @@ struct Segmentation {
         let k = count
         let dist = space.distances(to: centers, k: k)
         for i in 0..<space.counts.0 where Int(labels[i]) == j {
-            var best = -1
-            for t in 0..<k where !styleOnly[t] && (best < 0 || dist[i * k + t] < dist[i * k + best]) { best = t }
-            labels[i] = Int32(best)
+            labels[i] = Int32(Segmentation.nearest(dist, row: i, k: k) { !styleOnly[$0] })
         }
         updateCenters(space)
+    }
+
+    /// The centre among `0..<k` nearest to row `row` of `dist` (rows × k squared distances) that `allowed` admits;
+    /// ties go to the lower index; -1 if none is admitted.
+    static func nearest(_ dist: [Float], row: Int, k: Int, allowed: (Int) -> Bool) -> Int {
+        var best = -1
+        for t in 0..<k where allowed(t) && (best < 0 || dist[row * k + t] < dist[row * k + best]) { best = t }
+        return best
     }
 
     /// Each region's share of each image counting only its core: cells whose neighbours within `coreRadius` cells
@@ -651,9 +657,7 @@ struct Segmentation {
             let l = Int(labels[i])
             if l == j {
                 let content = i < space.counts.0
-                var best = -1
-                for t in 0..<k where !(content && only[t]) && (best < 0 || dist[i * k + t] < dist[i * k + best]) { best = t }
-                labels[i] = Int32(best)
+                labels[i] = Int32(Segmentation.nearest(dist, row: i, k: k) { !(content && only[$0]) })
             } else if l > j {
                 labels[i] = Int32(l - 1)
             }
