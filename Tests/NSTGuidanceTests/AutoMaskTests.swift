@@ -117,6 +117,59 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(s.labels.allSatisfy { $0 == 0 })
     }
 
+    @Test("k-means with restarts escapes the poor local optimum that some single starts get stuck in, from every seed")
+    func restarts() throws {
+        // 2-D points on a 60×12 grid (a long strip, denser on its first third): k-means with K = 4 has local optima;
+        // 3 of 12 single k-means++ starts end 50 % above the best sum of squares. The best of 8 starts (compared on a
+        // subsample) may still pick a partition within a few per cent of the best, never the poor one.
+        let blank = Image(width: 48, height: 48, channels: 3)
+        var space = FeatureSpace(try AnalysedImage(blank, side: 64), try AnalysedImage(blank, side: 64))
+        var values: [Float] = []
+        for i in 0..<space.rows {
+            let x = Float(i % 60), y = Float((i / 60) % 12)
+            values += [x < 20 ? x * 0.5 : x, y]
+        }
+        space.append(dimension: 2, values: values)
+        func inertia(_ s: Segmentation) -> Double {
+            let dist = space.distances(to: s.centers, k: s.count)
+            return (0..<space.rows).reduce(0) { $0 + Double(dist[$1 * s.count + Int(s.labels[$1])]) }
+        }
+        let single = (0..<12).map { inertia(Segmentation.cluster(space, k: 4, seed: UInt64($0), restarts: 1)) }
+        let multi = (0..<12).map { inertia(Segmentation.cluster(space, k: 4, seed: UInt64($0), restarts: 8)) }
+        let best = (single + multi).min() ?? 0
+        #expect(single.contains { $0 > best * 1.2 }, "no single start got stuck: \(single)")
+        #expect(multi.allSatisfy { $0 <= best * 1.02 }, "restarts: \(multi), single starts: \(single)")
+    }
+
+    @Test("mutual information between cluster and image: 0 bit for clusters shared alike, 1 bit for clusters split by image")
+    func imageInformation() throws {
+        let blank = Image(width: 32, height: 32, channels: 3)
+        let space = FeatureSpace(try AnalysedImage(blank, side: 64), try AnalysedImage(blank, side: 64))
+        let byRegion = (0..<space.rows).map { Int32($0 % 2) }
+        let byImage = (0..<space.rows).map { Int32($0 < space.counts.0 ? 0 : 1) }
+        #expect(abs(Segmentation(labels: byRegion, centers: [], count: 2).imageInformation(space)) < 1e-12)
+        #expect(abs(Segmentation(labels: byImage, centers: [], count: 2).imageInformation(space) - 1) < 1e-12)
+    }
+
+    @Test("among k-means runs, the features method keeps one whose clusters both images share clearly more, else the smallest sum of squares")
+    func mostSharedRun() throws {
+        let blank = Image(width: 32, height: 32, channels: 3)
+        let space = FeatureSpace(try AnalysedImage(blank, side: 64), try AnalysedImage(blank, side: 64))
+        func run(_ label: (Int) -> Int32, _ inertia: Double) -> (segmentation: Segmentation, inertia: Double) {
+            (Segmentation(labels: (0..<space.rows).map(label), centers: [], count: 2), inertia)
+        }
+        let byImage = run({ $0 < space.counts.0 ? 0 : 1 }, 16)   // 1 bit, the smallest sum of squares
+        let byRegion = run({ Int32($0 % 2) }, 25)                // 0 bit
+        // Nearly by image: 1 content cell in 64 labelled as the style (0.06 bit less than by image).
+        let nearlyByImage = run({ $0 < space.counts.0 ? ($0 % 64 == 0 ? 1 : 0) : 1 }, 17)
+        #expect(Segmentation.choose([byImage, byRegion], in: space, by: .mostShared) == 1)
+        #expect(Segmentation.choose([byRegion, byImage], in: space, by: .mostShared) == 0)
+        #expect(Segmentation.choose([byImage, byRegion], in: space, by: .leastSquares) == 0)
+        let small = byImage.segmentation.imageInformation(space) - nearlyByImage.segmentation.imageInformation(space)
+        #expect(small > 0 && small < Segmentation.sharedMargin, "\(small) bit")
+        #expect(Segmentation.choose([nearlyByImage, byImage], in: space, by: .mostShared) == 1)
+    }
+
     @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
     func oneTextureStyle() throws {
         let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
