@@ -161,8 +161,8 @@ public struct AutoMaskResult: Sendable {
 /// nine deep-photo pairs without a net gain, and splits a style of one texture (through the network's zero padding into
 /// a frame and an interior; mirror-padded, into a top and a bottom). w_c = 0: colour tied a daytime river to a night
 /// skyline in pair01, where the features alone match sky, city and water. The cells of *both* images are clustered
-/// together (k-means, k-means++ initialisation from `seed`), so region r means the same kind of stuff in both:
-/// correspondence by construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
+/// together (k-means from the best of `restarts` k-means++ starts drawn from `seed`, `Segmentation.cluster`), so
+/// region r means the same kind of stuff in both: correspondence by construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
 /// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour, and,
 /// weakest first, a region whose core (`Segmentation.coreShares`) covers less than `minimumShare` of the style is
 /// dissolved into the nearest remaining centres (a band along a boundary mixes two textures and is no region; a content
