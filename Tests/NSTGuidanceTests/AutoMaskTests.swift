@@ -119,7 +119,8 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
 
     @Test("k-means with restarts escapes the poor local optimum that some single starts get stuck in, from every seed")
     func restarts() throws {
-        // 2-D points on a 60×12 grid (a long strip, denser on its first third): k-means with K = 4 has local optima;
+        // 512 2-D points cycling over a 60 × 12 lattice, x < 20 halved (a dense block at x < 10, a gap, a long strip
+        // at x ≥ 20): k-means with K = 4 has local optima;
         // 3 of 12 single k-means++ starts end 50 % above the best sum of squares. The best of 8 starts (compared on a
         // subsample) may still pick a partition within a few per cent of the best, never the poor one.
         let blank = Image(width: 48, height: 48, channels: 3)
