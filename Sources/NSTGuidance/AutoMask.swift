@@ -162,14 +162,15 @@ public struct AutoMaskResult: Sendable {
 /// a frame and an interior; mirror-padded, into a top and a bottom). w_c = 0: colour tied a daytime river to a night
 /// skyline in pair01, where the features alone match sky, city and water. The cells of *both* images are clustered
 /// together (k-means from the best of `restarts` k-means++ starts drawn from `seed`, `Segmentation.cluster`), so
-/// region r means the same kind of stuff in both: correspondence by construction. Then, on each image's grid: a Potts smoothing pass (iterated conditional modes on
-/// ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below `minimumIsland` join their main neighbour, and,
-/// weakest first, a region whose core (`Segmentation.coreShares`) covers less than `minimumShare` of the style is
-/// dissolved into the nearest remaining centres (a band along a boundary mixes two textures and is no region; a content
-/// region with no counterpart in the style could not be styled), while one with a core in the style but not in the
-/// content becomes style-only: an unused style region (`RegionPairing`) instead of a texture mixed into its
-/// neighbour's. Finally the grid labels are upsampled to full resolution, each pixel taking, among its four surrounding
-/// cells, the label of the cell whose mean colour is nearest to its own (edges snap to colour edges).
+/// region r means the same kind of stuff in both: correspondence by construction. Then, on each image's grid: a Potts
+/// smoothing pass (iterated conditional modes on ‖v − μ_l‖² + λ·#{8-neighbours labelled ≠ l}), connected islands below
+/// `minimumIsland` join their main neighbour, and, weakest first, a region whose core (`Segmentation.coreShares`)
+/// covers less than `minimumShare` of the style is dissolved into the nearest remaining centres (a band along a
+/// boundary mixes two textures and is no region; a content region with no counterpart in the style could not be
+/// styled), while one with a core in the style but not in the content becomes style-only: an unused style region
+/// (`RegionPairing`) instead of a texture mixed into its neighbour's. Finally the grid labels are upsampled to full
+/// resolution, each pixel taking, among its four surrounding cells, the label of the cell whose mean colour is nearest
+/// to its own (edges snap to colour edges).
 ///
 /// K, when not given: every K in 2…`maxRegions` is run through the whole pipeline. Among the K whose mean silhouette
 /// (Rousseeuw 1987; final labels, a fixed sample of cells of both images, s(i) = (b − a) / max(a, b)) is at least
@@ -401,6 +402,11 @@ struct FeatureSpace {
         precondition(values.count == rows * d)
         groups.append((d, values))
         dimension += d
+        assemble()
+    }
+
+    /// `matrix` and `rowNorms` from `groups`.
+    private mutating func assemble() {
         var m = [Float](repeating: 0, count: rows * dimension)
         var offset = 0
         for g in groups {
@@ -478,12 +484,11 @@ struct FeatureSpace {
     /// Every `step`-th row (content rows, then style rows, as here); for comparing k-means starts, not for smoothing
     /// (the grids no longer describe the rows).
     func subsampled(every step: Int) -> FeatureSpace {
-        var out = self
         let keep = Array(Swift.stride(from: 0, to: rows, by: max(step, 1)))
-        let d = dimension
+        var out = self
         out.counts = (keep.filter { $0 < counts.0 }.count, keep.filter { $0 >= counts.0 }.count)
-        out.matrix = keep.flatMap { matrix[($0 * d)..<(($0 + 1) * d)] }
-        out.rowNorms = keep.map { rowNorms[$0] }
+        out.groups = groups.map { g in (g.dimension, keep.flatMap { g.values[($0 * g.dimension)..<(($0 + 1) * g.dimension)] }) }
+        out.assemble()
         return out
     }
 
@@ -570,12 +575,7 @@ struct Segmentation {
     /// Mutual information in bits between a cell's cluster and its image, each image weighted ½ whatever its size:
     /// 0 when every cluster takes the same share of both images, 1 when no cluster has cells in both.
     func imageInformation(_ space: FeatureSpace) -> Double {
-        var joint = [[Double]](repeating: [Double](repeating: 0, count: count), count: 2)
-        for i in 0..<space.rows { joint[i < space.counts.0 ? 0 : 1][Int(labels[i])] += 1 }
-        for side in 0..<2 {
-            let n = max(joint[side].reduce(0, +), 1)
-            joint[side] = joint[side].map { $0 / n / 2 }
-        }
+        let joint = sideShares(space).map { $0.map { $0 / 2 } }
         var bits = 0.0
         for side in 0..<2 {
             for j in 0..<count where joint[side][j] > 0 {
