@@ -46,6 +46,9 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
     /// Potts smoothing strength, in units of the mean squared distance of a cell to its own centre.
     public var smoothness: Float = 0.35
+    /// `.features`: the content's labels carried over from the style map by nearest neighbours (`LabelTransfer`), or the
+    /// joint clustering's own.
+    public var contentLabels: AutoMaskContentLabels = .transferred
 
     public init() {}
 
@@ -58,7 +61,7 @@ public struct AutoMaskOptions: Equatable, Sendable {
         a.regions == b.regions && a.maxRegions == b.maxRegions && a.method == b.method && a.seed == b.seed && a.restarts == b.restarts
             && a.analysisSide == b.analysisSide && a.minimumShare == b.minimumShare && a.minimumIsland == b.minimumIsland
             && a.separation == b.separation && a.silhouetteShare == b.silhouetteShare && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
-            && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness
+            && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness && a.contentLabels == b.contentLabels
     }
 }
 
@@ -204,6 +207,9 @@ public enum AutoMask {
         // its clustering features; nil when K is given, or when the style at the analysis size is thinner than
         // relu5_1's minimum (then no region counts as separable: one region, with the notice).
         var styleMeasureFeatures: [LayerName: FeatureMap]? = nil
+        // `.features` with `.transferred` content labels: the layers compared and both images' maps.
+        var transferLayers: [LayerName] = []
+        var transferMaps: (content: [LayerName: FeatureMap], style: [LayerName: FeatureMap])? = nil
         switch options.method {
         case .features:
             guard let network else { throw AutoMaskError.networkRequired }
@@ -211,10 +217,13 @@ public enum AutoMask {
             let measurable = choosing && Placement.layers.allSatisfy {
                 min(b.image.width, b.image.height) >= VGG19.minimumSide(for: $0)
             }
-            let styleLayers = measurable ? deep + Placement.layers.filter { !deep.contains($0) } : deep
-            let contentMaps = network.forward(VGGInput.fromImage(a.image), layers: deep)
+            func adding(_ extra: [LayerName], to layers: [LayerName]) -> [LayerName] { layers + extra.filter { !layers.contains($0) } }
+            transferLayers = options.contentLabels == .transferred ? LabelTransfer.usableLayers(a, b) : []
+            let styleLayers = adding(transferLayers, to: measurable ? adding(Placement.layers, to: deep) : deep)
+            let contentMaps = network.forward(VGGInput.fromImage(a.image), layers: adding(transferLayers, to: deep))
             let styleMaps = network.forward(VGGInput.fromImage(b.image), layers: styleLayers)
             if measurable { styleMeasureFeatures = styleMaps }
+            transferMaps = (contentMaps, styleMaps)
             space.addDeep(maps: [contentMaps, styleMaps], a: a, b: b, layers: options.deepLayers)
             space.addColor(a, b, weight: options.colorWeight)
             space.addPosition(a, b, weights: options.positionWeight)
@@ -250,6 +259,15 @@ public enum AutoMask {
                 chosen = s; best = candidate
             }
         }
+        // Whether the joint clustering found two regions in both images (the K criterion's verdict), before the content
+        // is relabelled.
+        let jointShared = chosen.shared
+        if chosen.count > 1, !transferLayers.isEmpty, let maps = transferMaps {
+            chosen.transferContent(LabelTransfer.contentLabels(
+                content: a, style: b, contentMaps: maps.content, styleMaps: maps.style, layers: transferLayers,
+                styleLabels: chosen.labels[space.row(side: 1, 0)...], count: chosen.count, minimumShare: options.minimumShare),
+                space: space, options: options)
+        }
         var notices: [GuidanceNotice] = []
         if let asked = options.regions {
             if chosen.count < asked {
@@ -260,7 +278,7 @@ public enum AutoMask {
         } else if let best {
             let table = criterion.map(\.summary).joined(separator: "; ")
             let separated = options.method == .features ? best.separable >= 2 : best.silhouette >= options.separation
-            if chosen.shared < 2 || !separated {
+            if jointShared < 2 || !separated {
                 chosen = Segmentation.single(space)
                 let why = options.method == .features
                     ? "fewer than two style regions whose textures can be told apart (separability ≥ \(Placement.separableAt))"
@@ -697,6 +715,16 @@ struct Segmentation {
         }
     }
 
+    /// Replaces the content's labels by `contentLabels` (`LabelTransfer`), merges the content's small islands, and
+    /// makes style-only every region the content no longer has (and ordinary every one it now has).
+    mutating func transferContent(_ contentLabels: [Int32], space: FeatureSpace, options: AutoMaskOptions) {
+        precondition(contentLabels.count == space.counts.0)
+        for i in 0..<space.counts.0 { labels[i] = contentLabels[i] }
+        mergeIslands(space, minimumShare: options.minimumIsland, sides: [0])
+        styleOnly = sideShares(space)[0].map { $0 == 0 }
+        updateCenters(space)
+    }
+
     /// Makes region `j` style-only: its content cells go to their nearest centre among the shared regions.
     mutating func evictContent(_ j: Int, _ space: FeatureSpace) {
         styleOnly[j] = true
@@ -813,8 +841,8 @@ struct Segmentation {
     }
 
     /// 4-connected islands smaller than `minimumShare` of their image take the label they share most border with.
-    mutating func mergeIslands(_ space: FeatureSpace, minimumShare: Double) {
-        for side in 0..<2 {
+    mutating func mergeIslands(_ space: FeatureSpace, minimumShare: Double, sides: [Int] = [0, 1]) {
+        for side in sides {
             let (w, h) = space.grids[side]
             let base = space.row(side: side, 0)
             let limit = max(1, Int(minimumShare * Double(w * h)))

@@ -62,6 +62,9 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline) (default: features).")
     var method: String = AutoMaskMethod.features.rawValue
 
+    @Option(help: "How the content's regions are labelled (features): \(AutoMaskContentLabels.allCases.map(\.rawValue).joined(separator: " or ")): carried over from the style's regions by nearest VGG-19 neighbours, or the joint clustering's own (default: \(AutoMaskOptions().contentLabels.rawValue)).")
+    var contentLabels: String = AutoMaskOptions().contentLabels.rawValue
+
     @Option(help: "Seed of the clustering (default: 0).")
     var seed: UInt64 = 0
 
@@ -122,6 +125,9 @@ struct MaskCommand: ParsableCommand {
                 throw ValidationError("\(path): label maps must be .png (JPEG compression would blur the region colours)")
             }
             guard AutoMaskMethod(rawValue: method) != nil else { throw ValidationError("--method \(method): use features or color") }
+            guard AutoMaskContentLabels(rawValue: contentLabels) != nil else {
+                throw ValidationError("--content-labels \(contentLabels): use \(AutoMaskContentLabels.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
             guard (compareContent == nil) == (compareStyle == nil) else {
                 throw ValidationError("give both --compare-content and --compare-style (the reference maps of both images)")
             }
@@ -173,6 +179,7 @@ struct MaskCommand: ParsableCommand {
         options.regions = regions
         options.method = kind
         options.seed = seed
+        if let labels = AutoMaskContentLabels(rawValue: contentLabels) { options.contentLabels = labels }
         if let analysisSize { options.analysisSide = analysisSize }
         if let colorWeight { options.colorWeight = colorWeight }
         if let positionWeight { options.positionWeight.y = positionWeight }

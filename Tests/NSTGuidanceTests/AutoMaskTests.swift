@@ -171,6 +171,60 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(Segmentation.choose([nearlyByImage, byImage], in: space, by: .mostShared) == 1)
     }
 
+    @Test("label transfer: a region scores the mean of its best matches (t = 5, fewer if it has fewer cells); a label no style cell carries cannot win")
+    func transferScores() throws {
+        // One content cell, 1-D descriptors: its similarity to a style cell is that cell's value.
+        let style: [Float] = [0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.95, 0.7]
+        let labels: [Int32] = [0, 0, 0, 0, 0, 0, 0, 1, 1]   // region 0: seven cells, region 1: two, region 2: none
+        let scores = LabelTransfer.regionScores(content: [1], style: style, dimension: 1, styleLabels: labels, count: 3)
+        #expect(abs(scores[0] - (0.9 + 0.6 + 0.5 + 0.4 + 0.3) / 5) < 1e-6, "\(scores)")
+        #expect(abs(scores[1] - (0.95 + 0.7) / 2) < 1e-6 && scores[2] == -.infinity, "\(scores)")
+        // Blocks of `LabelTransfer.block` content rows give the same scores as one.
+        let rows = LabelTransfer.block + 3
+        let many = LabelTransfer.regionScores(content: (0..<rows).map { Float($0 % 3) }, style: style, dimension: 1, styleLabels: labels, count: 3)
+        #expect(many.count == 3 * rows)
+        #expect(abs(many[3 * (rows - 2)] - 2 * scores[0]) < 1e-5 && abs(many[3 * (rows - 2) + 1] - 2 * scores[1]) < 1e-5)   // row 257: 2 × content 1
+    }
+
+    @Test("label transfer smoothing: a cell joins its four neighbours only when its own best label wins by less than 4λ")
+    func transferSmoothing() throws {
+        func centre(margin: Float) -> Int32 {
+            // 3 × 3 cells, two labels: every cell prefers label 0 by 1, the centre prefers label 1 by `margin`.
+            var scores = [Float](repeating: 0, count: 18)
+            for i in 0..<9 { scores[2 * i] = i == 4 ? 0 : 1; scores[2 * i + 1] = i == 4 ? margin : 0 }
+            return LabelTransfer.smooth(scores, width: 3, height: 3, count: 2)[4]
+        }
+        #expect(centre(margin: 3 * LabelTransfer.smoothness) == 0)
+        #expect(centre(margin: 5 * LabelTransfer.smoothness) == 1)
+    }
+
+    @Test("label transfer carries the style's regions to the content's cells by their nearest style cells; a region matched by under the minimum share is withdrawn")
+    func transferredLabels() throws {
+        let blank = Image(width: 64, height: 64, channels: 3)
+        let a = try AnalysedImage(blank, side: 64), b = try AnalysedImage(blank, side: 64)   // 16 × 16 cells, 8 × 8 to match
+        // Style: columns of 4-pixel cells 0…7 region 0, 8…11 region 1, 12…15 region 2, with features (1, 0), (0.6, 0.8), (0, 1).
+        let styleLabels = (0..<256).map { Int32($0 % 16 < 8 ? 0 : $0 % 16 < 12 ? 1 : 2) }
+        func maps(_ vector: (Int, Int) -> (Float, Float)) throws -> [LayerName: FeatureMap] {
+            var f = FeatureMap(channels: 2, height: 8, width: 8)
+            for y in 0..<8 { for x in 0..<8 { let v = vector(x, y); f.data[y * 8 + x] = v.0; f.data[64 + y * 8 + x] = v.1 } }
+            return [try LayerName("relu4_1"): f, try LayerName("relu5_1"): f]
+        }
+        let styleMaps = try maps { x, _ in x < 4 ? (1, 0) : x < 6 ? (0.6, 0.8) : (0, 1) }
+        // Content: like region 0 everywhere but one matching cell (1 of 64) like region 2, and a block of 3 × 3 like region 1.
+        let contentMaps = try maps { x, y in x == 1 && y == 1 ? (0, 1) : x >= 4 && x < 7 && y >= 4 && y < 7 ? (0.6, 0.8) : (1, 0) }
+        func transfer(minimumShare: Double) -> [Int32] {
+            LabelTransfer.contentLabels(content: a, style: b, contentMaps: contentMaps, styleMaps: styleMaps, layers: LabelTransfer.layers,
+                                        styleLabels: styleLabels[...], count: 3, minimumShare: minimumShare)
+        }
+        let kept = transfer(minimumShare: 0)
+        func label(_ x: Int, _ y: Int, in labels: [Int32]) -> Int32 { labels[y * 16 + x] }   // 4-pixel cell (x, y)
+        #expect(label(2, 2, in: kept) == 2 && label(3, 3, in: kept) == 2 && label(9, 9, in: kept) == 1 && label(0, 15, in: kept) == 0)
+        #expect(kept.filter { $0 == 1 }.count == 36 && kept.filter { $0 == 2 }.count == 4)
+        // Region 2 has 1.6 % of the content: withdrawn, its cell goes to its next nearest region, 1 (14 %, kept).
+        let withdrawn = transfer(minimumShare: 0.03)
+        #expect(!withdrawn.contains(2) && label(2, 2, in: withdrawn) == 1 && withdrawn.filter { $0 == 1 }.count == 40, "\(withdrawn)")
+    }
+
     @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
     func oneTextureStyle() throws {
         let style = synthetic(width: 160, height: 160, seed: 5) { _, _ in .speckle }
