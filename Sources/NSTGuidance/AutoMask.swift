@@ -8,7 +8,8 @@ import NSTTensor
 public enum AutoMaskMethod: String, CaseIterable, Codable, Sendable {
     /// VGG-19 relu3_1 and relu4_1 features (each L2-normalised; relu5_1 optional) and position (colour optional),
     /// clustered jointly over both images, then smoothed (Potts ICM); small islands, boundary bands and content-only
-    /// regions merged, style-only regions left unused; edges snapped to colour.
+    /// regions merged, style-only regions left unused; the content's labels then carried over from the style map by
+    /// nearest neighbours (`AutoMaskContentLabels.transferred`); edges snapped to colour.
     case features
     /// The baseline: k-means on CIELAB colour alone, jointly over both images, each pixel to its nearest centre.
     case color
