@@ -9,18 +9,21 @@ import NSTTensor
 // counterpart in the style falls in (pair04: Tübingen's houses with the cypress of *The Starry Night*). Label transfer
 // keeps the style's regions from the joint clustering and asks instead, for each content cell, which style region's
 // cells it resembles most: a question of the *nearest* style cells, which a uniform gap between the two images does
-// not change. Content cell i (one per 8 × 8 analysis pixels, relu4_1's grid) takes
+// not change. On relu4_1's grid (one matching cell per 8 × 8 analysis pixels, in both images)
 //
-//     label(i) = argmax_q  S_q(i) + λ · #{4-neighbours of i labelled q}
 //     S_q(i)   = mean of the t largest s(i, j) over the style cells j of region q
 //     s(i, j)  = Σ_l ⟨f̂_l(i), f̂_l(j)⟩,  l ∈ {relu4_1, relu5_1},  f̂ = the cell's feature vector, L2-normalised
+//
+// and each cell c of the content's 4-pixel grid, with S_q(c) interpolated bilinearly from the matching cells, takes
+//
+//     label(c) = argmax_q  S_q(c) + λ · #{4-neighbours of c labelled q}
 //
 // with t = `matches` = 5 and λ = `smoothness` = 0.02, by iterated conditional modes (raster sweeps until no label
 // changes, at most 10). The t best matches of each region, not a vote of all style cells, keep a large style region
 // from winning by its size alone. Matching photograph and painting by their normalised relu4_1/relu5_1 vectors is the
 // nearest-neighbour field of Liao et al., "Visual Attribute Transfer through Deep Image Analogy" (SIGGRAPH 2017); here
-// only the region of the matches is used, not their positions. Measured on the nine deep-photo pairs (README,
-// *Automatic masks*): placement over the unguided run 1.39× → 1.67× (geometric mean), no pair below 1.00×.
+// only the region of the matches is used, not their positions. Measured on the nine deep-photo pairs: README,
+// *Automatic masks*.
 
 /// How `AutoMask.segment` (`.features`) labels the content's cells once the regions are found.
 public enum AutoMaskContentLabels: String, CaseIterable, Codable, Sendable {
@@ -37,7 +40,8 @@ enum LabelTransfer {
     static let cellSide = 8
     /// t: the best matches averaged per style region.
     static let matches = 5
-    /// λ: the reward of each 4-neighbour sharing a label, in units of s (which lies in [0, `layers.count`]).
+    /// λ: the reward of each 4-neighbour sharing a label, in units of s (which lies in [0, `layers.count`]), on the
+    /// content's 4-pixel grid.
     static let smoothness: Float = 0.02
     /// Content rows compared with all style cells at a time (bounds the similarity block's memory).
     static let block = 256
@@ -164,6 +168,29 @@ enum LabelTransfer {
         return labels
     }
 
+    /// Per-label scores (cells × count) on a `from` grid resampled bilinearly to a `to` grid (cell centres aligned; a
+    /// `from` cell spans `to.width / from.width` cells). A label that is -∞ on one cell is -∞ on all (no style cell
+    /// carries it) and stays -∞.
+    static func interpolated(_ scores: [Float], from: (width: Int, height: Int), to: (width: Int, height: Int), count: Int) -> [Float] {
+        var out = [Float](repeating: -.infinity, count: to.width * to.height * count)
+        let usable = (0..<count).map { scores[$0].isFinite }
+        for y in 0..<to.height {
+            let sy = min(max((Float(y) + 0.5) * Float(from.height) / Float(to.height) - 0.5, 0), Float(from.height - 1))
+            let y0 = Int(sy), y1 = min(y0 + 1, from.height - 1), ty = sy - Float(y0)
+            for x in 0..<to.width {
+                let sx = min(max((Float(x) + 0.5) * Float(from.width) / Float(to.width) - 0.5, 0), Float(from.width - 1))
+                let x0 = Int(sx), x1 = min(x0 + 1, from.width - 1), tx = sx - Float(x0)
+                let i00 = (y0 * from.width + x0) * count, i01 = (y0 * from.width + x1) * count
+                let i10 = (y1 * from.width + x0) * count, i11 = (y1 * from.width + x1) * count
+                for q in 0..<count where usable[q] {
+                    out[(y * to.width + x) * count + q] = (1 - ty) * ((1 - tx) * scores[i00 + q] + tx * scores[i01 + q])
+                        + ty * ((1 - tx) * scores[i10 + q] + tx * scores[i11 + q])
+                }
+            }
+        }
+        return out
+    }
+
     /// The content's labels on its `AnalysedImage` grid, carried over from `styleLabels` (the style's, on its grid).
     /// `contentMaps`, `styleMaps`: the images' feature maps at (at least) `layers`. Every label the result uses covers
     /// at least `minimumShare` of the content's matching cells.
@@ -173,23 +200,21 @@ enum LabelTransfer {
         let gc = grid(content), gs = grid(style)
         let dc = descriptors(contentMaps, layers: layers, width: gc.width, height: gc.height)
         let ds = descriptors(styleMaps, layers: layers, width: gs.width, height: gs.height)
-        var scores = regionScores(content: dc.values, style: ds.values, dimension: dc.dimension,
-                                  styleLabels: coarse(styleLabels, image: style, count: count), count: count)
+        let coarseScores = regionScores(content: dc.values, style: ds.values, dimension: dc.dimension,
+                                        styleLabels: coarse(styleLabels, image: style, count: count), count: count)
+        // Matched on relu4_1's grid, labelled on the content's 4-pixel grid: the scores are interpolated bilinearly to
+        // it, so region edges do not follow the 8-pixel blocks of the matching grid.
+        var scores = interpolated(coarseScores, from: gc, to: (content.gridWidth, content.gridHeight), count: count)
         // A region matched by under `minimumShare` of the content (the odd cell whose nearest style cells happen to lie in
         // a texture the content lacks) is no content region: it is withdrawn, smallest first, and its cells matched again.
-        var matched = smooth(scores, width: gc.width, height: gc.height, count: count)
+        var out = smooth(scores, width: content.gridWidth, height: content.gridHeight, count: count)
         while true {
             var n = [Int](repeating: 0, count: count)
-            for l in matched { n[Int(l)] += 1 }
-            guard let weakest = (0..<count).filter({ n[$0] > 0 && Double(n[$0]) < minimumShare * Double(matched.count) })
+            for l in out { n[Int(l)] += 1 }
+            guard let weakest = (0..<count).filter({ n[$0] > 0 && Double(n[$0]) < minimumShare * Double(out.count) })
                 .min(by: { n[$0] < n[$1] }) else { break }
-            for i in 0..<matched.count { scores[i * count + weakest] = -.infinity }
-            matched = smooth(scores, width: gc.width, height: gc.height, count: count)
-        }
-        let r = cellSide / 4
-        var out = [Int32](repeating: 0, count: content.cells)
-        for y in 0..<content.gridHeight {
-            for x in 0..<content.gridWidth { out[y * content.gridWidth + x] = matched[min(y / r, gc.height - 1) * gc.width + min(x / r, gc.width - 1)] }
+            for i in 0..<out.count { scores[i * count + weakest] = -.infinity }
+            out = smooth(scores, width: content.gridWidth, height: content.gridHeight, count: count)
         }
         return out
     }

@@ -210,19 +210,31 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
             return [try LayerName("relu4_1"): f, try LayerName("relu5_1"): f]
         }
         let styleMaps = try maps { x, _ in x < 4 ? (1, 0) : x < 6 ? (0.6, 0.8) : (0, 1) }
-        // Content: like region 0 everywhere but one matching cell (1 of 64) like region 2, and a block of 3 × 3 like region 1.
-        let contentMaps = try maps { x, y in x == 1 && y == 1 ? (0, 1) : x >= 4 && x < 7 && y >= 4 && y < 7 ? (0.6, 0.8) : (1, 0) }
+        // Content, in matching cells: like region 0 everywhere but a 2 × 2 block like region 2 (6 % of the content) at the
+        // top left and a 3 × 3 block like region 1 (14 %) from (4, 4).
+        let contentMaps = try maps { x, y in x < 2 && y < 2 ? (0, 1) : x >= 4 && x < 7 && y >= 4 && y < 7 ? (0.6, 0.8) : (1, 0) }
         func transfer(minimumShare: Double) -> [Int32] {
             LabelTransfer.contentLabels(content: a, style: b, contentMaps: contentMaps, styleMaps: styleMaps, layers: LabelTransfer.layers,
                                         styleLabels: styleLabels[...], count: 3, minimumShare: minimumShare)
         }
-        let kept = transfer(minimumShare: 0)
         func label(_ x: Int, _ y: Int, in labels: [Int32]) -> Int32 { labels[y * 16 + x] }   // 4-pixel cell (x, y)
-        #expect(label(2, 2, in: kept) == 2 && label(3, 3, in: kept) == 2 && label(9, 9, in: kept) == 1 && label(0, 15, in: kept) == 0)
-        #expect(kept.filter { $0 == 1 }.count == 36 && kept.filter { $0 == 2 }.count == 4)
-        // Region 2 has 1.6 % of the content: withdrawn, its cell goes to its next nearest region, 1 (14 %, kept).
-        let withdrawn = transfer(minimumShare: 0.03)
-        #expect(!withdrawn.contains(2) && label(2, 2, in: withdrawn) == 1 && withdrawn.filter { $0 == 1 }.count == 40, "\(withdrawn)")
+        let kept = transfer(minimumShare: 0.03)
+        #expect(kept.count == 256)
+        #expect(label(1, 1, in: kept) == 2 && label(10, 10, in: kept) == 1 && label(0, 15, in: kept) == 0 && label(15, 0, in: kept) == 0, "\(kept)")
+        let shares = (0..<3).map { q in Double(kept.filter { $0 == q }.count) / 256 }
+        #expect(abs(shares[1] - 9.0 / 64) < 0.04 && abs(shares[2] - 4.0 / 64) < 0.03, "\(shares)")
+        // With a minimum share of 10 %, region 2 is withdrawn: its cells go to their next nearest region, 1.
+        let withdrawn = transfer(minimumShare: 0.1)
+        #expect(!withdrawn.contains(2) && label(1, 1, in: withdrawn) == 1 && label(10, 10, in: withdrawn) == 1, "\(withdrawn)")
+    }
+
+    @Test("label transfer interpolates the matching grid's scores bilinearly to the 4-pixel grid; a label no style cell carries stays -∞")
+    func transferInterpolation() throws {
+        // 2 × 1 matching cells, label 0 scores 0 and 1, label 1 absent; to 4 × 2 cells (centres at 0.25, 0.75, 1.25, 1.75
+        // of a matching cell): 0, 0.25, 0.75, 1 in each row.
+        let out = LabelTransfer.interpolated([0, -.infinity, 1, -.infinity], from: (2, 1), to: (4, 2), count: 2)
+        #expect((0..<8).map { out[2 * $0] } == [0, 0.25, 0.75, 1, 0, 0.25, 0.75, 1])
+        #expect((0..<8).allSatisfy { out[2 * $0 + 1] == -.infinity })
     }
 
     @Test("a style of one texture yields one region and a notice", .enabled(if: network != nil, "VGG-19 weights not installed"))
