@@ -82,11 +82,9 @@ enum LabelTransfer {
         for y in 0..<h {
             for x in 0..<w {
                 for j in 0..<count { votes[j] = 0 }
+                // The matching grid lies within the 4-pixel one (⌊w/8⌋ · 2 ≤ ⌊w/4⌋), so every matching cell has a 4-pixel cell.
                 for yy in (y * r)..<min(y * r + r, image.gridHeight) {
                     for xx in (x * r)..<min(x * r + r, image.gridWidth) { votes[Int(labels[base + yy * image.gridWidth + xx])] += 1 }
-                }
-                if y * r >= image.gridHeight || x * r >= image.gridWidth {   // past the 4-pixel grid (odd sizes): nearest cell
-                    votes[Int(labels[base + min(y * r, image.gridHeight - 1) * image.gridWidth + min(x * r, image.gridWidth - 1)])] += 1
                 }
                 var best = 0
                 for j in 1..<max(count, 1) where votes[j] > votes[best] { best = j }
