@@ -148,11 +148,12 @@ enum LabelTransfer {
             var changed = false
             for y in 0..<h {
                 for x in 0..<w {
-                    for q in 0..<count { agree[q] = 0 }
-                    for (xx, yy) in [(x - 1, y), (x + 1, y), (x, y - 1), (x, y + 1)] where xx >= 0 && xx < w && yy >= 0 && yy < h {
-                        agree[Int(labels[yy * w + xx])] += 1
-                    }
                     let i = y * w + x, current = Int(labels[i])
+                    for q in 0..<count { agree[q] = 0 }
+                    if x > 0 { agree[Int(labels[i - 1])] += 1 }
+                    if x + 1 < w { agree[Int(labels[i + 1])] += 1 }
+                    if y > 0 { agree[Int(labels[i - w])] += 1 }
+                    if y + 1 < h { agree[Int(labels[i + w])] += 1 }
                     var best = current, bestValue = scores[i * count + current] + smoothness * agree[current]
                     for q in 0..<count {
                         let v = scores[i * count + q] + smoothness * agree[q]
