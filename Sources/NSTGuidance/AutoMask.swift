@@ -260,10 +260,12 @@ public enum AutoMask {
                 chosen = s; best = candidate
             }
         }
-        // Whether the joint clustering found two regions in both images (the K criterion's verdict), before the content
-        // is relabelled.
-        let jointShared = chosen.shared
-        if chosen.count > 1, !transferLayers.isEmpty, let maps = transferMaps {
+        // K chosen, but no K gives two regions in both images (counted before the content is relabelled) that separate:
+        // one region. Decided first, so that the content is not relabelled for a segmentation thrown away.
+        let oneRegion = options.regions == nil && best.map { b in
+            chosen.shared < 2 || !(options.method == .features ? b.separable >= 2 : b.silhouette >= options.separation)
+        } ?? false
+        if !oneRegion, chosen.count > 1, !transferLayers.isEmpty, let maps = transferMaps {
             chosen.transferContent(LabelTransfer.contentLabels(
                 content: a, style: b, contentMaps: maps.content, styleMaps: maps.style, layers: transferLayers,
                 styleLabels: chosen.labels[space.row(side: 1, 0)...], count: chosen.count, minimumShare: options.minimumShare),
@@ -278,8 +280,7 @@ public enum AutoMask {
             }
         } else if let best {
             let table = criterion.map(\.summary).joined(separator: "; ")
-            let separated = options.method == .features ? best.separable >= 2 : best.silhouette >= options.separation
-            if jointShared < 2 || !separated {
+            if oneRegion {
                 chosen = Segmentation.single(space)
                 let why = options.method == .features
                     ? "fewer than two style regions whose textures can be told apart (separability ≥ \(Placement.separableAt))"

@@ -52,10 +52,10 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "With --accuracy: L-BFGS iterations of each run.")
     var iterations: Int = 50
 
-    @Option(help: "With --step or --accuracy: content image (default: Examples/content/astronaut.png).")
+    @Option(help: "With --step or --accuracy: content image.")
     var content: String = "Examples/content/astronaut.png"
 
-    @Option(help: "With --step or --accuracy: style image (default: Examples/styles/hubble_deep_field.jpg).")
+    @Option(help: "With --step or --accuracy: style image.")
     var style: String = "Examples/styles/hubble_deep_field.jpg"
 
     @Flag(help: "Instead, print what would run: the CPU and its vector features, the BLAS library, version and kernel set (and whether they match), the conv kernel.")

@@ -59,13 +59,13 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Number of regions (--auto, 1…\(AutoMask.palette.count); default: the K in 2…5 with the most separable style regions, then the most regions; 1 if fewer than two).")
     var regions: Int?
 
-    @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline) (default: features).")
+    @Option(help: "features (VGG-19 + colour + position) or color (k-means on colour, the baseline).")
     var method: String = AutoMaskMethod.features.rawValue
 
-    @Option(help: "How the content's regions are labelled (features): \(AutoMaskContentLabels.allCases.map(\.rawValue).joined(separator: " or ")): carried over from the style's regions by nearest VGG-19 neighbours, or the joint clustering's own (default: \(AutoMaskOptions().contentLabels.rawValue)).")
+    @Option(help: "How the content's regions are labelled (features): \(AutoMaskContentLabels.allCases.map(\.rawValue).joined(separator: " or ")): carried over from the style's regions by nearest VGG-19 neighbours, or the joint clustering's own.")
     var contentLabels: String = AutoMaskOptions().contentLabels.rawValue
 
-    @Option(help: "Seed of the clustering (default: 0).")
+    @Option(help: "Seed of the clustering.")
     var seed: UInt64 = 0
 
     @Option(help: "Longest side the images are analysed at (default: \(AutoMaskOptions().analysisSide)).")

@@ -8,7 +8,7 @@ struct ReportFiguresCommand: ParsableCommand {
         commandName: "report-figures",
         abstract: "Rebuild the report of every sweep folder under ROOT and write ROOT/index.html showing all of them as figure groups.")
 
-    @Argument(help: "Folder holding one sweep output folder per figure group (default: Reports/report-figures).")
+    @Argument(help: "Folder holding one sweep output folder per figure group.")
     var root: String = "Reports/report-figures"
 
     @Option(help: "Page title.")
