@@ -77,6 +77,10 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Weights of the VGG-19 layers \(AutoMask.layers.map(\.description).joined(separator: ", ")), comma-separated (default: \(AutoMaskOptions().deepWeights.map { String(format: "%g", $0) }.joined(separator: ","))).")
     var deepWeights: String?
 
+    @Flag(name: .customLong("centre"), inversion: .prefixedNo,
+          help: "Centre each image's VGG-19 vectors on its own mean before the joint clustering (--auto, features).")
+    var centre: Bool = AutoMaskOptions().centred
+
     @Option(help: "Weight of the vertical position (default: \(AutoMaskOptions().positionWeight.y)).")
     var positionWeight: Float?
 
@@ -183,6 +187,7 @@ struct MaskCommand: ParsableCommand {
         if let analysisSize { options.analysisSide = analysisSize }
         if let colorWeight { options.colorWeight = colorWeight }
         if let positionWeight { options.positionWeight.y = positionWeight }
+        options.centred = centre
         if let minimumShare { options.minimumShare = minimumShare }
         if let smoothness { options.smoothness = smoothness }
         if let weights = try parsedDeepWeights() { options.deepWeights = weights }

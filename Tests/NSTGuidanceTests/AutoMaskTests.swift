@@ -152,6 +152,28 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(abs(Segmentation(labels: byImage, centers: [], count: 2).imageInformation(space) - 1) < 1e-12)
     }
 
+    @Test("centring: each image's deep vectors lose that image's mean, so a gap between the two images as a whole no longer splits them")
+    func centring() throws {
+        var rows: [Float] = [1, 2, 3, 6, 5, 1]   // three rows of two
+        FeatureSpace.centre(&rows, dimension: 2)
+        #expect(rows == [-2, -1, 0, 3, 2, -2])
+        // Two 2-channel maps, one per image, each cell pointing the same way within an image but another way in the other:
+        // uncentred, the images sit apart (distance between their rows > 0); centred, every row is 0.
+        let blank = Image(width: 32, height: 32, channels: 3)
+        let a = try AnalysedImage(blank, side: 64), b = try AnalysedImage(blank, side: 64)
+        let layer = try LayerName("relu4_1")
+        func uniform(_ c0: Float, _ c1: Float) -> FeatureMap {
+            FeatureMap(channels: 2, height: 4, width: 4, data: [Float](repeating: c0, count: 16) + [Float](repeating: c1, count: 16))
+        }
+        let maps = [[layer: uniform(1, 0)], [layer: uniform(0, 1)]]
+        for centred in [false, true] {
+            var space = FeatureSpace(a, b)
+            space.addDeep(maps: maps, a: a, b: b, layers: [(layer, 1)], centred: centred)
+            let first = Array(space.matrix[0..<2]), last = Array(space.matrix[(space.rows - 1) * 2..<space.rows * 2])
+            #expect(centred ? space.matrix.allSatisfy { abs($0) < 1e-6 } : (first == [1, 0] && last == [0, 1]))
+        }
+    }
+
     @Test("among k-means runs, the features method keeps one whose clusters both images share clearly more, else the smallest sum of squares")
     func mostSharedRun() throws {
         let blank = Image(width: 32, height: 32, channels: 3)
