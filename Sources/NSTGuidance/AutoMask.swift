@@ -483,16 +483,22 @@ struct FeatureSpace {
         for i in 0..<n { for k in 0..<d { values[i * d + k] -= mean[k] } }
     }
 
+    /// The two source cells and the weight of the second for cell `i` of `to` cells resampled bilinearly from `from` cells
+    /// along one axis (cell centres aligned, clamped at the edges).
+    static func bilinearTaps(_ i: Int, from: Int, to: Int) -> (Int, Int, Float) {
+        let s = min(max((Float(i) + 0.5) * Float(from) / Float(to) - 0.5, 0), Float(from - 1))
+        let i0 = Int(s)
+        return (i0, min(i0 + 1, from - 1), s - Float(i0))
+    }
+
     /// A feature map bilinearly resampled to the grid, one L2-normalised, weighted vector per cell (cell-major).
     static func sampled(_ f: FeatureMap, width: Int, height: Int, weight: Float) -> [Float] {
         let c = f.channels
         var out = [Float](repeating: 0, count: width * height * c)
         for gy in 0..<height {
-            let sy = min(max((Float(gy) + 0.5) * Float(f.height) / Float(height) - 0.5, 0), Float(f.height - 1))
-            let y0 = Int(sy), y1 = min(y0 + 1, f.height - 1), ty = sy - Float(y0)
+            let (y0, y1, ty) = bilinearTaps(gy, from: f.height, to: height)
             for gx in 0..<width {
-                let sx = min(max((Float(gx) + 0.5) * Float(f.width) / Float(width) - 0.5, 0), Float(f.width - 1))
-                let x0 = Int(sx), x1 = min(x0 + 1, f.width - 1), tx = sx - Float(x0)
+                let (x0, x1, tx) = bilinearTaps(gx, from: f.width, to: width)
                 let base = (gy * width + gx) * c
                 var norm: Float = 0
                 for k in 0..<c {

@@ -174,11 +174,9 @@ enum LabelTransfer {
         var out = [Float](repeating: -.infinity, count: to.width * to.height * count)
         let usable = (0..<count).map { scores[$0].isFinite }
         for y in 0..<to.height {
-            let sy = min(max((Float(y) + 0.5) * Float(from.height) / Float(to.height) - 0.5, 0), Float(from.height - 1))
-            let y0 = Int(sy), y1 = min(y0 + 1, from.height - 1), ty = sy - Float(y0)
+            let (y0, y1, ty) = FeatureSpace.bilinearTaps(y, from: from.height, to: to.height)
             for x in 0..<to.width {
-                let sx = min(max((Float(x) + 0.5) * Float(from.width) / Float(to.width) - 0.5, 0), Float(from.width - 1))
-                let x0 = Int(sx), x1 = min(x0 + 1, from.width - 1), tx = sx - Float(x0)
+                let (x0, x1, tx) = FeatureSpace.bilinearTaps(x, from: from.width, to: to.width)
                 let i00 = (y0 * from.width + x0) * count, i01 = (y0 * from.width + x1) * count
                 let i10 = (y1 * from.width + x0) * count, i11 = (y1 * from.width + x1) * count
                 for q in 0..<count where usable[q] {
