@@ -47,6 +47,11 @@ public struct AutoMaskOptions: Equatable, Sendable {
     /// `.features`: each image's deep vectors centred on that image's own mean (`FeatureSpace.addDeep`), so that what
     /// sets a photograph and a painting apart as a whole does not decide the clusters.
     public var centred: Bool = true
+    /// `.features`: once K is chosen on the point-by-point features, the regions are found again at that K with each
+    /// deep vector averaged over the (2r + 1)² cells around it (r = this radius in 4-pixel cells at the analysis size,
+    /// 36 pixels across at r = 4 and 320 px), and kept when the style map has at least as many separable regions
+    /// (`AutoMask.segment`); 0 = point by point only.
+    public var poolRadius: Int = 4
     public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
     /// Potts smoothing strength, in units of the mean squared distance of a cell to its own centre.
     public var smoothness: Float = 0.35
@@ -65,7 +70,7 @@ public struct AutoMaskOptions: Equatable, Sendable {
         a.regions == b.regions && a.maxRegions == b.maxRegions && a.method == b.method && a.seed == b.seed && a.restarts == b.restarts
             && a.analysisSide == b.analysisSide && a.minimumShare == b.minimumShare && a.minimumIsland == b.minimumIsland
             && a.separation == b.separation && a.silhouetteShare == b.silhouetteShare && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
-            && a.centred == b.centred
+            && a.centred == b.centred && a.poolRadius == b.poolRadius
             && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness && a.contentLabels == b.contentLabels
     }
 }
@@ -204,13 +209,16 @@ public enum AutoMask {
             throw AutoMaskError.invalidRegionCount(k, maximum: palette.count)
         }
         guard options.analysisSide >= 64 else { throw AutoMaskError.invalidAnalysisSide(options.analysisSide) }
+        guard options.poolRadius >= 0 else { throw AutoMaskError.invalidPoolRadius(options.poolRadius) }
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
         var space = FeatureSpace(a, b)
+        // `.features` with `poolRadius` > 0: the same features, each averaged over its window of cells.
+        var windowSpace: FeatureSpace? = nil
         let choosing = options.regions == nil
         // The style's feature maps for the separability measure (`separableStyleRegions`), from the same VGG-19 pass as
-        // its clustering features; nil when K is given, or when the style at the analysis size is thinner than
-        // relu5_1's minimum (then no region counts as separable: one region, with the notice).
+        // its clustering features; nil when K is given and `poolRadius` is 0, or when the style at the analysis size is
+        // thinner than relu5_1's minimum (then no region counts as separable: one region, with the notice).
         var styleMeasureFeatures: [LayerName: FeatureMap]? = nil
         // `.features` with `.transferred` content labels: the layers compared and both images' maps.
         var transferLayers: [LayerName] = []
@@ -219,7 +227,7 @@ public enum AutoMask {
         case .features:
             guard let network else { throw AutoMaskError.networkRequired }
             let deep = options.deepLayers.map(\.layer)
-            let measurable = choosing && Placement.layers.allSatisfy {
+            let measurable = (choosing || options.poolRadius > 0) && Placement.layers.allSatisfy {
                 min(b.image.width, b.image.height) >= VGG19.minimumSide(for: $0)
             }
             func adding(_ extra: [LayerName], to layers: [LayerName]) -> [LayerName] { layers + extra.filter { !layers.contains($0) } }
@@ -229,9 +237,16 @@ public enum AutoMask {
             let styleMaps = network.forward(VGGInput.fromImage(b.image), layers: styleLayers)
             if measurable { styleMeasureFeatures = styleMaps }
             transferMaps = (contentMaps, styleMaps)
-            space.addDeep(maps: [contentMaps, styleMaps], a: a, b: b, layers: options.deepLayers, centred: options.centred)
-            space.addColor(a, b, weight: options.colorWeight)
-            space.addPosition(a, b, weights: options.positionWeight)
+            func features(poolRadius: Int) -> FeatureSpace {
+                var f = FeatureSpace(a, b)
+                f.addDeep(maps: [contentMaps, styleMaps], a: a, b: b, layers: options.deepLayers, centred: options.centred,
+                          poolRadius: poolRadius)
+                f.addColor(a, b, weight: options.colorWeight)
+                f.addPosition(a, b, weights: options.positionWeight)
+                return f
+            }
+            space = features(poolRadius: 0)
+            if options.poolRadius > 0 { windowSpace = features(poolRadius: options.poolRadius) }
         case .color:
             space.addColor(a, b, weight: 1)
         }
@@ -269,6 +284,22 @@ public enum AutoMask {
         let oneRegion = options.regions == nil && best.map { b in
             chosen.shared < 2 || !(options.method == .features ? b.separable >= 2 : b.silhouette >= options.separation)
         } ?? false
+        // The regions again at the same K from the window-averaged features (`AutoMaskOptions.poolRadius`), kept when their
+        // style map has at least as many separable regions as the point-by-point one.
+        var windowNotice: GuidanceNotice? = nil
+        if !oneRegion, chosen.count > 1, let w = windowSpace, let features = styleMeasureFeatures {
+            var s = Segmentation.cluster(w, k: options.regions ?? chosen.count, seed: options.seed, restarts: options.restarts,
+                                         choice: .mostShared)
+            s.refine(w, options: options)
+            let averaged = try s.separableStyleRegions(b, space: w, features: features)
+            let pointwise = try best?.separable ?? chosen.separableStyleRegions(b, space: space, features: features)
+            let kept = s.shared >= 2 && averaged >= pointwise
+            if kept { chosen = s; space = w }
+            let window = "\(2 * options.poolRadius + 1) × \(2 * options.poolRadius + 1) cells"
+            windowNotice = GuidanceNotice(level: .notice, path: nil, message: "automatic masks: regions from "
+                + (kept ? "VGG-19 features averaged over \(window)" : "point-by-point VGG-19 features")
+                + " (separable style regions: \(averaged) averaged over \(window), \(pointwise) point by point)")
+        }
         if !oneRegion, chosen.count > 1, !transferLayers.isEmpty, let maps = transferMaps {
             chosen.transferContent(LabelTransfer.contentLabels(
                 content: a, style: b, contentMaps: maps.content, styleMaps: maps.style, layers: transferLayers,
@@ -303,6 +334,7 @@ public enum AutoMask {
                     message: "automatic masks: \(chosen.shared) regions\(styleOnly), \(rule) (\(table))"))
             }
         }
+        if let windowNotice { notices.append(windowNotice) }
         chosen.orderByContentShare(space)
         let colors = Array(palette.prefix(chosen.count))
         let full: ([Int32], [Int32])
@@ -350,6 +382,7 @@ public enum AutoMask {
 public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case invalidRegionCount(Int, maximum: Int)
     case invalidAnalysisSide(Int)
+    case invalidPoolRadius(Int)
     case networkRequired
 
     public var description: String {
@@ -358,6 +391,8 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
             return "automatic masks: \(k) regions asked; use 1…\(maximum), or leave the count out to choose it automatically"
         case let .invalidAnalysisSide(side):
             return "automatic masks: analysis size \(side) is too small; use at least 64 pixels"
+        case let .invalidPoolRadius(r):
+            return "automatic masks: window radius \(r) is negative; use 0 (point by point only) or more cells"
         case .networkRequired:
             return "automatic masks: the features method needs the VGG-19 network (install the weights with `nst-exp weights install`)"
         }
@@ -457,7 +492,7 @@ struct FeatureSpace {
     /// image), and the gap, not the scene, decided which cells went together. The content's labels are transferred
     /// from uncentred vectors (`LabelTransfer`), so centring shapes the style map and K only. README, *Automatic masks*.
     mutating func addDeep(maps: [[LayerName: FeatureMap]], a: AnalysedImage, b: AnalysedImage, layers used: [(layer: LayerName, weight: Float)],
-                          centred: Bool = false) {
+                          centred: Bool = false, poolRadius: Int = 0) {
         guard !used.isEmpty else { return }
         var perLayer = [[Float]](repeating: [], count: used.count)
         var channels = [Int](repeating: 0, count: used.count)
@@ -466,11 +501,46 @@ struct FeatureSpace {
                 guard let f = maps[layer] else { continue }
                 channels[j] = f.channels
                 var v = FeatureSpace.sampled(f, width: image.gridWidth, height: image.gridHeight, weight: weight)
+                if poolRadius > 0 {
+                    FeatureSpace.boxFiltered(&v, width: image.gridWidth, height: image.gridHeight, dimension: f.channels, radius: poolRadius)
+                }
                 if centred { FeatureSpace.centre(&v, dimension: f.channels) }
                 perLayer[j] += v
             }
         }
         for j in used.indices where channels[j] > 0 { append(dimension: channels[j], values: perLayer[j]) }
+    }
+
+    /// Each row of `values` (a width × height grid of rows of `dimension` values, cell-major) replaced by the mean of the
+    /// rows within `radius` cells in x and in y, the window clipped at the borders:
+    ///
+    ///     v'(x, y) = (1/|W|) Σ_{(x', y') ∈ W} v(x', y'),   W = [x − r, x + r] × [y − r, y + r] ∩ grid
+    ///
+    /// computed as a mean along x, then along y (the clipped window is a product of two intervals, so the two passes
+    /// give the 2-D mean): O(rows · dimension · (2r + 1)).
+    static func boxFiltered(_ values: inout [Float], width: Int, height: Int, dimension d: Int, radius r: Int) {
+        var tmp = [Float](repeating: 0, count: values.count)
+        // Along x.
+        for y in 0..<height {
+            for x in 0..<width {
+                let lo = max(x - r, 0), hi = min(x + r, width - 1)
+                let out = (y * width + x) * d
+                for xx in lo...hi { let src = (y * width + xx) * d; for k in 0..<d { tmp[out + k] += values[src + k] } }
+                let inv = 1 / Float(hi - lo + 1)
+                for k in 0..<d { tmp[out + k] *= inv }
+            }
+        }
+        // Along y.
+        for i in values.indices { values[i] = 0 }
+        for y in 0..<height {
+            let lo = max(y - r, 0), hi = min(y + r, height - 1)
+            let inv = 1 / Float(hi - lo + 1)
+            for x in 0..<width {
+                let out = (y * width + x) * d
+                for yy in lo...hi { let src = (yy * width + x) * d; for k in 0..<d { values[out + k] += tmp[src + k] } }
+                for k in 0..<d { values[out + k] *= inv }
+            }
+        }
     }
 
     /// Subtracts the mean row from every row of `values` (rows of `dimension` values, cell-major).

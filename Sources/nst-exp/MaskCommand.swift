@@ -81,6 +81,9 @@ struct MaskCommand: ParsableCommand {
           help: "Centre each image's VGG-19 vectors on its own mean before the joint clustering (--auto, features).")
     var centre: Bool = AutoMaskOptions().centred
 
+    @Option(help: "Window radius in 4-pixel cells: once K is chosen, the regions are found again from VGG-19 vectors averaged over (2r+1)² cells and kept when their style map has at least as many separable regions; 0 = point by point only (default: \(AutoMaskOptions().poolRadius)).")
+    var poolRadius: Int?
+
     @Option(help: "Weight of the vertical position (default: \(AutoMaskOptions().positionWeight.y)).")
     var positionWeight: Float?
 
@@ -188,6 +191,7 @@ struct MaskCommand: ParsableCommand {
         if let colorWeight { options.colorWeight = colorWeight }
         if let positionWeight { options.positionWeight.y = positionWeight }
         options.centred = centre
+        if let poolRadius { options.poolRadius = poolRadius }
         if let minimumShare { options.minimumShare = minimumShare }
         if let smoothness { options.smoothness = smoothness }
         if let weights = try parsedDeepWeights() { options.deepWeights = weights }

@@ -70,6 +70,38 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(score.content > 0.95, "content IoU \(score.content)")
         #expect(score.style > 0.95, "style IoU \(score.style)")
         #expect(result.notices.contains { $0.message.contains("2 regions") && $0.message.contains("separable") })
+        #expect(result.notices.contains { $0.message.contains("regions from") && $0.message.contains("9 × 9 cells") })
+        // Without the window, the same regions, and no word of it.
+        var pointwise = AutoMaskOptions()
+        pointwise.poolRadius = 0
+        let plain = try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: network, options: pointwise)
+        #expect(plain.regionCount == 2 && !plain.notices.contains { $0.message.contains("regions from") })
+        #expect(try agreement(plain, content: twoContent.labels, style: twoStyle.labels).mean > 0.95)
+    }
+
+    @Test("window average: each cell's vector becomes the mean over the cells within r in x and y, clipped at the borders")
+    func windowAverage() throws {
+        // A 5 × 4 grid of 2-D rows with arbitrary values; the reference sums every window cell directly.
+        let width = 5, height = 4, d = 2
+        let values: [Float] = (0..<(width * height * d)).map { Float(($0 * 7) % 11) - 3 }
+        for r in [1, 2] {
+            var filtered = values
+            FeatureSpace.boxFiltered(&filtered, width: width, height: height, dimension: d, radius: r)
+            for y in 0..<height {
+                for x in 0..<width {
+                    for k in 0..<d {
+                        var sum: Float = 0, n: Float = 0
+                        for yy in max(y - r, 0)...min(y + r, height - 1) {
+                            for xx in max(x - r, 0)...min(x + r, width - 1) { sum += values[(yy * width + xx) * d + k]; n += 1 }
+                        }
+                        #expect(abs(filtered[(y * width + x) * d + k] - sum / n) < 1e-5, "r \(r) cell (\(x), \(y)) channel \(k)")
+                    }
+                }
+            }
+        }
+        var same = values
+        FeatureSpace.boxFiltered(&same, width: width, height: height, dimension: d, radius: 0)
+        #expect(same == values)
     }
 
     @Test("three textures: K = 3 is chosen among 2…5, the K with the most separable style regions", .enabled(if: network != nil, "VGG-19 weights not installed"))
@@ -318,6 +350,12 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(throws: AutoMaskError.self) {
             try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
         }
+        options.regions = 2
+        options.poolRadius = -1
+        #expect(throws: AutoMaskError.invalidPoolRadius(-1)) {
+            try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        }
+        #expect(AutoMaskError.invalidPoolRadius(-1).description.contains("use 0"))
     }
 
     @Test("the preview puts both images side by side at one height")
