@@ -195,6 +195,12 @@ public struct AutoMaskResult: Sendable {
 /// silhouette of these high-dimensional features is flat across K (0.03–0.18) and cannot tell a one-texture style
 /// from a scene; separability is what guidance needs (README, *Automatic masks*). `.color` keeps the silhouette
 /// alone, with `separation` as its threshold. The defaults were chosen by measurement on those nine pairs.
+///
+/// Window-averaged features (`poolRadius`): with K chosen, the regions are found again at that K, each deep vector
+/// averaged over the (2r + 1)² cells around it (`FeatureSpace.boxFiltered`), and kept when their style map has at least
+/// as many separable regions as the point-by-point one. A texture is a statistic over a patch (the Gram matrix is one);
+/// averaged, pair09's track (rails, sleepers, gravel) is one region instead of rails going with the slopes. Departure:
+/// K is still chosen point by point, as averaged silhouettes and separability counts chose K poorly (README).
 public enum AutoMask {
     /// Layers the `.features` method reads.
     public static let layers: [LayerName] = ["relu3_1", "relu4_1", "relu5_1"].compactMap { try? LayerName($0) }
@@ -392,7 +398,7 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
         case let .invalidAnalysisSide(side):
             return "automatic masks: analysis size \(side) is too small; use at least 64 pixels"
         case let .invalidPoolRadius(r):
-            return "automatic masks: window radius \(r) is negative; use 0 (point by point only) or more cells"
+            return "automatic masks: pool radius \(r) is negative; use 0 (point by point only) or a radius in 4-pixel cells (default \(AutoMaskOptions().poolRadius))"
         case .networkRequired:
             return "automatic masks: the features method needs the VGG-19 network (install the weights with `nst-exp weights install`)"
         }
