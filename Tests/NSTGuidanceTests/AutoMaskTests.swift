@@ -79,6 +79,22 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(try agreement(plain, content: twoContent.labels, style: twoStyle.labels).mean > 0.95)
     }
 
+    @Test("textures in blocks finer than the window: the averaged regions do not separate, so the point-by-point ones are kept", .enabled(if: network != nil, "VGG-19 weights not installed"))
+    func windowWiderThanTheBlocks() throws {
+        // Stripes and speckle in 16-px checkerboards: 27–29 px at the 320-px analysis size, under the 36-px window.
+        let content = synthetic(width: 192, height: 144, seed: 5) { x, y in (x / 16 + y / 16) % 2 == 0 ? .stripes : .speckle }
+        let style = synthetic(width: 160, height: 176, seed: 6) { x, y in ((x + 5) / 16 + (y + 5) / 16) % 2 == 0 ? .stripes : .speckle }
+        let result = try AutoMask.segment(content: content.image, style: style.image, network: network)
+        #expect(result.regionCount == 2, "criterion \(result.criterion)")
+        #expect(result.notices.contains { $0.message.contains("regions from point-by-point") }, "\(result.notices.map(\.message))")
+        var pointwise = AutoMaskOptions()
+        pointwise.poolRadius = 0
+        let plain = try AutoMask.segment(content: content.image, style: style.image, network: network, options: pointwise)
+        #expect(result.contentMap.pixels == plain.contentMap.pixels && result.styleMap.pixels == plain.styleMap.pixels)
+        let score = try agreement(result, content: content.labels, style: style.labels)
+        #expect(score.mean > 0.8, "IoU \(score.content), \(score.style)")
+    }
+
     @Test("window average: each cell's vector becomes the mean over the cells within r in x and y, clipped at the borders")
     func windowAverage() throws {
         // A 5 × 4 grid of 2-D rows with arbitrary values; the reference sums every window cell directly.
