@@ -293,12 +293,14 @@ public enum AutoMask {
         // The regions again at the same K from the window-averaged features (`AutoMaskOptions.poolRadius`), kept when their
         // style map has at least as many separable regions as the point-by-point one.
         var windowNotice: GuidanceNotice? = nil
-        if !oneRegion, chosen.count > 1, let w = windowSpace, let features = styleMeasureFeatures {
+        // (`chosen` has more than one region only when a candidate was chosen, so `best` is set and carries the
+        // point-by-point count, measured with the same style features.)
+        if !oneRegion, chosen.count > 1, let best, let w = windowSpace, let features = styleMeasureFeatures {
             var s = Segmentation.cluster(w, k: options.regions ?? chosen.count, seed: options.seed, restarts: options.restarts,
                                          choice: .mostShared)
             s.refine(w, options: options)
             let averaged = try s.separableStyleRegions(b, space: w, features: features)
-            let pointwise = try best?.separable ?? chosen.separableStyleRegions(b, space: space, features: features)
+            let pointwise = best.separable
             let kept = s.shared >= 2 && averaged >= pointwise
             if kept { chosen = s; space = w }
             let window = "\(2 * options.poolRadius + 1) × \(2 * options.poolRadius + 1) cells"
