@@ -621,14 +621,17 @@ struct FeatureSpace {
         return out
     }
 
-    /// Squared distances of every row to each of `centers` (k × dimension): ‖x‖² − 2x·c + ‖c‖² by one SGEMM.
+    /// Squared distances of every row to each of `centers` (k × dimension): ‖x‖² − 2x·c + ‖c‖², the products by
+    /// `FewColumnProduct` (k ≤ the palette's 9 colours).
     func distances(to centers: [Float], k: Int) -> [Float] {
         var d = [Float](repeating: 0, count: rows * k)
+        let n = rows, dim = dimension
         matrix.withUnsafeBufferPointer { x in
             centers.withUnsafeBufferPointer { c in
                 d.withUnsafeMutableBufferPointer { out in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(k), Int32(dimension), -2,
-                                x.baseAddress, Int32(dimension), c.baseAddress, Int32(dimension), 0, out.baseAddress, Int32(k))
+                    guard let x = x.baseAddress, let c = c.baseAddress, let out = out.baseAddress else { return }
+                    // out (n × k) = −2 · x (n × dim) · cᵀ (dim × k)
+                    FewColumnProduct.forward(x: x, rows: n, dimension: dim, c: c, columns: k, alpha: -2, y: out)
                 }
             }
         }

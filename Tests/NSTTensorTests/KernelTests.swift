@@ -242,3 +242,29 @@ func referenceConv(_ x: [Float], _ s: ConvShape, _ weight: [Float], _ bias: [Flo
         #expect(xa != (0..<5).map { _ in c.next() })
     }
 }
+
+@Suite struct FewColumnProductTests {
+    /// (rows, dimension, columns): tails of the 8-lane body (d mod 8 ≠ 0, d < 8), one row, enough rows to split over
+    /// the workers, and the palette's 9 columns.
+    @Test(arguments: [(5, 3, 1), (1, 8, 2), (700, 770, 5), (513, 37, 9), (300, 16, 4)])
+    func matchesReference(_ shape: (Int, Int, Int)) {
+        let (n, d, k) = shape
+        let x = randomArray(n * d, seed: 1), c = randomArray(k * d, seed: 2)
+        var fast = [Float](repeating: .nan, count: n * k), reference = fast
+        FewColumnProduct.forward(x: x, rows: n, dimension: d, c: c, columns: k, alpha: -2, y: &fast)
+        FewColumnProduct.forwardReference(x: x, rows: n, dimension: d, c: c, columns: k, alpha: -2, y: &reference)
+        #expect(maxRelativeError(fast, reference) < 1e-5)
+    }
+
+    @Test func rowsDoNotDependOnTheirBlock() {
+        // The same rows computed alone and inside a larger product (a different block split) give the same bits.
+        let n = 1000, d = 99, k = 3
+        let x = randomArray(n * d, seed: 3), c = randomArray(k * d, seed: 4)
+        var all = [Float](repeating: 0, count: n * k), head = [Float](repeating: 0, count: 10 * k)
+        FewColumnProduct.forward(x: x, rows: n, dimension: d, c: c, columns: k, alpha: 1, y: &all)
+        x.withUnsafeBufferPointer { p in
+            FewColumnProduct.forward(x: p.baseAddress! + 600 * d, rows: 10, dimension: d, c: c, columns: k, alpha: 1, y: &head)
+        }
+        #expect(Array(all[(600 * k)..<(610 * k)]) == head)
+    }
+}
