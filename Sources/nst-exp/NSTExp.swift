@@ -16,9 +16,29 @@ struct NSTExp: ParsableCommand {
     /// Restarts under `OPENBLAS_CORETYPE` first when OpenBLAS chose kernels below the CPU's (`BLASKernels`), and
     /// joins the values of `stylize`'s key options to them (`--erosion -2` → `--erosion=-2`, a bare `--auto-masks` →
     /// `--auto-masks=auto`; see `RunConfiguration.joiningOptionValues`).
+    /// The other commands' negative numbers are joined to their options too (`joiningNegativeNumbers`).
     static func main() {
         BLASKernels.restartIfBelowCPU()
         let arguments = Array(CommandLine.arguments.dropFirst())
-        main(arguments.first == StylizeCommand.configuration.commandName ? RunConfiguration.joiningOptionValues(arguments) : arguments)
+        main(arguments.first == StylizeCommand.configuration.commandName ? RunConfiguration.joiningOptionValues(arguments)
+             : joiningNegativeNumbers(arguments))
+    }
+
+    /// `--size -3` → `--size=-3`: ArgumentParser reads a token that starts with "-" as an option name, so a negative value
+    /// after a space was reported as "Missing value for '--size'" instead of by the command's own check of the value
+    /// (which names the option, the value and what is allowed). No command takes a number as a positional argument.
+    static func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
+        var result: [String] = [], i = 0
+        while i < arguments.count {
+            let argument = arguments[i], next = i + 1 < arguments.count ? arguments[i + 1] : ""
+            if argument.hasPrefix("--"), !argument.contains("="), next.hasPrefix("-"), Double(next) != nil {
+                result.append("\(argument)=\(next)")
+                i += 2
+            } else {
+                result.append(argument)
+                i += 1
+            }
+        }
+        return result
     }
 }

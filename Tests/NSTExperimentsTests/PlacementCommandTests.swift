@@ -55,6 +55,11 @@ import NSTTestSupport
                                            "--size", "128"])
         #expect(table.status == 0 && table.output.contains("output 128×85") && table.output.contains("wrong"), "\(table.output)")
 
+        // A negative number after a space reaches the command's own check, not "Missing value for '--size'".
+        let negative = try ChildProcess.run(exe, ["placement", swapped, "--style", style, "--content-mask", mask, "--style-mask", mask,
+                                              "--size", "-3"])
+        #expect(negative.status != 0 && negative.output.contains("--size must be ≥ 0") && negative.output.contains("-3"), "\(negative.output)")
+
         let missing = folder.appendingPathComponent("nope.png").path
         let bad = try ChildProcess.run(exe, ["placement", own, "--style", style, "--content-mask", missing, "--style-mask", mask])
         #expect(bad.status != 0 && bad.output.contains("nope.png"), "\(bad.output)")
