@@ -29,8 +29,13 @@ public struct AutoMaskOptions: Equatable, Sendable {
     /// smallest within-cluster sum of squares, `.features` that one unless another's clusters are clearly more shared
     /// by the two images (`Segmentation.Choice.mostShared`).
     public var restarts: Int = 8
-    /// Longest side the images are analysed at (the maps are written at the images' own sizes).
+    /// Longest side the images are analysed at (the maps are written at the images' own sizes), in
+    /// `analysisSides`.
     public var analysisSide: Int = 320
+    /// The analysis sides `segment` accepts. Memory and time grow with the cells (the side squared): `nst-exp mask
+    /// --auto` on pair04 (AMD EPYC Zen 1, 2 cores) took 7 s and 0.6 GB peak resident at 320, 26 s and 1.1 GB at 640,
+    /// 79 s and 2.3 GB at 1024.
+    public static let analysisSides = 64...1024
     /// A region's core (`Segmentation.coreShares`) must cover at least this share of each image; smaller, one-sided
     /// or boundary-band regions are merged away.
     public var minimumShare: Double = 0.03
@@ -214,10 +219,17 @@ public enum AutoMask {
         if let k = options.regions, !(1...palette.count).contains(k) {
             throw AutoMaskError.invalidRegionCount(k, maximum: palette.count)
         }
-        guard options.analysisSide >= 64 else { throw AutoMaskError.invalidAnalysisSide(options.analysisSide) }
+        guard AutoMaskOptions.analysisSides.contains(options.analysisSide) else { throw AutoMaskError.invalidAnalysisSide(options.analysisSide) }
         guard options.poolRadius >= 0 else { throw AutoMaskError.invalidPoolRadius(options.poolRadius) }
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
+        // `.features` reads relu4_1 (and relu5_1 when weighted), which a shorter side under 8 (16) analysis pixels does not
+        // reach: an image over 40 : 1 at the default size.
+        let needed = options.deepLayers.map { VGG19.minimumSide(for: $0.layer) }.max() ?? 1
+        for (name, x) in [("content", a), ("style", b)] where options.method == .features && min(x.image.width, x.image.height) < needed {
+            throw AutoMaskError.imageTooThin(name, width: x.original.width, height: x.original.height,
+                                             analysedWidth: x.image.width, analysedHeight: x.image.height, minimum: needed)
+        }
         var space = FeatureSpace(a, b)
         // `.features` with `poolRadius` > 0: the same features, each averaged over its window of cells.
         var windowSpace: FeatureSpace? = nil
@@ -391,6 +403,8 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
     case invalidRegionCount(Int, maximum: Int)
     case invalidAnalysisSide(Int)
     case invalidPoolRadius(Int)
+    /// The content or style image's shorter side at the analysis size is under `minimum`, the size of the deepest layer read.
+    case imageTooThin(String, width: Int, height: Int, analysedWidth: Int, analysedHeight: Int, minimum: Int)
     case networkRequired
 
     public var description: String {
@@ -398,9 +412,15 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
         case let .invalidRegionCount(k, maximum):
             return "automatic masks: \(k) regions asked; use 1…\(maximum), or leave the count out to choose it automatically"
         case let .invalidAnalysisSide(side):
-            return "automatic masks: analysis size \(side) is too small; use at least 64 pixels"
+            let range = AutoMaskOptions.analysisSides
+            return "automatic masks: analysis size \(side) is too " + (side < range.lowerBound ? "small" : "large (memory and time grow with its square)")
+                + "; use \(range.lowerBound)…\(range.upperBound) pixels (default \(AutoMaskOptions().analysisSide))"
         case let .invalidPoolRadius(r):
             return "automatic masks: pool radius \(r) is negative; use 0 (point by point only) or a radius in 4-pixel cells (default \(AutoMaskOptions().poolRadius))"
+        case let .imageTooThin(name, width, height, analysedWidth, analysedHeight, minimum):
+            return "automatic masks: the \(name) image (\(width)×\(height)) is \(analysedWidth)×\(analysedHeight) at the analysis size, "
+                + "too thin for the VGG-19 features, which need \(minimum) pixels on its shorter side there; crop it to a less "
+                + "elongated shape (`nst-exp mask --auto --method color` reads no layer)"
         case .networkRequired:
             return "automatic masks: the features method needs the VGG-19 network (install the weights with `nst-exp weights install`)"
         }

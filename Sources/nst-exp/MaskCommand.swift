@@ -68,7 +68,7 @@ struct MaskCommand: ParsableCommand {
     @Option(help: "Seed of the clustering.")
     var seed: UInt64 = 0
 
-    @Option(help: "Longest side the images are analysed at (default: \(AutoMaskOptions().analysisSide)).")
+    @Option(help: "Longest side the images are analysed at, \(AutoMaskOptions.analysisSides.lowerBound)…\(AutoMaskOptions.analysisSides.upperBound) (default: \(AutoMaskOptions().analysisSide)).")
     var analysisSize: Int?
 
     @Option(help: "Weight of CIELAB colour against the VGG-19 features (default: \(AutoMaskOptions().colorWeight)).")

@@ -372,6 +372,24 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
             try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
         }
         #expect(AutoMaskError.invalidPoolRadius(-1).description.contains("use 0"))
+        // A 200 × 4 content is 320 × 6 at the analysis size: under relu4_1's 8 pixels, a typed error (not a crash); the
+        // colour method reads no layer and segments it.
+        options.poolRadius = 4
+        let thin = Image(width: 200, height: 4, channels: 3)
+        #expect(throws: AutoMaskError.imageTooThin("content", width: 200, height: 4, analysedWidth: 320, analysedHeight: 6, minimum: 8)) {
+            try AutoMask.segment(content: thin, style: twoStyle.image, network: nil, options: options)
+        }
+        for side in [63, 1025] {
+            options.analysisSide = side
+            #expect(throws: AutoMaskError.invalidAnalysisSide(side)) {
+                try AutoMask.segment(content: thin, style: twoStyle.image, network: nil, options: options)
+            }
+        }
+        #expect(AutoMaskError.invalidAnalysisSide(1025).description.contains("64…1024"))
+        options.analysisSide = AutoMaskOptions().analysisSide
+        options.method = .color
+        let colour = try AutoMask.segment(content: thin, style: twoStyle.image, network: nil, options: options)
+        #expect(colour.contentMap.width == 200 && colour.contentMap.height == 4)
     }
 
     @Test("the preview puts both images side by side at one height")
