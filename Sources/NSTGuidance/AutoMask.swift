@@ -27,14 +27,16 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public var seed: UInt64 = 0
     /// k-means++ starts per K (`Segmentation.cluster`; 1 or less: a single start): `.color` keeps the one with the
     /// smallest within-cluster sum of squares, `.features` that one unless another's clusters are clearly more shared
-    /// by the two images (`Segmentation.Choice.mostShared`).
-    public var restarts: Int = 8
+    /// by the two images (`Segmentation.Choice.mostShared`). 16, not 8: over seeds 0–4 the nine deep-photo pairs keep
+    /// their seed-0 K on 44 of 45 seeds (8 starts: 42; pair01 and pair09 at seed 4 fell to maps agreeing with the
+    /// hand-made ones at 0.43–0.52), for 1.5–2 s more per run on 700-pixel pairs (2 cores). README, *Automatic masks*.
+    public var restarts: Int = 16
     /// Longest side the images are analysed at (the maps are written at the images' own sizes), in
     /// `analysisSides`.
     public var analysisSide: Int = 320
     /// The analysis sides `segment` accepts. Memory and time grow with the cells (the side squared): `nst-exp mask
     /// --auto` on pair04 (AMD EPYC Zen 1, 2 cores) took 7 s and 0.6 GB peak resident at 320, 26 s and 1.1 GB at 640,
-    /// 79 s and 2.3 GB at 1024.
+    /// 79 s and 2.3 GB at 1024 (8 k-means++ starts).
     public static let analysisSides = 64...1024
     /// A region's core (`Segmentation.coreShares`) must cover at least this share of each image; smaller, one-sided
     /// or boundary-band regions are merged away.
@@ -701,8 +703,8 @@ struct Segmentation {
     /// k-means (Lloyd) on all cells from the best of `restarts` k-means++ starts drawn with SplitMix64(seed). With more
     /// than one start, each is first run to convergence on every `sampleStride`-th cell, the best run there by `choice`
     /// is carried on to all cells. One run's result depends on its start (pair01: K = 2, 3 or 4 by the seed alone);
-    /// the best of eight much less (README, *Automatic masks*), and the eight on a quarter of the cells cost less than
-    /// one single start's run to convergence on all of them saves.
+    /// the best of 16 much less (README, *Automatic masks*), and the starts on a quarter of the cells cost little
+    /// against the rest of `AutoMask.segment`.
     ///
     /// Departure from plain k-means: `.features` keeps the start whose clusters the two images share clearly more than
     /// the one with the smallest sum of squares does. Two photographs, or a photograph and a painting, differ as a
