@@ -644,7 +644,7 @@ struct FeatureSpace {
     }
 
     /// Squared distances of every row to each of `centers` (k × dimension): ‖x‖² − 2x·c + ‖c‖², the products by
-    /// `FewColumnProduct` (k ≤ the palette's 9 colours).
+    /// `FewColumnProduct`.
     func distances(to centers: [Float], k: Int) -> [Float] {
         var d = [Float](repeating: 0, count: rows * k)
         let n = rows, dim = dimension

@@ -1,16 +1,13 @@
-/// y = α · X · Cᵀ for a tall X and a few rows of C: the products of k-means (every feature row against k ≤ 9 centres).
+/// y = α · X · Cᵀ for a tall X and a few rows of C: the products of k-means (every feature row against k centres).
 ///
 /// Why not SGEMM: OpenBLAS packs the whole of X into its panel layout before every product (`sgemm_oncopy`), and with
 /// k columns of output each packed value then serves k multiply-adds, so the product is bound by copying X, not by
-/// arithmetic. In `AutoMask.segment` (X: 9 600 × 770, k = 1…5, a few thousand products per run) the packing was a
-/// quarter of the command's CPU time. `forward` reads each row of X once and keeps the k sums in registers; C
-/// (k × d, 27 KB at k = 9, d = 770) stays in L1. Rows are split over `Parallel.workers` in contiguous blocks; each
+/// arithmetic. In `AutoMask.segment` (X: 9 600 × 770, k = 1…5, a few thousand products per run) the packing was 21–24 %
+/// of the command's CPU time. `forward` reads each row of X from memory once and keeps four sums at a time in
+/// registers; C (k × d, 15 KB at k = 5, d = 770) stays in L1. Rows are split over `Parallel.workers` in contiguous blocks; each
 /// value is computed by the same sequence of operations whatever the block, so results do not depend on the worker
 /// count. Measured: README, *Automatic masks* (run time).
 public enum FewColumnProduct {
-    /// The largest k `forward` takes (the sums of one row are held in `maxColumns` SIMD registers).
-    public static let maxColumns = 9
-
     // MARK: reference
 
     /// Naive reference. x: n × d (row-major), c: k × d → y: n × k, y[i][j] = α · Σ_t x[i][t] · c[j][t].
@@ -27,14 +24,13 @@ public enum FewColumnProduct {
 
     // MARK: fast
 
-    /// x: n × d (row-major), c: k × d, 1 ≤ k ≤ `maxColumns` → y: n × k, y[i][j] = α · Σ_t x[i][t] · c[j][t]. Each sum
-    /// is taken in 8 lanes (t mod 8) over the first ⌊d/8⌋·8 values, the lanes added in a fixed tree, then the tail.
-    /// Columns go four at a time (four accumulators in registers, multiply then add: no fused multiply-add, which a `NST_PORTABLE` build
-    /// lacks and would call per lane; a group of fewer repeats its last column and drops
-    /// the repeats), so a row is read from memory once and from L1 once per group.
+    /// x: n × d (row-major), c: k × d → y: n × k, y[i][j] = α · Σ_t x[i][t] · c[j][t]. Each sum is taken in 8 lanes
+    /// (t mod 8) over the first ⌊d/8⌋·8 values, the lanes added in a fixed tree, then the tail. Columns go four at a
+    /// time: four accumulators in registers (multiply, then add: no fused multiply-add, which an `NST_PORTABLE` build
+    /// lacks and would call per lane); a group of fewer repeats its last column and drops the repeats. A row is read
+    /// from memory once and from L1 once per group.
     public static func forward(x: UnsafePointer<Float>, rows n: Int, dimension d: Int, c: UnsafePointer<Float>,
                                columns k: Int, alpha: Float, y: UnsafeMutablePointer<Float>) {
-        precondition((1...maxColumns).contains(k), "FewColumnProduct: k = \(k) outside 1…\(maxColumns)")
         let parts = max(1, min(Parallel.workers, n / 256)), body = d / 8 * 8
         @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self) }
         @inline(__always) func total(_ a: SIMD8<Float>, _ row: UnsafePointer<Float>, _ col: UnsafePointer<Float>) -> Float {
