@@ -225,13 +225,6 @@ public enum AutoMask {
         guard options.poolRadius >= 0 else { throw AutoMaskError.invalidPoolRadius(options.poolRadius) }
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
-        // `.features` reads relu4_1 (and relu5_1 when weighted), which a shorter side under 8 (16) analysis pixels does not
-        // reach: an image over 40 : 1 at the default size.
-        let needed = options.deepLayers.map { VGG19.minimumSide(for: $0.layer) }.max() ?? 1
-        for (name, x) in [("content", a), ("style", b)] where options.method == .features && min(x.image.width, x.image.height) < needed {
-            throw AutoMaskError.imageTooThin(name, width: x.original.width, height: x.original.height,
-                                             analysedWidth: x.image.width, analysedHeight: x.image.height, minimum: needed)
-        }
         var space = FeatureSpace(a, b)
         // `.features` with `poolRadius` > 0: the same features, each averaged over its window of cells.
         var windowSpace: FeatureSpace? = nil
@@ -245,6 +238,13 @@ public enum AutoMask {
         var transferMaps: (content: [LayerName: FeatureMap], style: [LayerName: FeatureMap])? = nil
         switch options.method {
         case .features:
+            // relu4_1 (and relu5_1 when weighted) is out of reach of a shorter side under 8 (16) analysis pixels: an image
+            // over 40 : 1 at the default size. The deepest layer read is named, not the first one missed.
+            let needed = options.deepLayers.map { VGG19.minimumSide(for: $0.layer) }.max() ?? 1
+            for (name, x) in [("content", a), ("style", b)] where min(x.image.width, x.image.height) < needed {
+                throw AutoMaskError.imageTooThin(name, width: x.original.width, height: x.original.height,
+                                                 analysedWidth: x.image.width, analysedHeight: x.image.height, minimum: needed)
+            }
             guard let network else { throw AutoMaskError.networkRequired }
             let deep = options.deepLayers.map(\.layer)
             let measurable = (choosing || options.poolRadius > 0) && Placement.layers.allSatisfy {
