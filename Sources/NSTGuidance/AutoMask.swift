@@ -68,6 +68,42 @@ public struct AutoMaskOptions: Equatable, Sendable {
 
     public init() {}
 
+    /// The pool radii `segment` accepts: 0 (point by point) to a window wider than any analysis grid (1024 / 4 cells).
+    public static let poolRadii = 0...256
+    /// The minimum shares `segment` accepts: above a half no two regions fit.
+    public static let minimumShares = 0.0...0.5
+
+    /// Refuses settings `segment` cannot use, before any work: a region count, analysis side, pool radius or minimum
+    /// share out of its range, and a weight or smoothness that is negative, infinite or NaN (these gave one region
+    /// with a misleading notice, or a crash).
+    public func validate() throws {
+        if let k = regions, !(1...AutoMask.palette.count).contains(k) {
+            throw AutoMaskError.invalidRegionCount(k, maximum: AutoMask.palette.count)
+        }
+        guard Self.analysisSides.contains(analysisSide) else { throw AutoMaskError.invalidAnalysisSide(analysisSide) }
+        guard Self.poolRadii.contains(poolRadius) else { throw AutoMaskError.invalidPoolRadius(poolRadius) }
+        let defaults = AutoMaskOptions()
+        func weight(_ name: String, _ value: Float, default fallback: Float) throws {
+            guard value.isFinite, value >= 0 else {
+                throw AutoMaskError.invalidSetting(name, value: "\(value)", allowed: "a finite number ≥ 0 (default \(fallback))")
+            }
+        }
+        try weight("colour weight", colorWeight, default: defaults.colorWeight)
+        try weight("vertical position weight", positionWeight.y, default: defaults.positionWeight.y)
+        try weight("horizontal position weight", positionWeight.x, default: defaults.positionWeight.x)
+        try weight("smoothness", smoothness, default: defaults.smoothness)
+        guard deepWeights.count == AutoMask.layers.count, deepWeights.allSatisfy({ $0.isFinite && $0 >= 0 }),
+              deepWeights.contains(where: { $0 > 0 }) else {
+            throw AutoMaskError.invalidSetting("deep-layer weights", value: deepWeights.map { "\($0)" }.joined(separator: ","),
+                allowed: "\(AutoMask.layers.count) finite weights ≥ 0, not all 0, for "
+                    + AutoMask.layers.map(\.description).joined(separator: ", "))
+        }
+        guard Self.minimumShares.contains(minimumShare) else {
+            throw AutoMaskError.invalidSetting("minimum share", value: "\(minimumShare)",
+                allowed: "\(Self.minimumShares.lowerBound)…\(Self.minimumShares.upperBound) (default \(defaults.minimumShare))")
+        }
+    }
+
     /// The `AutoMask.layers` read (weight > 0), with their weights.
     var deepLayers: [(layer: LayerName, weight: Float)] {
         zip(AutoMask.layers, deepWeights).filter { $0.1 > 0 }.map { (layer: $0.0, weight: $0.1) }
@@ -218,11 +254,7 @@ public enum AutoMask {
 
     /// Segments `content` and `style` into corresponding regions. `network` is needed by `.features` only.
     public static func segment(content: Image, style: Image, network: VGG19?, options: AutoMaskOptions = AutoMaskOptions()) throws -> AutoMaskResult {
-        if let k = options.regions, !(1...palette.count).contains(k) {
-            throw AutoMaskError.invalidRegionCount(k, maximum: palette.count)
-        }
-        guard AutoMaskOptions.analysisSides.contains(options.analysisSide) else { throw AutoMaskError.invalidAnalysisSide(options.analysisSide) }
-        guard options.poolRadius >= 0 else { throw AutoMaskError.invalidPoolRadius(options.poolRadius) }
+        try options.validate()
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
         var space = FeatureSpace(a, b)
@@ -405,6 +437,8 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
     case invalidRegionCount(Int, maximum: Int)
     case invalidAnalysisSide(Int)
     case invalidPoolRadius(Int)
+    /// A weight, smoothness or share out of range: its name, the value given and what is accepted.
+    case invalidSetting(String, value: String, allowed: String)
     /// The content or style image's shorter side at the analysis size is under `minimum`, the size of the deepest layer read.
     case imageTooThin(String, width: Int, height: Int, analysedWidth: Int, analysedHeight: Int, minimum: Int)
     case networkRequired
@@ -418,11 +452,16 @@ public enum AutoMaskError: Error, Equatable, CustomStringConvertible, LocalizedE
             return "automatic masks: analysis size \(side) is too " + (side < range.lowerBound ? "small" : "large (memory and time grow with its square)")
                 + "; use \(range.lowerBound)…\(range.upperBound) pixels (default \(AutoMaskOptions().analysisSide))"
         case let .invalidPoolRadius(r):
-            return "automatic masks: pool radius \(r) is negative; use 0 (point by point only) or a radius in 4-pixel cells (default \(AutoMaskOptions().poolRadius))"
+            let range = AutoMaskOptions.poolRadii
+            return "automatic masks: pool radius \(r) is " + (r < range.lowerBound ? "negative" : "larger than any analysis grid")
+                + "; use 0 (point by point only) or a radius in 4-pixel cells up to \(range.upperBound) (default \(AutoMaskOptions().poolRadius))"
+        case let .invalidSetting(name, value, allowed):
+            return "automatic masks: \(name) \(value) is out of range; use \(allowed)"
         case let .imageTooThin(name, width, height, analysedWidth, analysedHeight, minimum):
             return "automatic masks: the \(name) image (\(width)×\(height)) is \(analysedWidth)×\(analysedHeight) at the analysis size, "
                 + "too thin for the VGG-19 features, which need \(minimum) pixels on its shorter side there; crop it to a less "
-                + "elongated shape (`nst-exp mask --auto --method color` reads no layer)"
+                + "elongated shape, or make the label maps another way (`nst-exp mask --auto --method color` reads no layer; "
+                + "give them to a run as content_mask and style_masks)"
         case .networkRequired:
             return "automatic masks: the features method needs the VGG-19 network (install the weights with `nst-exp weights install`)"
         }

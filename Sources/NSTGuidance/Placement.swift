@@ -398,7 +398,7 @@ extension Placement {
         lines.append("ratio = min over q≠r of L[r][q] / L[r][r] (> 1: nearer its own style region); per layer the same with L_l.")
         lines.append("* = at this layer the style region is not separable from the others (its halves' layer separability below \(num(Placement.separableAt))): a ratio below 1 there is not a wrong texture.")
         lines.append("separability = the same ratio for each half of the style region, its own distance taken to the other half (geometric mean): about what a second sample of its texture scores; below \(num(Placement.separableAt)) the style regions cannot be told apart.")
-        let summary = "geometric mean over regions ≥ \(Int(100 * Placement.minimumShare)) %: \(num(geometricMeanRatio)); worst scored region: \(num(worstRatio)); goal ≥ \(num(Placement.goal)) on every scored region: \(meetsGoal ? "met" : "not met")"
+        let summary = "geometric mean over regions ≥ \(Int(100 * Placement.minimumShare)) %: \(num(geometricMeanRatio)); worst scored region: \(num(worstRatio)); goal ≥ \(num(Placement.goal)) on every scored region: \(scoredRegions.isEmpty ? "no region to score (none ≥ \(Int(100 * Placement.minimumShare)) % with a separable style region)" : meetsGoal ? "met" : "not met")"
         lines.append(summary)
         return lines.joined(separator: "\n")
     }

@@ -71,10 +71,29 @@ public struct RegionAgreement: Equatable, Sendable {
         return out
     }
 
-    /// The one-to-one matching of rows 0..<m to columns 0..<n maximising Σ score (dynamic programming over the
-    /// subsets of columns used).
+    /// Largest count of regions on the smaller side matched exactly (2^12 states per region of the larger side);
+    /// beyond it, greedily.
+    static let exactMatchingLimit = 12
+
+    /// The one-to-one matching of rows 0..<m to columns 0..<n maximising Σ score: dynamic programming over the subsets
+    /// of the smaller side's regions, so that a reference with many colours (a photograph given as a label map) costs
+    /// rows × 2^(candidate's regions), not 2^(its own colours); beyond `exactMatchingLimit` regions on both sides, the
+    /// best remaining pair is taken greedily.
     static func bestMatching(m: Int, n: Int, score: (Int, Int) -> Double) -> [(Int, Int)] {
         guard m > 0, n > 0 else { return [] }
+        if n > m { return bestMatching(m: n, n: m) { score($1, $0) }.map { ($0.1, $0.0) }.sorted { $0.0 < $1.0 } }
+        guard n <= exactMatchingLimit else {
+            var pairs: [(Int, Int)] = [], rowFree = [Bool](repeating: true, count: m), columnFree = [Bool](repeating: true, count: n)
+            for _ in 0..<n {
+                var best: (Int, Int)? = nil
+                for i in 0..<m where rowFree[i] {
+                    for j in 0..<n where columnFree[j] && (best.map { score(i, j) > score($0.0, $0.1) } ?? true) { best = (i, j) }
+                }
+                guard let (i, j) = best else { break }
+                pairs.append((i, j)); rowFree[i] = false; columnFree[j] = false
+            }
+            return pairs.sorted { $0.0 < $1.0 }
+        }
         let states = 1 << n
         var value = [[Double]](repeating: [Double](repeating: -.infinity, count: states), count: m + 1)
         var choice = [[Int]](repeating: [Int](repeating: -1, count: states), count: m + 1)

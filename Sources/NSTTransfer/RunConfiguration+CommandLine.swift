@@ -14,7 +14,9 @@ extension RunConfiguration {
             i += 1
             guard let key = table.first(where: { $0.flag == argument }) else { result.append(argument); continue }
             let next = i < arguments.count ? arguments[i] : nil
-            if let bare = key.bareValue, next == nil || next?.hasPrefix("-") == true {
+            // An option with a bare form takes the next argument unless it is another option; a negative number
+            // (`--auto-masks -2`) is its value, refused by the key's own check.
+            if let bare = key.bareValue, next.map({ $0.hasPrefix("-") && Double($0) == nil }) ?? true {
                 result.append("\(argument)=\(bare)")
             } else if let next, !next.hasPrefix("--") {
                 result.append("\(argument)=\(next)")

@@ -192,7 +192,12 @@ extension RunConfiguration {
 
     /// Every file the run writes, with its key (snapshots are matched by name in `checkCollisions`).
     public var outputPaths: [(role: String, path: String)] {
-        [("output", output)] + (log.map { [("log", $0)] } ?? [])
+        var paths = [("output", output)] + (log.map { [("log", $0)] } ?? [])
+        if autoMasks != nil {
+            let maps = RunConfiguration.autoMaskPaths(output: output)
+            paths += [("output (its auto_masks content map)", maps.content), ("output (its auto_masks style map)", maps.style)]
+        }
+        return paths
     }
 
     /// Refuses, before any work, an output that is also an input or another output (same file after resolving

@@ -138,6 +138,8 @@ struct MaskCommand: ParsableCommand {
             guard (compareContent == nil) == (compareStyle == nil) else {
                 throw ValidationError("give both --compare-content and --compare-style (the reference maps of both images)")
             }
+            do { try autoOptions().validate() } catch let error as AutoMaskError { throw ValidationError(error.description) }
+            try checkAutoPaths(styleOutput: styleOutput)
             return
         }
         guard content == nil, style == nil, styleOutput == nil, regions == nil, compareContent == nil else {
@@ -154,6 +156,51 @@ struct MaskCommand: ParsableCommand {
             throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
                 + "writing the label map would destroy it. Give --output another path.")
         }
+    }
+
+    /// The preview's path: `--preview`, or `<output>_preview.png`; nil for `--preview none`.
+    private var previewPath: String? {
+        let path = preview ?? (output as NSString).deletingPathExtension + "_preview.png"
+        return path == "none" ? nil : path
+    }
+
+    /// Before any work: no file written is read or written twice (an input would be lost, or one map replaced by
+    /// another), and every file written can be.
+    private func checkAutoPaths(styleOutput: String) throws {
+        if let previewPath, ImageFormat(pathExtension: URL(fileURLWithPath: previewPath).pathExtension) == nil {
+            throw ValidationError("--preview \(previewPath): end the name in .png or .jpg, or give none")
+        }
+        let inputs = [("--content", content), ("--style", style), ("--compare-content", compareContent),
+                      ("--compare-style", compareStyle), ("--weights", weights ?? VGGWeights.defaultURL.path)]
+            .compactMap { role, path in path.map { (role: role, path: $0) } }
+        let outputs = [("--output", output), ("--style-output", styleOutput)] + (previewPath.map { [("--preview", $0)] } ?? [])
+        if let collision = FileIO.firstCollision(inputs: inputs, outputs: outputs) {
+            throw ValidationError("\(collision.first) \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
+                + "writing it would destroy that file. Give \(collision.first) another path.")
+        }
+        for (role, path) in outputs {
+            do { try FileIO.checkWritable(path) } catch let error as FileIOError {
+                throw ValidationError("\(role) \(path): \(error.reason)")
+            }
+        }
+    }
+
+    /// The `AutoMask.segment` settings the options give (unchecked; `AutoMaskOptions.validate`).
+    private func autoOptions() throws -> AutoMaskOptions {
+        var options = AutoMaskOptions()
+        options.regions = regions
+        if let kind = AutoMaskMethod(rawValue: method) { options.method = kind }
+        options.seed = seed
+        if let labels = AutoMaskContentLabels(rawValue: contentLabels) { options.contentLabels = labels }
+        if let analysisSize { options.analysisSide = analysisSize }
+        if let colorWeight { options.colorWeight = colorWeight }
+        if let positionWeight { options.positionWeight.y = positionWeight }
+        options.centred = centre
+        if let poolRadius { options.poolRadius = poolRadius }
+        if let minimumShare { options.minimumShare = minimumShare }
+        if let smoothness { options.smoothness = smoothness }
+        if let weights = try parsedDeepWeights() { options.deepWeights = weights }
+        return options
     }
 
     func run() throws {
@@ -180,22 +227,22 @@ struct MaskCommand: ParsableCommand {
     }
 
     private func runAuto() throws {
-        guard let content, let style, let styleOutput, let kind = AutoMaskMethod(rawValue: method) else { return }
+        guard let content, let style, let styleOutput else { return }
+        let options = try autoOptions()
         let contentImage = try ImageIO.load(URL(fileURLWithPath: content)), styleImage = try ImageIO.load(URL(fileURLWithPath: style))
-        var options = AutoMaskOptions()
-        options.regions = regions
-        options.method = kind
-        options.seed = seed
-        if let labels = AutoMaskContentLabels(rawValue: contentLabels) { options.contentLabels = labels }
-        if let analysisSize { options.analysisSide = analysisSize }
-        if let colorWeight { options.colorWeight = colorWeight }
-        if let positionWeight { options.positionWeight.y = positionWeight }
-        options.centred = centre
-        if let poolRadius { options.poolRadius = poolRadius }
-        if let minimumShare { options.minimumShare = minimumShare }
-        if let smoothness { options.smoothness = smoothness }
-        if let weights = try parsedDeepWeights() { options.deepWeights = weights }
-        let network = kind == .features
+        // The reference maps are read (and their sizes checked against the images) before the analysis, not after it.
+        var reference: (content: LabelMap, style: LabelMap)? = nil
+        if let compareContent, let compareStyle {
+            func load(_ path: String, _ image: Image) throws -> LabelMap {
+                let map = try ImageIO.load(URL(fileURLWithPath: path))
+                _ = try GuideConformance.check(path: path, width: map.width, height: map.height,
+                                               imageWidth: image.width, imageHeight: image.height)
+                let isDeepPhoto = LabelMap(image: map, palette: Palette.deepPhoto, path: path).unmatchedShare < 0.1
+                return try LabelMap.load(URL(fileURLWithPath: path), palette: isDeepPhoto ? Palette.deepPhoto : nil)
+            }
+            reference = (try load(compareContent, contentImage), try load(compareStyle, styleImage))
+        }
+        let network = options.method == .features
             ? VGG19(weights: try weights.map { try VGGWeights.load(from: URL(fileURLWithPath: $0)) } ?? VGGWeights.loadInstalled())
             : nil
         let clock = ContinuousClock(), start = clock.now
@@ -204,25 +251,18 @@ struct MaskCommand: ParsableCommand {
         let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) * 1e-18
         try ImageIO.save(result.contentMap, to: URL(fileURLWithPath: output))
         try ImageIO.save(result.styleMap, to: URL(fileURLWithPath: styleOutput))
-        let previewPath = preview ?? (output as NSString).deletingPathExtension + "_preview.png"
-        if previewPath != "none" {
+        if let previewPath {
             try ImageIO.save(try result.preview(content: contentImage, style: styleImage), to: URL(fileURLWithPath: previewPath))
         }
         var agreement: RegionAgreement? = nil
-        if let compareContent, let compareStyle {
-            let palette = Palette.deepPhoto
-            func load(_ path: String) throws -> LabelMap {
-                let image = try ImageIO.load(URL(fileURLWithPath: path))
-                let isDeepPhoto = LabelMap(image: image, palette: palette, path: path).unmatchedShare < 0.1
-                return try LabelMap.load(URL(fileURLWithPath: path), palette: isDeepPhoto ? palette : nil)
-            }
+        if let reference {
             let candidate = (LabelMap(image: result.contentMap, palette: try Palette(colors: result.colors), path: output),
                              LabelMap(image: result.styleMap, palette: try Palette(colors: result.colors), path: styleOutput))
-            agreement = RegionAgreement.measure(candidate: candidate, reference: (try load(compareContent), try load(compareStyle)))
+            agreement = RegionAgreement.measure(candidate: candidate, reference: reference)
         }
         if json {
             var object: [String: Any] = [
-                "method": kind.rawValue, "regions": result.regionCount, "seconds": elapsed,
+                "method": options.method.rawValue, "regions": result.regionCount, "seconds": elapsed,
                 "colors": result.colors.map(\.hex), "content_shares": result.contentShares, "style_shares": result.styleShares,
                 "criterion": result.criterion.map {
                     ["regions": $0.regions, "kept": $0.kept, "separable": $0.separable, "silhouette": Double($0.silhouette)]
@@ -243,7 +283,7 @@ struct MaskCommand: ParsableCommand {
             "\(result.colors[$0]) \(String(format: "%.1f", 100 * result.contentShares[$0])) / \(String(format: "%.1f", 100 * result.styleShares[$0])) %"
         }
         print("\(result.regionCount) region\(result.regionCount == 1 ? "" : "s") (share of content / style): \(shares.joined(separator: ", ")) in \(String(format: "%.1f", elapsed)) s")
-        print("wrote \(output), \(styleOutput)" + (previewPath == "none" ? "" : ", \(previewPath)"))
+        print("wrote \(output), \(styleOutput)" + (previewPath.map { ", \($0)" } ?? ""))
         if let agreement {
             print(String(format: "mean IoU vs the reference maps: content %.3f, style %.3f", agreement.content, agreement.style))
         }

@@ -372,6 +372,23 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
             try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
         }
         #expect(AutoMaskError.invalidPoolRadius(-1).description.contains("use 0"))
+        // Out of range or not a number: refused before any work (an unbounded radius overflowed the window sums; NaN
+        // weights gave one region with a misleading notice).
+        options.poolRadius = .max
+        #expect(throws: AutoMaskError.invalidPoolRadius(.max)) {
+            try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: options)
+        }
+        options.poolRadius = 4
+        for change in [{ (o: inout AutoMaskOptions) in o.colorWeight = .nan }, { $0.positionWeight.y = .infinity },
+                       { $0.smoothness = -1 }, { $0.minimumShare = 2 }, { $0.minimumShare = .nan }, { $0.deepWeights = [0, 0, 0] }] {
+            var bad = options
+            change(&bad)
+            #expect(throws: AutoMaskError.self) { try bad.validate() }
+            #expect(throws: AutoMaskError.self) {
+                try AutoMask.segment(content: twoContent.image, style: twoStyle.image, network: nil, options: bad)
+            }
+        }
+        #expect(throws: Never.self) { try options.validate() }
         // A 200 × 4 content is 320 × 6 at the analysis size: under relu4_1's 8 pixels, a typed error (not a crash); the
         // colour method reads no layer and segments it.
         options.poolRadius = 4
@@ -426,6 +443,27 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         let swapped = (renamed.0, try map(10, 20, { _, y in y < 5 ? (1, 1, 1) : (0, 1, 0) }, path: "s3"))
         let crossed = RegionAgreement.measure(candidate: swapped, reference: truth)
         #expect(crossed.content + crossed.style == 1)
+    }
+
+    @Test("matching a reference of many colours: exact over the smaller side, as brute force says; greedy beyond 12")
+    func manyColours() {
+        // Scores from a fixed pseudo-random table; 3 candidate regions against 40 reference colours (a photograph given
+        // as the reference map allocated 2^40 states before).
+        func score(_ i: Int, _ j: Int) -> Double { Double((i * 7919 + j * 104_729) % 1000) / 1000 }
+        func total(_ pairs: [(Int, Int)], _ f: (Int, Int) -> Double) -> Double { pairs.reduce(0) { $0 + f($1.0, $1.1) } }
+        var best = 0.0
+        for a in 0..<40 { for b in 0..<40 where b != a { for c in 0..<40 where c != a && c != b {
+            best = max(best, score(0, a) + score(1, b) + score(2, c))
+        } } }
+        let pairs = RegionAgreement.bestMatching(m: 3, n: 40, score: score)
+        #expect(pairs.count == 3 && Set(pairs.map(\.1)).count == 3 && pairs.map(\.0) == [0, 1, 2])
+        #expect(abs(total(pairs, score) - best) < 1e-12)
+        // The transposed problem reaches the same best total.
+        let transposed = RegionAgreement.bestMatching(m: 40, n: 3) { score($1, $0) }
+        #expect(transposed.count == 3 && abs(total(transposed) { score($1, $0) } - best) < 1e-12)
+        // 20 × 30: greedy, one-to-one, every one of the 20 matched.
+        let greedy = RegionAgreement.bestMatching(m: 20, n: 30, score: score)
+        #expect(greedy.count == 20 && Set(greedy.map(\.0)).count == 20 && Set(greedy.map(\.1)).count == 20)
     }
 
     @Test("partial overlap: IoU by hand, and an extra candidate region counts as 0")

@@ -36,6 +36,16 @@ func stylize(_ set: [String: String?] = [:], extra: [String] = []) throws -> [St
     return ["stylize"] + flags.flatMap { flag, value in value.map { [flag, $0] } ?? [] } + extra
 }
 
+/// `nst-exp mask --auto` on the workspace's content and style, maps to out/, no preview; `set` replaces or adds flags.
+func autoMask(_ set: [String: String] = [:]) -> [String] {
+    var flags: [(String, String)] = [("--content", "content.png"), ("--style", "style.png"), ("--output", "out/c.png"),
+                                     ("--style-output", "out/s.png"), ("--preview", "none")]
+    for (flag, value) in set.sorted(by: { $0.key < $1.key }) {
+        if let index = flags.firstIndex(where: { $0.0 == flag }) { flags[index].1 = value } else { flags.append((flag, value)) }
+    }
+    return ["mask", "--auto"] + flags.flatMap { [$0.0, $0.1] }
+}
+
 /// A check that `name` in the workspace decodes as an image of the given size.
 func decodes(_ name: String, width: Int? = nil) -> @Sendable (Workspace, String) throws -> Void {
     { workspace, _ in
@@ -199,6 +209,26 @@ enum HostileCases {
         HostileCase(group: "collision", name: "mask --output is its --image",
                     arguments: { _ in ["mask", "--image", "content_mask.png", "--rule", "red: r > 0.5", "--output", "content_mask.png"] },
                     expectation: .refused(mentions: ["--output", "--image"])),
+        HostileCase(group: "collision", name: "mask --auto --output is the content image",
+                    arguments: { _ in autoMask(["--output": "content.png"]) },
+                    expectation: .refused(mentions: ["--output", "--content", "content.png"])),
+        HostileCase(group: "collision", name: "mask --auto writes a reference map over itself",
+                    arguments: { _ in autoMask(["--compare-content": "content_mask.png", "--compare-style": "style_mask.png",
+                                                "--style-output": "style_mask.png"]) },
+                    expectation: .refused(mentions: ["--style-output", "--compare-style", "style_mask.png"])),
+        HostileCase(group: "collision", name: "mask --auto --output and --style-output are one file",
+                    arguments: { _ in autoMask(["--style-output": "out/c.png"]) },
+                    expectation: .refused(mentions: ["--output", "--style-output"])),
+        HostileCase(group: "collision", name: "mask --auto --preview is the style image",
+                    arguments: { _ in autoMask(["--preview": "style.png"]) },
+                    expectation: .refused(mentions: ["--preview", "--style"])),
+        HostileCase(group: "collision", name: "mask --auto in a missing folder is refused before the analysis",
+                    arguments: { _ in autoMask(["--style-output": "missing/s.png"]) },
+                    expectation: .refused(mentions: ["--style-output", "missing", "does not exist"])),
+        HostileCase(group: "collision", name: "stylize --auto-masks would write its content map over the content",
+                    setup: { try $0.write("r_content_mask.png", try $0.read("content.png")) },
+                    arguments: { _ in try stylize(["--content": "r_content_mask.png", "--output": "r.png"], extra: ["--auto-masks"]) },
+                    expectation: .refused(mentions: ["auto_masks", "content", "r_content_mask.png"])),
         HostileCase(group: "collision", name: "export slurm --output is the sweep file",
                     arguments: { _ in ["export", "slurm", "sweep.json", "--output", "sweep.json", "--reports", "out/tiny"] },
                     expectation: .refused(mentions: ["--output", "sweep"]), mayChange: ["out"]),
@@ -347,6 +377,24 @@ enum HostileCases {
                     arguments: { _ in ["mask", "--auto", "--content", "content.png", "--style", "style.png", "--deep-weights", "1,nan",
                                        "--output", "c.png", "--style-output", "s.png"] },
                     expectation: .refused(mentions: ["--deep-weights", "1,nan", "relu5_1"])),
+        HostileCase(group: "messages", name: "mask --auto --pool-radius beyond any grid (no overflow)",
+                    arguments: { _ in autoMask(["--pool-radius": "9223372036854775807"]) },
+                    expectation: .refused(mentions: ["pool radius", "9223372036854775807", "256"])),
+        HostileCase(group: "messages", name: "mask --auto --color-weight nan",
+                    arguments: { _ in autoMask(["--color-weight": "nan"]) },
+                    expectation: .refused(mentions: ["colour weight", "nan", "≥ 0"])),
+        HostileCase(group: "messages", name: "mask --auto --smoothness -1",
+                    arguments: { _ in autoMask(["--smoothness": "-1"]) },
+                    expectation: .refused(mentions: ["smoothness", "-1"])),
+        HostileCase(group: "messages", name: "mask --auto --minimum-share 2",
+                    arguments: { _ in autoMask(["--minimum-share": "2"]) },
+                    expectation: .refused(mentions: ["minimum share", "2", "0.5"])),
+        HostileCase(group: "messages", name: "mask --auto --compare-style of another aspect ratio",
+                    arguments: { _ in autoMask(["--compare-content": "content_mask.png", "--compare-style": "content_mask.png"]) },
+                    expectation: .refused(mentions: ["content_mask.png", "48×32"])),
+        HostileCase(group: "messages", name: "stylize --auto-masks -2 reaches the key's check",
+                    arguments: { _ in try stylize(extra: ["--auto-masks", "-2"]) },
+                    expectation: .refused(mentions: ["auto_masks", "-2", "1…9"])),
         HostileCase(group: "messages", name: "mask --auto --content-labels with an unknown way",
                     arguments: { _ in ["mask", "--auto", "--content", "content.png", "--style", "style.png", "--content-labels", "nearest",
                                        "--output", "c.png", "--style-output", "s.png"] },
