@@ -253,8 +253,26 @@ public enum AutoMask {
         .compactMap { name in RegionColor.deepPhotoPalette.first { $0.name == name }?.color }
 
     /// Segments `content` and `style` into corresponding regions. `network` is needed by `.features` only.
+    /// Refuses, from the images' sizes alone (before any pixel is analysed, so a run's validation can call it), a
+    /// content or style image too thin at the analysis size for the VGG-19 layers `.features` reads: relu4_1 (and
+    /// relu5_1 when weighted) is out of reach of a shorter side under 8 (16) analysis pixels, an image over 40 : 1 at
+    /// the default size. The deepest layer read is named, not the first one missed. `.color` reads no layer.
+    public static func checkSizes(content: (width: Int, height: Int), style: (width: Int, height: Int),
+                                  options: AutoMaskOptions) throws {
+        guard options.method == .features else { return }
+        let needed = options.deepLayers.map { VGG19.minimumSide(for: $0.layer) }.max() ?? 1
+        for (name, size) in [("content", content), ("style", style)] {
+            let analysed = Image.size(width: size.width, height: size.height, longestSide: options.analysisSide)
+            if min(analysed.width, analysed.height) < needed {
+                throw AutoMaskError.imageTooThin(name, width: size.width, height: size.height,
+                                                 analysedWidth: analysed.width, analysedHeight: analysed.height, minimum: needed)
+            }
+        }
+    }
+
     public static func segment(content: Image, style: Image, network: VGG19?, options: AutoMaskOptions = AutoMaskOptions()) throws -> AutoMaskResult {
         try options.validate()
+        try checkSizes(content: (content.width, content.height), style: (style.width, style.height), options: options)
         let a = try AnalysedImage(content.toRGB(), side: options.analysisSide)
         let b = try AnalysedImage(style.toRGB(), side: options.analysisSide)
         var space = FeatureSpace(a, b)
@@ -270,13 +288,6 @@ public enum AutoMask {
         var transferMaps: (content: [LayerName: FeatureMap], style: [LayerName: FeatureMap])? = nil
         switch options.method {
         case .features:
-            // relu4_1 (and relu5_1 when weighted) is out of reach of a shorter side under 8 (16) analysis pixels: an image
-            // over 40 : 1 at the default size. The deepest layer read is named, not the first one missed.
-            let needed = options.deepLayers.map { VGG19.minimumSide(for: $0.layer) }.max() ?? 1
-            for (name, x) in [("content", a), ("style", b)] where min(x.image.width, x.image.height) < needed {
-                throw AutoMaskError.imageTooThin(name, width: x.original.width, height: x.original.height,
-                                                 analysedWidth: x.image.width, analysedHeight: x.image.height, minimum: needed)
-            }
             guard let network else { throw AutoMaskError.networkRequired }
             let deep = options.deepLayers.map(\.layer)
             let measurable = (choosing || options.poolRadius > 0) && Placement.layers.allSatisfy {

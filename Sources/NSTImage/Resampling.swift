@@ -109,10 +109,14 @@ extension Image {
     /// Scales so that the longer side becomes `longestSide`, keeping the aspect ratio (shorter side rounded, at least 1).
     public func resized(longestSide: Int, filter: ResizeFilter = .auto) throws -> Image {
         guard longestSide >= 1 else { throw ImageError.invalidResizeTarget(parameter: "longestSide", value: longestSide) }
-        let size = Image.scaledSize(width: width, height: height,
-                                    factor: Double(longestSide) / Double(Swift.max(width, height, 1)))
-        return try resized(width: width >= height ? longestSide : size.width,
-                           height: height > width ? longestSide : size.height, filter: filter)
+        let size = Image.size(width: width, height: height, longestSide: longestSide)
+        return try resized(width: size.width, height: size.height, filter: filter)
+    }
+
+    /// The size `resized(longestSide:)` gives an image of `width` × `height` (for checks made before loading pixels).
+    public static func size(width: Int, height: Int, longestSide: Int) -> (width: Int, height: Int) {
+        let size = scaledSize(width: width, height: height, factor: Double(longestSide) / Double(Swift.max(width, height, 1)))
+        return (width >= height ? longestSide : size.width, height > width ? longestSide : size.height)
     }
 
     /// Scales to about `pixelCount` pixels in total, keeping the aspect ratio: factor √(pixelCount / (width·height)).

@@ -82,16 +82,32 @@ extension RunConfiguration {
         }
     }
 
-    /// Segments the content and the style image (`AutoMask.segment`, seeded by `seed`).
-    func makeAutoMasks(content: Image, style: Image, network: VGG19) throws -> AutoMaskResult {
+    /// The `AutoMask.segment` settings of a run: the defaults, with `auto_masks`'s count and the run's `seed`.
+    private var autoMaskOptions: AutoMaskOptions {
         var options = AutoMaskOptions()
         options.regions = autoMasks?.regions
         options.seed = seed
-        do {
-            return try AutoMask.segment(content: content, style: style, network: network, options: options)
-        } catch let error as AutoMaskError {
+        return options
+    }
+
+    /// `AutoMaskError`s as errors of the key `auto_masks`.
+    private func asAutoMasksKey<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as AutoMaskError {
             throw ConfigurationError.invalidValue(key: "auto_masks", value: autoMasks?.description ?? "", hint: error.description)
         }
+    }
+
+    /// Refuses, from their sizes (validation, `--dry-run` included), images `makeAutoMasks` could not segment.
+    func checkAutoMaskSizes(content: Image, style: Image) throws {
+        guard autoMasks != nil else { return }
+        try asAutoMasksKey {
+            try AutoMask.checkSizes(content: (content.width, content.height), style: (style.width, style.height), options: autoMaskOptions)
+        }
+    }
+
+    /// Segments the content and the style image (`AutoMask.segment`, seeded by `seed`).
+    func makeAutoMasks(content: Image, style: Image, network: VGG19) throws -> AutoMaskResult {
+        try asAutoMasksKey { try AutoMask.segment(content: content, style: style, network: network, options: autoMaskOptions) }
     }
 
     /// The automatic maps as the label maps of a run (names say where they come from).

@@ -127,7 +127,10 @@ struct MaskCommand: ParsableCommand {
             guard content != nil, style != nil, let styleOutput else {
                 throw ValidationError("--auto needs --content IMAGE, --style IMAGE, --output CONTENT_MAP.png and --style-output STYLE_MAP.png")
             }
-            guard shapes == nil, image == nil, rule.isEmpty else { throw ValidationError("--auto does not combine with --shapes, --image or --rule") }
+            guard shapes == nil, image == nil, rule.isEmpty, size == nil, antialias == nil else {
+                throw ValidationError("--auto does not combine with --shapes, --image, --rule, --size or --antialias "
+                    + "(the automatic maps take the images' own sizes)")
+            }
             for path in [output, styleOutput] where URL(fileURLWithPath: path).pathExtension.lowercased() != "png" {
                 throw ValidationError("\(path): label maps must be .png (JPEG compression would blur the region colours)")
             }

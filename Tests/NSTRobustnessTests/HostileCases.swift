@@ -392,6 +392,20 @@ enum HostileCases {
         HostileCase(group: "messages", name: "mask --auto --compare-style of another aspect ratio",
                     arguments: { _ in autoMask(["--compare-content": "content_mask.png", "--compare-style": "content_mask.png"]) },
                     expectation: .refused(mentions: ["content_mask.png", "48×32"])),
+        HostileCase(group: "messages", name: "run --dry-run refuses auto_masks on a content too thin to segment",
+                    setup: { w in
+                        // 900 × 20 runs at its own size (20 pixels reach relu5_1), but is 320 × 7 at the analysis size.
+                        try w.write("thin.png", try Fixtures.png(Fixtures.picture(width: 900, height: 20)))
+                        try w.text("thin.json", """
+                            {"name": "thin", "base": {"content": "thin.png", "style": "style.png", "size": 900, "iterations": 1,
+                              "weights": "\(try Fixtures.weightsPath())", "print_every": 0, "auto_masks": true}}
+                            """)
+                    },
+                    arguments: { _ in ["run", "thin.json", "--dry-run"] },
+                    expectation: .refused(mentions: ["auto_masks", "too thin", "900×20", "thin.json"])),
+        HostileCase(group: "messages", name: "mask --auto with --size (the maps take the images' sizes)",
+                    arguments: { _ in autoMask(["--size": "10x10"]) },
+                    expectation: .refused(mentions: ["--auto", "--size"])),
         HostileCase(group: "messages", name: "stylize --auto-masks -2 reaches the key's check",
                     arguments: { _ in try stylize(extra: ["--auto-masks", "-2"]) },
                     expectation: .refused(mentions: ["auto_masks", "-2", "1…9"])),
