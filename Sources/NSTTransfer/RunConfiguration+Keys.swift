@@ -76,8 +76,8 @@ extension RunConfiguration {
              encoding: .unlessDefault, check: .within(0...RunLimits.maxGuidedFilterRadius, "0 (off) or a window radius in pixels")),
         .key("guided_filter_epsilon", \.guidedFilterEpsilon, "The guided filter's ridge ε, images in [0, 1]; smaller keeps more detail.",
              encoding: .unlessDefault, check: KeyCheck { epsilon, key in
-                 guard epsilon.isFinite, epsilon > 0, epsilon <= 1 else {
-                     throw ConfigurationError.invalidValue(key: key, value: "\(epsilon)", hint: "use a finite ε in (0, 1], e.g. 1e-6")
+                 guard epsilon.isFinite, epsilon >= RunLimits.minimumEpsilon, epsilon <= 1 else {
+                     throw ConfigurationError.invalidValue(key: key, value: "\(epsilon)", hint: "use a finite ε in [\(RunLimits.minimumEpsilon), 1], e.g. 1e-6")
                  }
              }),
 

@@ -69,6 +69,7 @@ struct BenchCommand: ParsableCommand {
 
     func validate() throws {
         guard size >= 16 else { throw ValidationError("--size must be at least 16 to reach relu5_1, got \(size)") }
+        if let problem = RunLimits.sideProblem(size, option: "--size") { throw ValidationError(problem) }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1, got \(repeats)") }
         guard warmup >= 0 else { throw ValidationError("--warmup must be at least 0, got \(warmup)") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1, got \(iterations)") }

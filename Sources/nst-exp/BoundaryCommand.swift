@@ -41,6 +41,7 @@ struct BoundaryCommand: ParsableCommand {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard band >= 0 else { throw ValidationError("--band must be ≥ 0, got \(band)") }
         guard size >= 0 else { throw ValidationError("--size must be ≥ 0 (0 keeps the image's size), got \(size)") }
+        if let problem = RunLimits.sideProblem(size, option: "--size") { throw ValidationError(problem) }
         guard MaskPalette(rawValue: palette) != nil else { throw ValidationError("--palette \(palette): use " + MaskPalette.allCases.map(\.rawValue).joined(separator: " or ")) }
     }
 

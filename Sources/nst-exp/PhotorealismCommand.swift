@@ -37,8 +37,11 @@ struct PhotorealismCommand: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image to measure") }
         guard window >= 3, window % 2 == 1 else { throw ValidationError("--window must be odd and ≥ 3, got \(window)") }
-        guard epsilon > 0, epsilon.isFinite else { throw ValidationError("--epsilon must be > 0, got \(epsilon)") }
+        guard epsilon >= RunLimits.minimumEpsilon, epsilon <= 1, epsilon.isFinite else {
+            throw ValidationError("--epsilon must be in [\(RunLimits.minimumEpsilon), 1] (smaller is lost in float rounding), got \(epsilon)")
+        }
         if let size, size < window { throw ValidationError("--size must be at least the window (\(window)), got \(size)") }
+        if let size, let problem = RunLimits.sideProblem(size, option: "--size") { throw ValidationError(problem) }
     }
 
     func run() throws {
@@ -47,6 +50,11 @@ struct PhotorealismCommand: ParsableCommand {
         for path in images {
             var image = try ImageIO.load(URL(fileURLWithPath: path)).toRGB()
             if let size, max(image.width, image.height) != size { image = try image.resized(longestSide: size) }
+            guard min(image.width, image.height) >= window else {
+                // No whole window fits: the energy would be 0, the score of a perfectly photorealistic image.
+                throw ValidationError("\(path) is \(image.width)×\(image.height), smaller than the \(window)×\(window) window; "
+                    + "use a smaller --window or a larger --size")
+            }
             let guide = try contentGuide(source, path: content, for: image, at: path, purpose: "measure")
             let laplacian = MattingLaplacian(image: guide.pixels, width: image.width, height: image.height,
                                              radius: window / 2, epsilon: epsilon)

@@ -56,7 +56,13 @@ struct PlacementCommand: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one output image") }
         guard size >= 0 else { throw ValidationError("--size must be ≥ 0 (0 keeps the image's size), got \(size)") }
-        guard styleScale.isFinite, styleScale > 0 else { throw ValidationError("--style-scale must be > 0, got \(styleScale)") }
+        guard styleScale.isFinite, styleScale > 0, styleScale <= Double(RunLimits.maxStyleScale) else {
+            throw ValidationError("--style-scale must be in (0, \(RunLimits.maxStyleScale)], got \(styleScale)")
+        }
+        if size > 0, let problem = RunLimits.sideProblem(Int((Double(size) * max(1, styleScale)).rounded()),
+                                                          option: styleScale > 1 ? "--size × --style-scale" : "--size") {
+            throw ValidationError(problem)
+        }
         guard maskTolerance > 0, maskTolerance <= 1 else { throw ValidationError("--mask-tolerance must be in (0, 1], got \(maskTolerance)") }
         guard MaskPalette(rawValue: palette) != nil else { throw ValidationError("--palette \(palette): use " + MaskPalette.allCases.map(\.rawValue).joined(separator: " or ")) }
     }

@@ -37,11 +37,20 @@ struct RefineCommand: ParsableCommand {
         guard (1...RunLimits.maxGuidedFilterRadius).contains(radius) else {
             throw ValidationError("--radius must be from 1 to \(RunLimits.maxGuidedFilterRadius), got \(radius)")
         }
-        guard epsilon > 0, epsilon <= 1, epsilon.isFinite else { throw ValidationError("--epsilon must be in (0, 1], got \(epsilon)") }
+        guard epsilon >= RunLimits.minimumEpsilon, epsilon <= 1, epsilon.isFinite else {
+            throw ValidationError("--epsilon must be in [\(RunLimits.minimumEpsilon), 1] (smaller is lost in float rounding), got \(epsilon)")
+        }
         if let collision = FileIO.firstCollision(inputs: [("the image", image), ("--content", content)],
                                                  outputs: [("--output", output)]) {
             throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
                 + "writing the refined image would destroy it. Give --output another path.")
+        }
+        // Before the filtering (minutes on large images at a large radius), not after it.
+        guard ImageFormat(pathExtension: URL(fileURLWithPath: output).pathExtension) != nil else {
+            throw ValidationError("--output \(output): end the name in .png or .jpg")
+        }
+        do { try FileIO.checkWritable(output) } catch let error as FileIOError {
+            throw ValidationError("--output \(output): \(error.reason)")
         }
     }
 

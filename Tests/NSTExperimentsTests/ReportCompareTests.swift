@@ -36,6 +36,20 @@ struct ReportCompareTests {
         #expect(union.components(separatedBy: "<tr").count - 1 == a.runCount + b.runCount)
         #expect(union.components(separatedBy: "<td>adam-grid</td>").count - 1 == b.runCount)
         #expect(FileManager.default.fileExists(atPath: summary.readme.path))
+        // No figure is left half-written beside the finished ones.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: output.path).allSatisfy { !$0.contains(".partial.") })
+
+        // Written again over its own earlier output: fine. Into a folder of the user's: refused, nothing deleted
+        // (the report clears plots/ and images/, which held the user's files).
+        _ = try ComparisonWriter().write(comparison, to: output)
+        let mine = root.appendingPathComponent("mine")
+        try FileManager.default.createDirectory(at: mine.appendingPathComponent("images"), withIntermediateDirectories: true)
+        let photo = mine.appendingPathComponent("images/photo.jpg")
+        try Data("a photo".utf8).write(to: photo)
+        #expect(throws: ReportError.foreignFolder(path: mine.path, example: "images")) {
+            try ComparisonWriter().write(comparison, to: mine)
+        }
+        #expect(try Data(contentsOf: photo) == Data("a photo".utf8))
     }
 
     @Test("one sweep is not a comparison")

@@ -62,19 +62,29 @@ public struct Gnuplot: Sendable {
     static let ignoreBrokenPipes: Void = { signal(SIGPIPE, SIG_IGN) }()
 
     /// Renders the same plot commands to `<stem>.png` (Cairo) and `<stem>.svg` at one size, in one gnuplot process.
+    /// gnuplot writes `<stem>.partial.<ext>`, renamed over the figure once it has finished, so an interrupted report
+    /// leaves the earlier figure (or none), never an empty or half-written one.
     public func render(_ body: String, data: String = "", to stem: URL, width: Int, height: Int, svg: Bool = true) throws {
+        let extensions = svg ? ["png", "svg"] : ["png"]
+        func partial(_ ext: String) -> String { stem.path + ".partial." + ext }
         var script = data
         script += "set terminal pngcairo size \(width),\(height) font '\(Self.font),11' noenhanced background rgb 'white'\n"
-        script += "set output \(Self.quote(stem.path + ".png"))\n\(body)\nunset output\n"
+        script += "set output \(Self.quote(partial("png")))\n\(body)\nunset output\n"
         if svg {
             script += "reset\n"
             script += "set terminal svg size \(width),\(height) font '\(Self.font),11' noenhanced background rgb 'white'\n"
-            script += "set output \(Self.quote(stem.path + ".svg"))\n\(body)\nunset output\n"
+            script += "set output \(Self.quote(partial("svg")))\n\(body)\nunset output\n"
         }
+        defer { for ext in extensions { unlink(partial(ext)) } }
         try run(script, output: stem.lastPathComponent + (svg ? ".png/.svg" : ".png"))
-        for ext in svg ? ["png", "svg"] : ["png"] where !FileManager.default.fileExists(atPath: stem.path + "." + ext) {
-            throw ReportError.gnuplotFailed(output: stem.lastPathComponent + "." + ext, status: 0,
-                                           stderr: "gnuplot exited normally but wrote no file")
+        for ext in extensions {
+            guard FileManager.default.fileExists(atPath: partial(ext)) else {
+                throw ReportError.gnuplotFailed(output: stem.lastPathComponent + "." + ext, status: 0,
+                                               stderr: "gnuplot exited normally but wrote no file")
+            }
+            guard rename(partial(ext), stem.path + "." + ext) == 0 else {
+                throw ReportError.unwritable(path: stem.path + "." + ext, reason: String(cString: strerror(errno)))
+            }
         }
     }
 

@@ -82,6 +82,9 @@ extension ReportDocument {
     }
 
     /// The standalone page: inline CSS and script only, no external resources.
+    /// Marks a report's index.html as written here: `ReportWriter.prepare` clears only folders that carry it.
+    public static let generatorMark = #"<meta name="generator" content="nst-exp report">"#
+
     public func html() -> String {
         let e = Self.escapeHTML
         var out = """
@@ -90,6 +93,7 @@ extension ReportDocument {
         <head>
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
+        \(Self.generatorMark)
         <title>\(e(title))</title>
         <style>\(Self.css)</style>
         </head>

@@ -15,6 +15,9 @@ public enum ReportError: Error, CustomStringConvertible, LocalizedError, Equatab
     case gnuplotFailed(output: String, status: Int32, stderr: String)
     /// `compare` needs at least two sweeps.
     case nothingToCompare(count: Int)
+    /// A report's folder exists, is not empty, and holds no earlier report: clearing its plots/ and images/ would
+    /// delete files the report did not write.
+    case foreignFolder(path: String, example: String)
 
     public var description: String {
         switch self {
@@ -30,6 +33,9 @@ public enum ReportError: Error, CustomStringConvertible, LocalizedError, Equatab
             return "gnuplot was not found on PATH; \(hint)"
         case let .gnuplotFailed(output, status, stderr):
             return "gnuplot failed (exit status \(status)) while drawing \(output): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
+        case let .foreignFolder(path, example):
+            return "\(path) holds files no nst-exp report wrote (such as \(example)), and a report clears its plots/ and "
+                + "images/; give --output a new or empty folder (or one an earlier report of nst-exp wrote)"
         case .nothingToCompare(let count):
             return "compare needs at least two sweep folders, got \(count); pass e.g. `nst-exp compare Reports/a Reports/b`"
         }

@@ -32,7 +32,7 @@ public struct ReportWriter: Sendable {
     /// Writes the report of already loaded results.
     public func write(_ results: SweepResults, to output: URL? = nil) throws -> Summary {
         let folder = output ?? results.directory.appendingPathComponent("report")
-        try Self.prepare(folder)
+        try Self.prepare(folder, owned: output == nil)
         var warnings = results.warnings
         let thumbnails = makeThumbnails(results, folder: folder, warnings: &warnings)
         let grid = ReportGrid(results)
@@ -82,9 +82,17 @@ public struct ReportWriter: Sendable {
         return Summary(folder: folder, index: index, readme: readme, figures: figures, warnings: warnings)
     }
 
-    /// Creates the report folder, clearing plots and images of an earlier report so nothing stale remains.
-    static func prepare(_ folder: URL) throws {
+    /// Creates the report folder, clearing plots and images of an earlier report so nothing stale remains. A folder
+    /// given by the user (not `owned`, such as a sweep's own report/) is cleared only when it is new, empty, or holds a
+    /// report written here (its index.html carries `ReportDocument.generatorMark`); otherwise nothing is touched.
+    static func prepare(_ folder: URL, owned: Bool = false) throws {
         let fm = FileManager.default
+        if !owned, let entries = try? fm.contentsOfDirectory(atPath: folder.path), let first = entries.sorted().first {
+            let index = (try? String(contentsOf: folder.appendingPathComponent("index.html"), encoding: .utf8)) ?? ""
+            guard index.contains(ReportDocument.generatorMark) else {
+                throw ReportError.foreignFolder(path: folder.path, example: first)
+            }
+        }
         do { try FileIO.makeFolder(folder.path) } catch let error as FileIOError {
             throw ReportError.unwritable(path: error.path, reason: error.reason)
         }

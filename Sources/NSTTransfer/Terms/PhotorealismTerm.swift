@@ -253,7 +253,9 @@ public final class PhotorealismTerm: LossTerm {
     public static let weight = TermSetting(key: "photorealism_weight", defaultValue: 0,
         help: "λ of the photorealism (matting-Laplacian) term, per pixel; 0 = off") { $0 >= 0 ? nil : "use a weight ≥ 0 (0 turns the term off)" }
     public static let epsilon = TermSetting(key: "photorealism_epsilon", defaultValue: 1e-7,
-        help: "ε of the matting Laplacian (ridge on the local affine fit)") { $0 > 0 ? nil : "use ε > 0; Levin et al. use 1e-7" }
+        help: "ε of the matting Laplacian (ridge on the local affine fit)") {
+            $0 >= RunLimits.minimumEpsilon && $0 <= 1 ? nil : "use ε in [\(RunLimits.minimumEpsilon), 1] (smaller is lost in float rounding); Levin et al. use 1e-7"
+        }
     public static let window = TermSetting(key: "photorealism_window", defaultValue: 3,
         help: "side of the matting Laplacian's square windows, odd") { v in
             v >= 3 && v <= 15 && v == v.rounded() && Int(v) % 2 == 1 ? nil : "use an odd side from 3 to 15; Levin et al. use 3"
