@@ -46,6 +46,7 @@ struct BoundaryCommand: ParsableCommand {
     }
 
     func run() throws {
+        try checkDecodable(images)
         if labelMap { return try runLabelMap() }
         print(["band", "inside", "outside", "expected", "ratio", "deviation", "image"].joined(separator: "\t"))
         for path in images {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NSTImage
 
 /// The content photo resampled to `image`'s size: the guide of `refine` and the Laplacian's image of `photorealism`.
@@ -12,4 +13,11 @@ func contentGuide(_ content: Image, path contentPath: String, for image: Image, 
     }
     return content.width == image.width && content.height == image.height
         ? content : try content.resized(width: image.width, height: image.height)
+}
+
+/// Decodes each image a measuring command was given before it measures any (one at a time, then dropped): a bad file
+/// among many is refused before the work, instead of after the images before it, whose results `--json` prints only
+/// at the end.
+func checkDecodable(_ paths: [String]) throws {
+    for path in paths { _ = try ImageIO.load(URL(fileURLWithPath: path)) }
 }

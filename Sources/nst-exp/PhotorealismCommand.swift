@@ -46,6 +46,7 @@ struct PhotorealismCommand: ParsableCommand {
 
     func run() throws {
         let source = try ImageIO.load(URL(fileURLWithPath: content)).toRGB()
+        try checkDecodable(images)
         if !json { print(["energy", "width", "height", "image"].joined(separator: "\t")) }
         for path in images {
             var image = try ImageIO.load(URL(fileURLWithPath: path)).toRGB()

@@ -70,6 +70,7 @@ struct PlacementCommand: ParsableCommand {
     func run() throws {
         let paletteColors: Palette? = MaskPalette(rawValue: palette) == .deepPhoto
             ? try Palette(colors: RegionColor.deepPhotoPalette.map(\.color), tolerance: maskTolerance) : nil
+        try checkDecodable(images)
         let network = VGG19(weights: try VGGWeights.loadInstalled())
         var results: [Placement.FileMeasurement] = []
         for (index, path) in images.enumerated() {
