@@ -46,6 +46,15 @@ public struct BoundaryEnergy: Equatable, Sendable {
             sum[b][s] += Double(energy[p])
             count[b][s] += 1
         }
+        // No boundary, or a band that swallows a side's interior, has nothing to compare (a ratio of 1 or ∞).
+        guard count[0][1] + count[1][1] > 0, count[0][0] + count[1][0] > 0 else {
+            throw GuidanceError.noBoundary(reason: "the mask is all \(count[0][1] + count[1][1] > 0 ? "inside" : "outside") "
+                + "(no pixel of it is ≥ 0.5 on one side); give a mask with a region and its surroundings")
+        }
+        for (s, side) in [(1, "inside"), (0, "outside")] where count[0][s] == 0 {
+            throw GuidanceError.noBoundary(reason: "a band of \(width) pixels covers the whole \(side) of the mask, leaving no "
+                + "interior to compare the band with; use a smaller --band")
+        }
         func mean(_ b: Int, _ s: Int) -> Double { count[b][s] > 0 ? sum[b][s] / Double(count[b][s]) : 0 }
         let bandCount = count[1][0] + count[1][1]
         band = bandCount > 0 ? (sum[1][0] + sum[1][1]) / Double(bandCount) : 0

@@ -20,6 +20,8 @@ public enum GuidanceError: Error, Equatable, CustomStringConvertible, LocalizedE
     case regionCountMismatch(what: String, count: Int, expected: Int)
     /// A negative feathering radius or band width.
     case invalidRadius(parameter: String, value: Double)
+    /// A boundary measurement without a boundary (the mask all on one side), or whose band leaves a side no interior.
+    case noBoundary(reason: String)
 
     public var description: String {
         switch self {
@@ -47,6 +49,8 @@ public enum GuidanceError: Error, Equatable, CustomStringConvertible, LocalizedE
             return "\(count) \(what) given for \(expected) regions; give exactly one per region."
         case let .invalidRadius(parameter, value):
             return "\(parameter) = \(value) is negative; use 0 (off) or a positive number of pixels."
+        case let .noBoundary(reason):
+            return "boundary energy: \(reason)"
         }
     }
 

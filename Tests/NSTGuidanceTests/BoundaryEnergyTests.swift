@@ -69,5 +69,10 @@ import NSTImage
         #expect(e.band == 0 && e.expected == 0 && e.ratio == 1 && e.deviation == 0)
         #expect(throws: GuidanceError.self) { try BoundaryEnergy(image: image, mask: Guide(width: 4, height: 4), band: 2) }
         #expect(throws: GuidanceError.self) { try BoundaryEnergy(image: image, mask: Guide(width: 16, height: 8), band: -1) }
+        // Nothing to measure: an all-outside mask (it was ratio 1, "no boundary effect"), a band wider than a side (∞).
+        #expect(throws: GuidanceError.self) { try BoundaryEnergy(image: image, mask: Guide(width: 16, height: 8), band: 2) }
+        let mask = rectangleGuide(width: 16, height: 8, x0: 0, y0: 0, x1: 8, y1: 8)
+        #expect(throws: GuidanceError.self) { try BoundaryEnergy(image: image, mask: mask, band: 1000) }
+        #expect(throws: Never.self) { try BoundaryEnergy(image: image, mask: mask, band: 6) }
     }
 }
