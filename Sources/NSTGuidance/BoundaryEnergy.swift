@@ -48,8 +48,9 @@ public struct BoundaryEnergy: Equatable, Sendable {
         }
         // No boundary, or a band that swallows a side's interior, has nothing to compare (a ratio of 1 or ∞).
         guard count[0][1] + count[1][1] > 0, count[0][0] + count[1][0] > 0 else {
-            throw GuidanceError.noBoundary(reason: "the mask is all \(count[0][1] + count[1][1] > 0 ? "inside" : "outside") "
-                + "(no pixel of it is ≥ 0.5 on one side); give a mask with a region and its surroundings")
+            let inside = count[0][1] + count[1][1] > 0
+            throw GuidanceError.noBoundary(reason: "the mask is all \(inside ? "inside (every pixel ≥ 0.5)" : "outside (every pixel < 0.5)"), "
+                + "so there is no boundary to measure; give a mask with a region and its surroundings")
         }
         for (s, side) in [(1, "inside"), (0, "outside")] where count[0][s] == 0 {
             throw GuidanceError.noBoundary(reason: "a band of \(width) pixels covers the whole \(side) of the mask, leaving no "
