@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import NSTTensor
 import NSTTransfer
 
@@ -22,6 +23,17 @@ struct NSTExp: ParsableCommand {
         let arguments = Array(CommandLine.arguments.dropFirst())
         main(arguments.first == StylizeCommand.configuration.commandName ? RunConfiguration.joiningOptionValues(arguments)
              : joiningNegativeNumbers(arguments))
+        checkStandardOutput()
+    }
+
+    /// Results printed to a full disk (`> results.json` on a full file system, `> /dev/full`) are lost: say so and exit
+    /// 1 instead of 0. A reader that closed the pipe early (`| head`) is not an error.
+    static func checkStandardOutput() {
+        guard fflush(stdout) != 0 || ferror(stdout) != 0 else { return }
+        let code = errno
+        guard code != EPIPE else { return }
+        FileHandle.standardError.write(Data("Error: cannot write standard output (\(String(cString: strerror(code)))); the results printed are lost\n".utf8))
+        Foundation.exit(1)
     }
 
     /// `--size -3` → `--size=-3`: ArgumentParser reads a token that starts with "-" as an option name, so a negative value

@@ -32,3 +32,15 @@ import NSTTestSupport
         }
     }
 }
+
+@Suite("Standard output")
+struct StandardOutputTests {
+    @Test("results printed to a full device are an error (exit 1, said on stderr), not exit 0")
+    func fullDeviceIsAnError() throws {
+        let exe = try nstExecutable()
+        let full = try ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" weights path > /dev/full", exe.path])
+        #expect(full.status == 1 && full.output.contains("cannot write standard output"), "\(full.status): \(full.output)")
+        let null = try ChildProcess.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" weights path > /dev/null", exe.path])
+        #expect(null.status == 0 && null.output.isEmpty, "\(null.status): \(null.output)")
+    }
+}
