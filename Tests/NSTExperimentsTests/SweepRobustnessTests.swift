@@ -254,8 +254,14 @@ import NSTTestSupport
         }
         #expect(throws: SweepError.self) { try SweepLock.acquire(folder: out, shard: (0, 2), wait: false) }
         first.release()
-        let shard0 = try SweepLock.acquire(folder: out, shard: (0, 2), wait: false)
-        let shard1 = try SweepLock.acquire(folder: out, shard: (1, 2), wait: false)
+        // After a release, the lock is taken within a few polls: a child another test is spawning at that moment
+        // (between its fork and exec) briefly shares the released descriptor, and with it the lock.
+        func acquireAfterRelease(_ shard: (k: Int, n: Int)?) throws -> SweepLock {
+            var polls = 0
+            return try SweepLock.acquire(folder: out, shard: shard, wait: true, stop: { polls += 1; return polls > 25 })
+        }
+        let shard0 = try acquireAfterRelease((0, 2))
+        let shard1 = try acquireAfterRelease((1, 2))
         do {
             _ = try SweepLock.acquire(folder: out, shard: (1, 2), wait: false)
             Issue.record("the same shard ran twice")
@@ -276,7 +282,7 @@ import NSTTestSupport
         }
         #expect(asked == 1)
         shard0.release(); shard1.release()
-        _ = try SweepLock.acquire(folder: out, shard: nil, wait: false)
+        _ = try acquireAfterRelease(nil)
     }
 
     @Test func aClaimIsExclusiveAndAStaleOneIsTakenOver() throws {
