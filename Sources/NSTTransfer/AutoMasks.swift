@@ -98,8 +98,8 @@ extension RunConfiguration {
     }
 
     /// Refuses, from their sizes (validation, `--dry-run` included), images `makeAutoMasks` could not segment.
-    func checkAutoMaskSizes(content: Image, style: Image) throws {
-        guard autoMasks != nil else { return }
+    func checkAutoMaskSizes(content: Image, styles: [Image]) throws {
+        guard autoMasks != nil, let style = styles.first else { return }
         try asAutoMasksKey {
             try AutoMask.checkSizes(content: (content.width, content.height), style: (style.width, style.height), options: autoMaskOptions)
         }

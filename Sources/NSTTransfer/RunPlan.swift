@@ -89,7 +89,7 @@ extension RunConfiguration {
                            initImage: initImage, stages: stages)
         plan.historyNotice = historyNotice(stages: stages)
         try checkAutoMasks()
-        if autoMasks != nil { try checkAutoMaskSizes(content: contentImage, style: styleImages[0]) }
+        try checkAutoMaskSizes(content: contentImage, styles: styleImages)
         if autoMasks != nil, let network = autoMaskNetwork {
             plan.autoMasks = try makeAutoMasks(content: contentImage, style: styleImages[0], network: network)
         }
