@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import NSTExperiments
-import NSTImage
 
 /// `nst-exp export`: turns a sweep into a job description for an existing scheduler.
 struct ExportCommand: ParsableCommand {
@@ -74,11 +73,8 @@ struct SlurmExportCommand: ParsableCommand {
         export.partition = partition
         export.overrides = overrides
         let script = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("submit.sbatch")
-        if let collision = FileIO.firstCollision(inputs: [("the sweep", sweepURL.path)] + runner.plan.inputFiles.map { ("an input", $0) },
-                                                 outputs: [("--output", script.path)]) {
-            throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
-                + "writing the script would destroy it. Give --output another path.")
-        }
+        try refuseCollision(inputs: [("the sweep", sweepURL.path)] + runner.plan.inputFiles.map { ("an input", $0) },
+                            outputs: [("--output", script.path)], writing: "the script")
         try export.write(to: script)
         print("wrote \(script.path): \(count) runs in \(export.tasks) array tasks, \(parallel) at a time; submit with `sbatch \(script.path)`")
     }

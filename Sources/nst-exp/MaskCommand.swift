@@ -155,10 +155,7 @@ struct MaskCommand: ParsableCommand {
             throw ValidationError("--output must be a .png: JPEG compression would blur the region colours")
         }
         let inputs = [("--shapes", shapes), ("--image", image)].compactMap { role, path in path.map { (role: role, path: $0) } }
-        if let collision = FileIO.firstCollision(inputs: inputs, outputs: [("--output", output)]) {
-            throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
-                + "writing the label map would destroy it. Give --output another path.")
-        }
+        try refuseCollision(inputs: inputs, outputs: [("--output", output)], writing: "the label map")
     }
 
     /// The preview's path: `--preview`, or `<output>_preview.png`; nil for `--preview none`.
@@ -177,15 +174,8 @@ struct MaskCommand: ParsableCommand {
                       ("--compare-style", compareStyle), ("--weights", weights ?? VGGWeights.defaultURL.path)]
             .compactMap { role, path in path.map { (role: role, path: $0) } }
         let outputs = [("--output", output), ("--style-output", styleOutput)] + (previewPath.map { [("--preview", $0)] } ?? [])
-        if let collision = FileIO.firstCollision(inputs: inputs, outputs: outputs) {
-            throw ValidationError("\(collision.first) \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
-                + "writing it would destroy that file. Give \(collision.first) another path.")
-        }
-        for (role, path) in outputs {
-            do { try FileIO.checkWritable(path) } catch let error as FileIOError {
-                throw ValidationError("\(role) \(path): \(error.reason)")
-            }
-        }
+        try refuseCollision(inputs: inputs, outputs: outputs, writing: "a map or the preview")
+        try refuseUnwritable(outputs)
     }
 
     /// The `AutoMask.segment` settings the options give (unchecked; `AutoMaskOptions.validate`).

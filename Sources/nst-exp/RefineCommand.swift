@@ -40,18 +40,13 @@ struct RefineCommand: ParsableCommand {
         guard epsilon >= RunLimits.minimumEpsilon, epsilon <= 1, epsilon.isFinite else {
             throw ValidationError("--epsilon must be in [\(RunLimits.minimumEpsilon), 1] (smaller is lost in float rounding), got \(epsilon)")
         }
-        if let collision = FileIO.firstCollision(inputs: [("the image", image), ("--content", content)],
-                                                 outputs: [("--output", output)]) {
-            throw ValidationError("--output \(collision.firstPath) is the same file as \(collision.second) \(collision.secondPath); "
-                + "writing the refined image would destroy it. Give --output another path.")
-        }
+        try refuseCollision(inputs: [("the image", image), ("--content", content)], outputs: [("--output", output)],
+                            writing: "the refined image")
         // Before the filtering (minutes on large images at a large radius), not after it.
         guard ImageFormat(pathExtension: URL(fileURLWithPath: output).pathExtension) != nil else {
             throw ValidationError("--output \(output): end the name in .png or .jpg")
         }
-        do { try FileIO.checkWritable(output) } catch let error as FileIOError {
-            throw ValidationError("--output \(output): \(error.reason)")
-        }
+        try refuseUnwritable([("--output", output)])
     }
 
     func run() throws {

@@ -27,23 +27,24 @@ struct HostileCase: Sendable, CustomStringConvertible, CustomTestStringConvertib
 /// `nst-exp stylize` on the workspace's inputs at 32 px for one iteration, with `set` replacing or adding flags
 /// (a nil value drops the flag) and `extra` appended.
 func stylize(_ set: [String: String?] = [:], extra: [String] = []) throws -> [String] {
-    var flags: [(String, String?)] = [("--content", "content.png"), ("--style", "style.png"),
-                                      ("--weights", try Fixtures.weightsPath()), ("--size", "32"),
-                                      ("--iterations", "1"), ("--print-every", "0"), ("--output", "out/result.png")]
+    ["stylize"] + flags([("--content", "content.png"), ("--style", "style.png"), ("--weights", try Fixtures.weightsPath()),
+                         ("--size", "32"), ("--iterations", "1"), ("--print-every", "0"), ("--output", "out/result.png")],
+                        set: set) + extra
+}
+
+/// `defaults` as flag-value words, with `set` replacing or adding flags (a nil value drops the flag).
+func flags(_ defaults: [(String, String?)], set: [String: String?]) -> [String] {
+    var flags = defaults
     for (flag, value) in set.sorted(by: { $0.key < $1.key }) {
         if let index = flags.firstIndex(where: { $0.0 == flag }) { flags[index].1 = value } else { flags.append((flag, value)) }
     }
-    return ["stylize"] + flags.flatMap { flag, value in value.map { [flag, $0] } ?? [] } + extra
+    return flags.flatMap { flag, value in value.map { [flag, $0] } ?? [] }
 }
 
 /// `nst-exp mask --auto` on the workspace's content and style, maps to out/, no preview; `set` replaces or adds flags.
-func autoMask(_ set: [String: String] = [:]) -> [String] {
-    var flags: [(String, String)] = [("--content", "content.png"), ("--style", "style.png"), ("--output", "out/c.png"),
-                                     ("--style-output", "out/s.png"), ("--preview", "none")]
-    for (flag, value) in set.sorted(by: { $0.key < $1.key }) {
-        if let index = flags.firstIndex(where: { $0.0 == flag }) { flags[index].1 = value } else { flags.append((flag, value)) }
-    }
-    return ["mask", "--auto"] + flags.flatMap { [$0.0, $0.1] }
+func autoMask(_ set: [String: String?] = [:]) -> [String] {
+    ["mask", "--auto"] + flags([("--content", "content.png"), ("--style", "style.png"), ("--output", "out/c.png"),
+                                ("--style-output", "out/s.png"), ("--preview", "none")], set: set)
 }
 
 /// A check that `name` in the workspace decodes as an image of the given size.

