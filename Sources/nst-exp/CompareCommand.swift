@@ -21,7 +21,7 @@ struct CompareCommand: ParsableCommand {
         guard thumbnailSize >= 32 else { throw ValidationError("--thumbnail-size must be at least 32, got \(thumbnailSize)") }
         let sweeps = try directories.map { try SweepResults.load(URL(fileURLWithPath: $0)) }
         let comparison = try SweepComparison(sweeps)
-        let folder = output ?? "Reports/compare-" + sweeps.map(\.name).joined(separator: "-vs-")
+        let folder = output ?? comparison.defaultFolder
         let summary = try ComparisonWriter(thumbnailSize: thumbnailSize).write(comparison, to: URL(fileURLWithPath: folder))
         for warning in summary.warnings { print("note: \(warning)") }
         print("compared \(sweeps.count) sweeps (\(comparison.shared.count) matching settings); wrote \(summary.index.path)")

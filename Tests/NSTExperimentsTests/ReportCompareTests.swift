@@ -52,6 +52,21 @@ struct ReportCompareTests {
         #expect(try Data(contentsOf: photo) == Data("a photo".utf8))
     }
 
+    @Test("the default report folder is one folder under Reports/, whatever names the sweeps' plan.json files hold")
+    func defaultFolderStaysUnderReports() throws {
+        let root = try SyntheticSweep.temporaryFolder("compare-names")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let a = try SyntheticSweep.write(to: root.appendingPathComponent("a"), name: "lbfgs-grid")
+        let b = try SyntheticSweep.write(to: root.appendingPathComponent("b"), name: "adam-grid")
+        #expect(try SweepComparison([SweepResults.load(a.directory), SweepResults.load(b.directory)]).defaultFolder
+                == "Reports/compare-lbfgs-grid-vs-adam-grid")
+        // A plan.json edited by hand: its name may hold '/' and '..' (`run` refuses such a name, a file need not).
+        let c = try SyntheticSweep.write(to: root.appendingPathComponent("c"), name: "../../etc")
+        let folder = try SweepComparison([SweepResults.load(a.directory), SweepResults.load(c.directory)]).defaultFolder
+        #expect(folder == "Reports/compare-lbfgs-grid-vs-..-..-etc")
+        #expect(URL(fileURLWithPath: folder).standardizedFileURL.deletingLastPathComponent().lastPathComponent == "Reports")
+    }
+
     @Test("one sweep is not a comparison")
     func needsTwoSweeps() throws {
         let dir = try SyntheticSweep.temporaryFolder("compare-one")

@@ -52,6 +52,12 @@ public struct SweepComparison: Sendable {
         self.matches = matches
     }
 
+    /// The report folder when none is given: `Reports/compare-<name>-vs-<name>…`. A name is read from the sweep's
+    /// `plan.json`, which a user may have edited, so each is reduced to one safe file-name part (`../x` → `..-x`).
+    public var defaultFolder: String {
+        "Reports/compare-" + sweeps.map { ReportPlots.fileSafe($0.name) }.joined(separator: "-vs-")
+    }
+
     /// Matches that at least two sweeps have a run for.
     public var shared: [Match] { matches.filter { $0.runs.compactMap { $0 }.count >= 2 } }
 
