@@ -76,6 +76,21 @@ struct BenchCommand: ParsableCommand {
         guard [kernels, step, accuracy, system].filter({ $0 }).count <= 1 else {
             throw ValidationError("give at most one of --kernels, --step, --accuracy and --system")
         }
+        if let problem = unusedSetting() { throw ValidationError(problem) }
+    }
+
+    /// A `--set` key the chosen mode would ignore (the benchmark would time something other than what was asked).
+    func unusedSetting() -> String? {
+        let own = ["size": "--size", "content": "--content", "style": "--style", "iterations": step ? "--repeats" : "--iterations"]
+        for text in set {
+            let key = String(text.prefix { $0 != "=" })
+            if let flag = own[key] { return "--set \(text): bench sets '\(key)' itself; give \(flag) instead" }
+            if kernels { return "--set \(text): --kernels times every conv kernel and reads no run configuration; drop --set" }
+            if !step && !accuracy && key != "conv_kernel" {
+                return "--set \(text): this mode times VGG-19's passes and reads only conv_kernel; use --step or --accuracy to time or check a configuration with '\(key)'"
+            }
+        }
+        return nil
     }
 
     func run() throws {
