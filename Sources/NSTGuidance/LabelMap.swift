@@ -172,17 +172,28 @@ public struct LabelMap: Equatable, Sendable {
     }
 }
 
-/// The size rule for masks: equal size passes; the same aspect ratio within 1 % is resampled with a notice; anything
+/// The size rule for masks: equal size passes; the same aspect ratio within 1 %, or within the one pixel that rounding
+/// an image's side costs (a 700×437 photo at --size 20 is 20×12, 4 % wider), is resampled with a notice; anything
 /// else is an error naming both sizes.
 public enum GuideConformance {
     /// Largest relative aspect-ratio difference that is resampled rather than refused.
     public static let aspectTolerance = 0.01
 
+    /// Whether a `width`×`height` picture can be resampled to `imageWidth`×`imageHeight` without distorting it: the
+    /// aspect ratios agree within `aspectTolerance`, or the picture scaled to the image's width (or height) is off by
+    /// at most the one pixel rounding costs.
+    public static func sameShape(width: Int, height: Int, imageWidth: Int, imageHeight: Int) -> Bool {
+        guard width > 0, height > 0, imageWidth > 0, imageHeight > 0 else { return false }
+        let aspect = Double(width) / Double(height), imageAspect = Double(imageWidth) / Double(imageHeight)
+        return abs(aspect - imageAspect) <= aspectTolerance * imageAspect
+            || abs(Double(height) * Double(imageWidth) / Double(width) - Double(imageHeight)) <= 1
+            || abs(Double(width) * Double(imageHeight) / Double(height) - Double(imageWidth)) <= 1
+    }
+
     /// nil when the sizes agree, a notice when resampling is acceptable; throws `GuidanceError.sizeMismatch` otherwise.
     public static func check(path: String, width: Int, height: Int, imageWidth: Int, imageHeight: Int) throws -> GuidanceNotice? {
         if width == imageWidth && height == imageHeight { return nil }
-        let maskAspect = Double(width) / Double(max(height, 1)), imageAspect = Double(imageWidth) / Double(max(imageHeight, 1))
-        guard width > 0, height > 0, abs(maskAspect - imageAspect) <= aspectTolerance * imageAspect else {
+        guard sameShape(width: width, height: height, imageWidth: imageWidth, imageHeight: imageHeight) else {
             throw GuidanceError.sizeMismatch(path: path, maskWidth: width, maskHeight: height,
                                              imageWidth: imageWidth, imageHeight: imageHeight)
         }

@@ -359,6 +359,9 @@ extension Placement {
         var styleImage = try ImageIO.load(style)
         let styleSide = max(1, Int((Double(max(image.width, image.height)) * styleScale).rounded()))
         if styleSide != max(styleImage.width, styleImage.height) { styleImage = try styleImage.resized(longestSide: styleSide) }
+        // Before the maps: at a --size too small for the network, the maps' aspect check would blame the map.
+        try VGG19.validate(width: image.width, height: image.height, layers: layers)
+        try VGG19.validate(width: styleImage.width, height: styleImage.height, layers: layers)
         let (contentMap, contentNotices) = try LabelMap.load(contentMask, palette: palette, tolerance: tolerance)
             .conformed(toWidth: image.width, height: image.height)
         let (styleMap, styleNotices) = try LabelMap.load(styleMask, palette: palette, tolerance: tolerance)

@@ -121,6 +121,19 @@ import NSTTestSupport
         }
     }
 
+    @Test func roundingAtSmallSizesIsNoAspectMismatch() throws {
+        // A 700×437 mask for an image scaled to 20 px: 20×12 (12.49 rounded), 4 % off in aspect, one pixel in size.
+        #expect(try GuideConformance.check(path: "m.png", width: 700, height: 437, imageWidth: 20, imageHeight: 12) != nil)
+        #expect(try GuideConformance.check(path: "m.png", width: 437, height: 700, imageWidth: 12, imageHeight: 20) != nil)
+        // Two pixels off is another shape, at any size.
+        #expect(throws: GuidanceError.self) {
+            try GuideConformance.check(path: "m.png", width: 700, height: 437, imageWidth: 20, imageHeight: 10)
+        }
+        #expect(throws: GuidanceError.self) {
+            try GuideConformance.check(path: "m.png", width: 800, height: 600, imageWidth: 800, imageHeight: 500)
+        }
+    }
+
     @Test func emptyMaskWarnsAndUnreadableMaskFails() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
