@@ -116,7 +116,10 @@ public enum FileIO {
         if isDescriptorAlias(path) { return try writeDirectly(data, to: path) }
         switch kind(path) {
         case .missing, .regular:
-            try replaceAtomically(data, at: resolved(path))
+            guard let target = target(path) else {
+                throw FileIOError(path: path, reason: "folder \(folderPart(path)) does not exist; create it first")
+            }
+            try replaceAtomically(data, at: target)
         case .directory:
             throw FileIOError(path: path, reason: "it is a directory; give a file name inside it")
         case .characterDevice, .blockDevice, .fifo, .socket, .other:
@@ -158,6 +161,25 @@ public enum FileIO {
         guard let real = realpath(path, nil) else { return path }
         defer { free(real) }
         return String(cString: real)
+    }
+
+    /// The file that writing `path` creates or replaces, as open(2) resolves it: an existing file with its links
+    /// followed (realpath), else the folder part resolved as written plus the name. nil when that folder does not
+    /// resolve: `missing/../x.png` names no file (open(2) fails with ENOENT), although dropping `missing/..` as text
+    /// would name ./x.png, an input perhaps.
+    public static func target(_ path: String) -> String? {
+        if kind(path) != .missing { return resolved(path) }
+        let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
+        guard !name.isEmpty, name != ".", name != "..", let real = realpath(folderPart(path), nil) else { return nil }
+        defer { free(real) }
+        let folder = String(cString: real)
+        return (folder == "/" ? "" : folder) + "/" + name
+    }
+
+    /// The folder part of `path` as written ("." for a bare name, "/" for a file at the root); no `..` is dropped.
+    static func folderPart(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        return slash == path.startIndex ? "/" : String(path[..<slash])
     }
 
     static func replaceAtomically(_ data: Data, at path: String) throws {
@@ -248,13 +270,26 @@ public enum FileIO {
         case .fifo:
             return  // opened when written: a reader may attach later
         case .missing, .regular:
-            let target = resolved(path)
-            let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
-            switch kind(folder) {
+            let written = folderPart(path)
+            switch kind(written) {
             case .directory: break
-            case .missing: throw FileIOError(path: path, reason: "folder \(folder) does not exist; create it first")
-            case let other: throw FileIOError(path: path, reason: "\(folder) is \(other), not a folder")
+            case .missing: throw FileIOError(path: path, reason: "folder \(written) does not exist; create it first")
+            case let other: throw FileIOError(path: path, reason: "\(written) is \(other), not a folder")
             }
+            guard let target = target(path) else {
+                throw FileIOError(path: path, reason: "it names no file that can be created; give a file name in an existing folder")
+            }
+            // Foundation's URL drops `dir/..` as text; open(2) goes into dir (a symbolic link, perhaps) and up from
+            // where it leads. When the two differ, a writer given a URL would replace another file than the one named.
+            if path.split(separator: "/").contains("..") {
+                let textual = URL(fileURLWithPath: path).standardized.path
+                let other = self.target(textual) ?? textual
+                guard other == target else {
+                    throw FileIOError(path: path, reason: "`..` after a symbolic link: the system resolves it to \(target), "
+                        + "not \(other); give the path without `..`")
+                }
+            }
+            let folder = URL(fileURLWithPath: target).deletingLastPathComponent().path
             let probe = folder + "/.nst-write-check-\(getpid())-\(UUID().uuidString)"
             let descriptor = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
             guard descriptor >= 0 else {
@@ -297,8 +332,8 @@ public enum FileIO {
     public static func identity(_ path: String) -> Identity {
         var info = stat()
         if stat(path, &info) == 0 { return .inode(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)) }
-        let url = URL(fileURLWithPath: path).standardized
-        return .path(resolved(url.deletingLastPathComponent().path) + "/" + url.lastPathComponent)
+        // Not there yet: the file writing it would create (see `target`; nil: nothing can be written there).
+        return .path(target(path) ?? path)
     }
 
     /// One file named twice where that would lose data.

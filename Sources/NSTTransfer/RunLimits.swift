@@ -228,7 +228,9 @@ extension RunConfiguration {
         guard saveEvery > 0 else { return }
         let total = scheduledIterations.reduce(0, +)
         let outputURL = URL(fileURLWithPath: output)
-        let folder = FileIO.resolved(outputURL.deletingLastPathComponent().path)
+        // The folder open(2) writes into (`FileIO.target`: `missing/..` is not dropped as text).
+        let folder = FileIO.target(output).map { URL(fileURLWithPath: $0).deletingLastPathComponent().path }
+            ?? FileIO.resolved(outputURL.deletingLastPathComponent().path)
         let stem = outputURL.deletingPathExtension().lastPathComponent + "_", ext = "." + outputURL.pathExtension
         for (role, path) in inputs + (log.map { [("log", $0)] } ?? []) {
             let resolved = URL(fileURLWithPath: FileIO.resolved(path))

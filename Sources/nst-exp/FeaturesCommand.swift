@@ -3,6 +3,7 @@ import Foundation
 import NSTImage
 import NSTExperiments
 import NSTNetwork
+import NSTTransfer
 
 /// `nst-exp features`: VGG-19 activations of an image, as figures and pictures.
 struct FeaturesCommand: ParsableCommand {
@@ -31,7 +32,16 @@ struct FeaturesCommand: ParsableCommand {
         guard (0...ImageIO.maxSide).contains(size) else {
             throw ValidationError("--size \(size) is outside 0...\(ImageIO.maxSide) (0 keeps the image's size)")
         }
-        if let output { try FileIO.makeFolder(output) }
+        if size > 0, let problem = RunLimits.sideProblem(size, option: "--size") { throw ValidationError(problem) }
+        if let output {
+            // The files it writes: <layer>.png per layer and features.json; none may be the image it reads.
+            let folder = URL(fileURLWithPath: output)
+            let files = names.map { (role: "the \($0) mosaic", path: folder.appendingPathComponent("\($0).png").path) }
+                + [(role: "features.json", path: folder.appendingPathComponent("features.json").path)]
+            try refuseCollision(inputs: [(role: "the image", path: image)], outputs: files, writing: "it")
+            try FileIO.makeFolder(output)
+            try refuseUnwritable(files)
+        }
         let network = VGG19(weights: try VGGWeights.loadInstalled(), pooling: pooling)
         let summaries = try FeatureExtraction.run(image: URL(fileURLWithPath: image), size: size > 0 ? size : nil,
                                                   layers: names, network: network,

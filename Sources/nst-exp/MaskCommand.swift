@@ -198,6 +198,7 @@ struct MaskCommand: ParsableCommand {
 
     func run() throws {
         if auto { return try runAuto() }
+        if shapes != nil || image != nil { try refuseUnwritable([("--output", output)]) }
         let dimensions = try size.map(MaskBuilder.parseSize)
         let label: Image
         if let shapes {

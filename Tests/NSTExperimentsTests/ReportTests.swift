@@ -214,6 +214,29 @@ struct ReportTests {
         #expect(rows.filter { $0.dropFirst().first == "finished" }.count == 6)
     }
 
+    @Test("the sweep's own report/ is cleared only when a report prepared it: a user's files there are kept and named")
+    func ownReportFolderKeepsUsersFiles() throws {
+        let dir = try SyntheticSweep.temporaryFolder("own-report")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try SyntheticSweep.write(to: dir)
+        let plots = dir.appendingPathComponent("report/plots")
+        try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
+        let notes = plots.appendingPathComponent("notes.txt")
+        try Data("my notes".utf8).write(to: notes)
+        #expect(throws: ReportError.foreignFolder(path: dir.appendingPathComponent("report").path, example: "plots")) {
+            try ReportWriter().write(sweep: dir)
+        }
+        #expect(try Data(contentsOf: notes) == Data("my notes".utf8))
+        // A report interrupted before its index.html (the folder mark written, plots begun) is cleared by the next.
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("report"))
+        try FileManager.default.createDirectory(at: plots, withIntermediateDirectories: true)
+        try Data("written by nst-exp report\n".utf8).write(to: dir.appendingPathComponent("report/\(ReportWriter.folderMark)"))
+        try Data([0]).write(to: plots.appendingPathComponent("half.png"))
+        let summary = try ReportWriter().write(sweep: dir)
+        #expect(FileManager.default.fileExists(atPath: summary.index.path))
+        #expect(!FileManager.default.fileExists(atPath: plots.appendingPathComponent("half.png").path))
+    }
+
     @Test("gnuplot: a missing program and a failing script give typed errors with a hint and gnuplot's message")
     func gnuplotErrors() throws {
         do {

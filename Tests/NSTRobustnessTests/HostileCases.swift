@@ -162,6 +162,35 @@ enum HostileCases {
         HostileCase(group: "collision", name: "--output names the content through ../",
                     arguments: { _ in try stylize(["--output": "out/../content.png"]) },
                     expectation: .refused(mentions: ["output", "content"])),
+        HostileCase(group: "collision", name: "--output names the content through a missing folder's ../",
+                    arguments: { _ in try stylize(["--output": "nosuch/../content.png"]) },
+                    expectation: .refused(mentions: ["nosuch/..", "does not exist"])),
+        HostileCase(group: "collision", name: "mask --output names its --image through a missing folder's ../",
+                    arguments: { _ in ["mask", "--image", "content_mask.png", "--rule", "red: r > 0.5", "--output", "nosuch/../content_mask.png"] },
+                    expectation: .refused(mentions: ["nosuch/..", "does not exist"])),
+        HostileCase(group: "collision", name: "features --output holds the image as one of its mosaics",
+                    setup: { w in
+                        try FileManager.default.createDirectory(atPath: w.path("fx"), withIntermediateDirectories: true)
+                        try w.write("fx/relu1_1.png", try w.read("content.png"))
+                    },
+                    arguments: { _ in ["features", "fx/relu1_1.png", "--size", "32", "--layers", "relu1_1", "--output", "fx"] },
+                    expectation: .refused(mentions: ["relu1_1 mosaic", "the image", "fx/relu1_1.png"])),
+        HostileCase(group: "bounds", name: "features --size 16384",
+                    arguments: { _ in ["features", "content.png", "--size", "16384", "--layers", "relu1_1"] },
+                    expectation: .refused(mentions: ["--size", "16384", "this machine has"])),
+        HostileCase(group: "collision", name: "run: the sweep file is manifest.json in its own output folder",
+                    setup: { w in try w.write("manifest.json", try w.read("sweep.json")) },
+                    arguments: { _ in ["run", "manifest.json", "--output", "."] },
+                    expectation: .refused(mentions: ["the sweep file", "manifest.json", "--output"])),
+        HostileCase(group: "collision", name: "run: a content image inside the output folder's report/",
+                    setup: { w in
+                        try FileManager.default.createDirectory(atPath: w.path("out/report/images"), withIntermediateDirectories: true)
+                        try w.write("out/report/images/c.png", try w.read("content.png"))
+                        try w.text("in.json", try String(decoding: w.read("sweep.json"), as: UTF8.self)
+                            .replacingOccurrences(of: "\"content.png\"", with: "\"out/report/images/c.png\""))
+                    },
+                    arguments: { _ in ["run", "in.json", "--output", "out"] },
+                    expectation: .refused(mentions: ["out/report/images/c.png", "report/"])),
         HostileCase(group: "collision", name: "--output is a symlink to the content",
                     setup: { try $0.link("alias.png", to: "content.png") },
                     arguments: { _ in try stylize(["--output": "alias.png"]) },

@@ -99,8 +99,20 @@ final class FileIOTests {
         try FileManager.default.linkItem(atPath: path, toPath: path + "-hard")
         #expect(FileIO.identity(path + "-sym") == FileIO.identity(path))
         #expect(FileIO.identity(path + "-hard") == FileIO.identity(path))
-        #expect(FileIO.identity(folder.appendingPathComponent("sub/../new").path)
+        // `sub/..` resolves as open(2) does: through an existing sub to the same file; through a missing one to none.
+        #expect(FileIO.identity(folder.path + "/sub/../new")
+                != FileIO.identity(folder.appendingPathComponent("new").path))
+        #expect(FileIO.target(folder.path + "/sub/../new") == nil)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        #expect(FileIO.identity(folder.path + "/sub/../new")
                 == FileIO.identity(folder.appendingPathComponent("new").path))
+        // Through a symbolic link, `..` leaves the link's target: deep/dir/.. is deep, not this folder.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("deep/dir"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("lnk").path,
+                                                   withDestinationPath: folder.appendingPathComponent("deep/dir").path)
+        let through = folder.appendingPathComponent("lnk").path + "/../f"
+        #expect(FileIO.target(through) == FileIO.resolved(folder.path) + "/deep/f")
+        #expect(throws: FileIOError.self) { try FileIO.checkWritable(through) }
         #expect(FileIO.firstCollision(inputs: [("content", path)], outputs: [("output", path + "-hard")])?.second == "content")
         #expect(FileIO.firstCollision(inputs: [], outputs: [("output", "/dev/null"), ("log", "/dev/null")]) == nil)
     }

@@ -35,7 +35,7 @@ public enum ReportError: Error, CustomStringConvertible, LocalizedError, Equatab
             return "gnuplot failed (exit status \(status)) while drawing \(output): \(stderr.trimmingCharacters(in: .whitespacesAndNewlines))"
         case let .foreignFolder(path, example):
             return "\(path) holds files no nst-exp report wrote (such as \(example)), and a report clears its plots/ and "
-                + "images/; give --output a new or empty folder (or one an earlier report of nst-exp wrote)"
+                + "images/; move those files away, or give --output a new or empty folder (or one an earlier report of nst-exp wrote)"
         case .nothingToCompare(let count):
             return "compare needs at least two sweep folders, got \(count); pass e.g. `nst-exp compare Reports/a Reports/b`"
         }

@@ -32,7 +32,7 @@ public struct ReportWriter: Sendable {
     /// Writes the report of already loaded results.
     public func write(_ results: SweepResults, to output: URL? = nil) throws -> Summary {
         let folder = output ?? results.directory.appendingPathComponent("report")
-        try Self.prepare(folder, owned: output == nil)
+        try Self.prepare(folder)
         var warnings = results.warnings
         let thumbnails = makeThumbnails(results, folder: folder, warnings: &warnings)
         let grid = ReportGrid(results)
@@ -82,18 +82,27 @@ public struct ReportWriter: Sendable {
         return Summary(folder: folder, index: index, readme: readme, figures: figures, warnings: warnings)
     }
 
-    /// Creates the report folder, clearing plots and images of an earlier report so nothing stale remains. A folder
-    /// given by the user (not `owned`, such as a sweep's own report/) is cleared only when it is new, empty, or holds a
-    /// report written here (its index.html carries `ReportDocument.generatorMark`); otherwise nothing is touched.
-    static func prepare(_ folder: URL, owned: Bool = false) throws {
+    /// Marks a folder as a report's from the moment it is prepared, so that a report interrupted before its
+    /// index.html may still be cleared by the next.
+    static let folderMark = ".nst-report"
+
+    /// Creates the report folder, clearing plots and images of an earlier report so nothing stale remains. A folder,
+    /// the sweep's own report/ included, is cleared only when it is new, empty, or was prepared by a report (its
+    /// `folderMark`, or an index.html carrying `ReportDocument.generatorMark`); otherwise nothing is touched (a user's
+    /// notes in report/plots/ were deleted).
+    static func prepare(_ folder: URL) throws {
         let fm = FileManager.default
-        if !owned, let entries = try? fm.contentsOfDirectory(atPath: folder.path), let first = entries.sorted().first {
+        if let entries = try? fm.contentsOfDirectory(atPath: folder.path), let first = entries.sorted().first {
             let index = (try? String(contentsOf: folder.appendingPathComponent("index.html"), encoding: .utf8)) ?? ""
-            guard index.contains(ReportDocument.generatorMark) else {
+            guard index.contains(ReportDocument.generatorMark) || entries.contains(folderMark) else {
                 throw ReportError.foreignFolder(path: folder.path, example: first)
             }
         }
-        do { try FileIO.makeFolder(folder.path) } catch let error as FileIOError {
+        do {
+            try FileIO.makeFolder(folder.path)
+            try FileIO.write(Data("written by nst-exp report; its plots/ and images/ are replaced by the next report\n".utf8),
+                             to: folder.appendingPathComponent(folderMark).path)
+        } catch let error as FileIOError {
             throw ReportError.unwritable(path: error.path, reason: error.reason)
         }
         do {

@@ -32,6 +32,8 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
     case tooManyRuns(file: String, count: Int, limit: Int)
     /// Nothing is left to run (every run excluded, or an empty shard).
     case noRuns(file: String, detail: String)
+    /// An input (the sweep file or a run's image, mask or weights) is a file the runner writes or clears in its folder.
+    case inputInOutput(role: String, path: String, written: String)
 
     public var description: String {
         switch self {
@@ -76,6 +78,9 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
                 + "the count), or pass --max-runs \(count) if you mean it."
         case let .noRuns(file, detail):
             return "\(file): \(detail)."
+        case let .inputInOutput(role, path, written):
+            return "\(role) \(path) is \(written), which the sweep writes or clears; move the file out of the output "
+                + "folder, or give --output another folder."
         }
     }
 

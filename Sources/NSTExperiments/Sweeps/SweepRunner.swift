@@ -119,7 +119,29 @@ public final class SweepRunner {
         let recorded = try PlanFile.recorded(in: options.output)
         plan = try fresh.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
         self.options = options
+        try SweepRunner.checkInputsOutside(plan: plan, folder: options.output)
         if validate { try plan.validate() }
+    }
+
+    /// Files in the output folder the runner writes (`written`) and folders whose contents it replaces (`cleared`;
+    /// not `runs/`, whose finished images a later sweep may start from: a run's folder is replaced only when it runs).
+    static let written = ["plan.json", "manifest.json", "runs.csv"], cleared = ["claims", "report"]
+
+    /// Refuses a sweep whose file or any run's input is one of the runner's own files in `folder` (a sweep file
+    /// called manifest.json in its own output folder was replaced by the manifest). The sweep copy `sweep.json` may
+    /// be the sweep file itself: the copy writes the same bytes.
+    static func checkInputsOutside(plan: SweepPlan, folder: URL) throws {
+        let root = FileIO.target(folder.path) ?? folder.standardizedFileURL.path
+        let inputs = [(role: "the sweep file", path: plan.sweep.source.path)] + plan.inputFiles.map { (role: "input", path: $0) }
+        for (role, path) in inputs {
+            let name = written.first { FileIO.identity(path) == FileIO.identity(folder.appendingPathComponent($0).path) }
+                ?? (role != "the sweep file" && FileIO.identity(path) == FileIO.identity(folder.appendingPathComponent("sweep.json").path)
+                    ? "sweep.json" : nil)
+            let inside = cleared.first { (FileIO.target(path) ?? path).hasPrefix(root + "/" + $0 + "/") }
+            if let written = name.map({ "\(root)/\($0)" }) ?? inside.map({ "inside \(root)/\($0)/" }) {
+                throw SweepError.inputInOutput(role: role, path: path, written: written)
+            }
+        }
     }
 
     /// The runs this invocation is responsible for.
