@@ -303,6 +303,29 @@ public enum FileIO {
         }
     }
 
+    /// Checks, creating nothing that stays, that `makeFolder(path)` and new files in it would succeed: an existing
+    /// folder accepts a new file (probed), else the nearest existing ancestor is a folder that accepts a new folder
+    /// (probed with mkdir and rmdir, which catches read-only mounts and /proc). For a dry run that must not create it.
+    public static func checkFolderCreatable(_ path: String) throws {
+        var ancestor = URL(fileURLWithPath: path)
+        while kind(ancestor.path) == .missing, ancestor.path != "/" {
+            let name = ancestor.lastPathComponent
+            if name.utf8.count > 255 {
+                throw FileIOError(path: path, reason: "the folder name \(name.prefix(40))… is \(name.utf8.count) bytes long; file systems allow 255")
+            }
+            ancestor.deleteLastPathComponent()
+        }
+        let found = kind(ancestor.path), isPath = ancestor.path == URL(fileURLWithPath: path).path
+        guard found == .directory else {
+            throw FileIOError(path: path, reason: isPath ? "it is \(found), not a folder" : "\(ancestor.path) is \(found), not a folder")
+        }
+        let probe = ancestor.path + "/.nst-folder-check-\(getpid())-\(UUID().uuidString)"
+        guard mkdir(probe, 0o700) == 0 else {
+            throw FileIOError(path: path, reason: "\(isPath ? "the folder" : ancestor.path) does not accept new files (\(words(errno)))")
+        }
+        rmdir(probe)
+    }
+
     /// Creates the folder `path` and its parents; a file in the way (an existing file given as a folder) and
     /// any other failure are named in words.
     public static func makeFolder(_ path: String) throws {

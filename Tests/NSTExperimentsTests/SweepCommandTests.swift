@@ -60,6 +60,43 @@ import NSTTestSupport
         #expect(csv.components(separatedBy: ",finished,").count - 1 == 6)
     }
 
+    @Test func resumeRerunsAFinishedRunWhoseImageIsGoneAndRefusesChangedInputs() throws {
+        _ = try VGGWeights.loadInstalled()
+        let exe = try nstExecutable()
+        // Inputs of its own (copies), so that one can be changed.
+        let content = folder.appendingPathComponent("c.png"), style = folder.appendingPathComponent("s.png")
+        try FileManager.default.copyItem(atPath: exampleImage("content/coffee.png"), toPath: content.path)
+        try FileManager.default.copyItem(atPath: exampleImage("styles/ihc.png"), toPath: style.path)
+        let sweep = folder.appendingPathComponent("two.json")
+        try Data("""
+        {"name": "two", "base": {"content": "c.png", "style": "s.png", "size": 32, "iterations": 2},
+         "grid": {"style_weight": [100, 1000]}}
+        """.utf8).write(to: sweep)
+        let out = folder.appendingPathComponent("two-out")
+        let first = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path])
+        #expect(first.status == 0, "\(first.output)")
+        let records = finishedRecords(out)
+        #expect(records.count == 2)
+
+        // A finished run's image deleted by hand: that run runs again, the other is kept.
+        let (gone, kept) = (records.keys.sorted()[0], records.keys.sorted()[1])
+        let image = out.appendingPathComponent("runs/\(gone)/final.png")
+        try FileManager.default.removeItem(at: image)
+        let second = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path])
+        #expect(second.status == 0 && second.output.contains("1 run now, 1 already done"), "\(second.output)")
+        #expect(FileManager.default.fileExists(atPath: image.path))
+        #expect(finishedRecords(out)[kept]?.started == records[kept]?.started)
+
+        // The content changed in place: resuming would keep results made from the old file. Refused; --force reruns.
+        try FileManager.default.removeItem(at: content)
+        try FileManager.default.copyItem(atPath: exampleImage("content/chelsea.png"), toPath: content.path)
+        let third = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path])
+        #expect(third.status != 0 && third.output.contains("input files changed") && third.output.contains(content.path)
+                && third.output.contains("--force"), "\(third.output)")
+        let forced = try ChildProcess.run(exe, ["run", sweep.path, "--output", out.path, "--force"])
+        #expect(forced.status == 0 && forced.output.contains("2 run now"), "\(forced.output)")
+    }
+
     @Test func configurationErrorsStopBeforeAnyRun() throws {
         let exe = try nstExecutable()
         let image = exampleImage("content/coffee.png")

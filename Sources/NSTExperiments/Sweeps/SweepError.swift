@@ -32,6 +32,8 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
     case tooManyRuns(file: String, count: Int, limit: Int)
     /// Nothing is left to run (every run excluded, or an empty shard).
     case noRuns(file: String, detail: String)
+    /// Files the finished runs were made from have changed since `manifest.json` recorded them.
+    case inputsChanged(folder: String, files: [String])
     /// An input (the sweep file or a run's image, mask or weights) is a file the runner writes or clears in its folder.
     case inputInOutput(role: String, path: String, written: String)
 
@@ -61,7 +63,7 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
         case let .invalidShard(text):
             return "--shard \(text): expected k/n with 0 ≤ k < n, e.g. 0/4."
         case let .io(path, reason):
-            return "cannot write \(path): \(reason). Check that the folder is writable."
+            return "cannot write \(path): \(reason)."
         case let .weights(path, reason):
             return "cannot load the VGG-19 weights \(path): \(reason). Install them with `nst-exp weights install`."
         case let .locked(folder, holders):
@@ -78,6 +80,11 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
                 + "the count), or pass --max-runs \(count) if you mean it."
         case let .noRuns(file, detail):
             return "\(file): \(detail)."
+        case let .inputsChanged(folder, files):
+            let shown = files.prefix(5).joined(separator: "; ") + (files.count > 5 ? "; … (\(files.count) in all)" : "")
+            return "input files changed since the runs in \(folder) were made: \(shown). Their results no longer follow "
+                + "from these files; pass --force to run every run again with them, or --output a fresh folder (or put "
+                + "the old files back)."
         case let .inputInOutput(role, path, written):
             return "\(role) \(path) is \(written), which the sweep writes or clears; move the file out of the output "
                 + "folder, or give --output another folder."

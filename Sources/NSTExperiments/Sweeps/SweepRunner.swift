@@ -120,6 +120,10 @@ public final class SweepRunner {
         plan = try fresh.reconciled(with: recorded, folder: options.output.path, allowChanged: options.allowChanged)
         self.options = options
         try SweepRunner.checkInputsOutside(plan: plan, folder: options.output)
+        // Before any work, and in a dry run too: a file or an unwritable place as the output folder.
+        do { try FileIO.checkFolderCreatable(options.output.path) } catch let error as FileIOError {
+            throw SweepError.io(path: error.path, reason: error.reason + "; give --output a folder that can be written")
+        }
         if validate { try plan.validate() }
     }
 
@@ -187,6 +191,7 @@ public final class SweepRunner {
             weights: weightsFiles.first ?? "",
             inputs: plan.inputFiles + (weightsFiles.count > 1 ? weightsFiles : []), commandLine: options.commandLine,
             shard: shardText, convKernels: covered.map(\.resolved.convKernel))
+        try checkInputsUnchanged(provenance)
         try SweepFiles.writeJSON(provenance, to: folder.appendingPathComponent("manifest.json"))
 
         let clock = ContinuousClock(), started = clock.now
@@ -268,13 +273,38 @@ public final class SweepRunner {
         }
     }
 
+    /// The inputs' hashes of an earlier manifest.json (only what `checkInputsUnchanged` compares).
+    private struct RecordedInputs: Decodable {
+        var weights: Provenance.HashedFile?
+        var inputs: [String: String?]?
+    }
+
+    /// Refuses to resume when a file the finished runs were made from has changed since the manifest recorded it
+    /// (they would be kept as done, and the new manifest would record hashes they were not made from); `--force`
+    /// runs everything again.
+    func checkInputsUnchanged(_ now: Provenance) throws {
+        guard !options.force,
+              let data = FileManager.default.contents(atPath: options.output.appendingPathComponent("manifest.json").path),
+              let before = try? JSONDecoder().decode(RecordedInputs.self, from: data),
+              plan.runs.contains(where: { !needsRun($0) }) else { return }
+        var changed: [String] = []
+        func compare(_ path: String, _ old: String?, _ new: String?) {
+            guard let old, let new, old != new else { return }
+            changed.append("\(path) (sha256 \(old.prefix(12))… then, \(new.prefix(12))… now)")
+        }
+        if let weights = before.weights, weights.path == now.weights.path { compare(weights.path, weights.sha256, now.weights.sha256) }
+        for (path, hash) in now.inputs.sorted(by: { $0.key < $1.key }) { compare(path, before.inputs?[path] ?? nil, hash) }
+        guard changed.isEmpty else { throw SweepError.inputsChanged(folder: options.output.path, files: changed) }
+    }
+
     /// Whether a run must execute, given what its folder holds.
     public func needsRun(_ run: PlannedRun) -> Bool {
         if options.force { return true }
-        guard let record = RunRecord.read(in: options.output.appendingPathComponent(run.directory)),
-              record.configHash == run.configHash else { return true }
+        let directory = options.output.appendingPathComponent(run.directory)
+        guard let record = RunRecord.read(in: directory), record.configHash == run.configHash else { return true }
         switch record.status {
-        case .finished: return false
+        // A finished run whose image is gone (deleted by hand) runs again.
+        case .finished: return !FileManager.default.fileExists(atPath: directory.appendingPathComponent(record.output).path)
         case .failed: return options.retryFailed
         case .interrupted: return true
         }
