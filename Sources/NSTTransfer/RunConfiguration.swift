@@ -160,7 +160,7 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
             if let syntax = JSONSyntax.firstError(in: data) {
                 throw ConfigurationError.unreadableFile(path: source, reason: "not valid JSON: \(syntax)")
             }
-            if let problem = integerProblem(in: data) { throw problem }
+            if let problem = integerProblem(in: data) ?? floatProblem(in: data) { throw problem }
             throw ConfigurationError(decodingError: error, source: source)
         } catch {
             throw ConfigurationError.unreadableFile(path: source, reason: error.localizedDescription)

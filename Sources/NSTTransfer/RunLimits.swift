@@ -188,6 +188,29 @@ extension RunConfiguration {
         return nil
     }
 
+    /// The first number (at any depth) a 32-bit float cannot hold, when decoding failed: Foundation then reports
+    /// only "The given data was not valid JSON" for a valid document (`"style_weight": 1e39` or `1e-50`).
+    static func floatProblem(in data: Data) -> ConfigurationError? {
+        guard let root = try? JSONSerialization.jsonObject(with: data) else { return nil }
+        func scan(_ value: Any, _ path: String) -> ConfigurationError? {
+            if let object = value as? [String: Any] {
+                for key in object.keys.sorted() {
+                    if let problem = scan(object[key] as Any, path.isEmpty ? key : "\(path).\(key)") { return problem }
+                }
+            } else if let list = value as? [Any] {
+                for (i, item) in list.enumerated() { if let problem = scan(item, "\(path)[\(i)]") { return problem } }
+            } else if let number = value as? NSNumber, !(value is Bool) {
+                let magnitude = abs(number.doubleValue)
+                if magnitude > Double(Float.greatestFiniteMagnitude) || (magnitude > 0 && magnitude < Double(Float.leastNonzeroMagnitude)) {
+                    return .malformed(path: path, detail: "\(number) is outside what a 32-bit float holds (about 1.4e-45 to 3.4e38 "
+                        + "in magnitude, or 0)")
+                }
+            }
+            return nil
+        }
+        return scan(root, "")
+    }
+
     // MARK: paths
 
     /// Every file the run reads, with its key.
