@@ -47,6 +47,9 @@ struct SlurmExportCommand: ParsableCommand {
     @Option(help: "Slurm partition.")
     var partition: String?
 
+    @Option(help: "Largest sweep accepted (as `nst-exp run --max-runs`; passed on to every task).")
+    var maxRuns: Int = SweepOptions.defaultMaxRuns
+
     @Option(help: "nst-exp executable the tasks run (default: this one).")
     var nstExp: String?
 
@@ -63,7 +66,10 @@ struct SlurmExportCommand: ParsableCommand {
         for text in overrides { try parsed.override(text) }
         let folder = (reports.map { URL(fileURLWithPath: $0) } ?? SweepOptions.defaultOutput(for: parsed)).standardizedFileURL
         // Plan and validate now, so a broken sweep fails here rather than in every array task.
-        let runner = try SweepRunner(sweep: parsed, options: SweepOptions(output: folder))
+        guard maxRuns >= 1 else { throw ValidationError("--max-runs \(maxRuns): give a count of at least 1") }
+        var options = SweepOptions(output: folder)
+        options.maxRuns = maxRuns
+        let runner = try SweepRunner(sweep: parsed, options: options)
         let count = runner.plan.runs.count
         var export = SlurmExport(sweep: sweepURL, output: folder, executable: try executable(),
                                  tasks: min(tasks ?? count, max(count, 1)), parallel: parallel, jobName: parsed.name)
@@ -72,6 +78,7 @@ struct SlurmExportCommand: ParsableCommand {
         export.timeLimit = time
         export.partition = partition
         export.overrides = overrides
+        if maxRuns != SweepOptions.defaultMaxRuns { export.maxRuns = maxRuns }
         let script = output.map { URL(fileURLWithPath: $0) } ?? folder.appendingPathComponent("submit.sbatch")
         try refuseCollision(inputs: [("the sweep", sweepURL.path)] + runner.plan.inputFiles.map { ("an input", $0) },
                             outputs: [("--output", script.path)], writing: "the script")

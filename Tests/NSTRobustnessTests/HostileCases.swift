@@ -200,6 +200,21 @@ enum HostileCases {
                         .replacingOccurrences(of: "[1000]", with: "[1e-50]")) },
                     arguments: { _ in ["run", "tinyw.json", "--dry-run"] },
                     expectation: .refused(mentions: ["style_weight", "32-bit float"])),
+        HostileCase(group: "messages", name: "a sweep's report block with an unknown key is refused at load",
+                    setup: { w in try w.text("rep.json", try String(decoding: w.read("sweep.json"), as: UTF8.self)
+                        .replacingOccurrences(of: "\"grid\"", with: "\"report\": {\"row\": \"style_weight\"}, \"grid\"")) },
+                    arguments: { _ in ["run", "rep.json", "--dry-run"] },
+                    expectation: .refused(mentions: ["report.row", "rows"])),
+        HostileCase(group: "messages", name: "a sweep's report rows that is not a key name is refused at load (not after every run)",
+                    setup: { w in try w.text("rep5.json", try String(decoding: w.read("sweep.json"), as: UTF8.self)
+                        .replacingOccurrences(of: "\"grid\"", with: "\"report\": {\"rows\": 5}, \"grid\"")) },
+                    arguments: { _ in ["run", "rep5.json", "--output", "out/rep5"] },
+                    expectation: .refused(mentions: ["report.rows", "got 5"])),
+        HostileCase(group: "messages", name: "a sweep name with a newline",
+                    setup: { w in try w.text("nl.json", try String(decoding: w.read("sweep.json"), as: UTF8.self)
+                        .replacingOccurrences(of: "\"tiny\"", with: "\"ti\\nny\"")) },
+                    arguments: { _ in ["export", "slurm", "nl.json", "--output", "out/s.sbatch"] },
+                    expectation: .refused(mentions: ["name", "control characters"])),
         HostileCase(group: "messages", name: "run --dry-run --output a regular file",
                     setup: { try $0.text("afile", "notes\n") },
                     arguments: { _ in ["run", "sweep.json", "--output", "afile", "--dry-run"] },

@@ -21,9 +21,12 @@ public struct SweepResults: Sendable {
             self.referenceSeconds = referenceSeconds; self.referenceLabel = referenceLabel
         }
 
-        enum CodingKeys: String, CodingKey {
+        enum CodingKeys: String, CodingKey, CaseIterable {
             case rows, columns, wrap, referenceSeconds = "reference_seconds", referenceLabel = "reference_label"
         }
+
+        /// The keys of a sweep's `report` block.
+        public static var keys: [String] { CodingKeys.allCases.map(\.rawValue) }
     }
 
     /// Where a run stands, as far as its folder tells.

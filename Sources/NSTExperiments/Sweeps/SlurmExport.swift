@@ -23,6 +23,8 @@ public struct SlurmExport: Sendable {
     public var partition: String? = nil
     /// `--set key=value` overrides passed to every task.
     public var overrides: [String] = []
+    /// `--max-runs` passed to every task, when the sweep is larger than `nst-exp run`'s default limit.
+    public var maxRuns: Int? = nil
     /// Job name.
     public var jobName: String
 
@@ -50,7 +52,7 @@ public struct SlurmExport: Sendable {
                      "#SBATCH --output=\(logFolder.path)/%A_%a.log"]
         if let timeLimit { lines.append("#SBATCH --time=\(timeLimit)") }
         if let partition { lines.append("#SBATCH --partition=\(partition)") }
-        let sets = overrides.map { " --set " + q($0) }.joined()
+        let sets = overrides.map { " --set " + q($0) }.joined() + (maxRuns.map { " --max-runs \($0)" } ?? "")
         lines += ["# Written by nst-exp export slurm: task k of the array runs shard k/\(tasks) of the sweep (runs with index mod \(tasks) == k).",
                   "set -euo pipefail",
                   "export NST_THREADS=\"${SLURM_CPUS_PER_TASK:-\(cpusPerTask)}\"",

@@ -113,9 +113,7 @@ public struct Sweep: Sendable {
             origins["seed"] = "seeds"
         }
         report = top["report"]
-        if let report, !report.isObject {
-            throw SweepError.malformed(file: file, path: "report", detail: "must be an object such as {\"rows\": \"style_weight\", \"columns\": \"tv_weight\"}")
-        }
+        if let report { try parser.checkReport(report) }
         self.origins = origins
         let swept = grid.map(\.key) + zip.map(\.key) + (seeds == nil ? [] : ["seed"])
         if let repeated = Dictionary(grouping: swept, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
@@ -185,10 +183,45 @@ struct SweepParser {
 
     func name(_ value: JSONValue?, default fallback: String) throws -> String {
         guard let value else { return fallback }
-        guard case .string(let s) = value, !s.isEmpty, !s.contains("/"), s != ".", s != ".." else {
-            throw SweepError.malformed(file: file, path: "name", detail: "must be a non-empty string without '/' (it names the output folder)")
+        // Control characters: a newline in the name split export's #SBATCH --job-name line, and Slurm then ignored
+        // every directive after it.
+        guard case .string(let s) = value, !s.isEmpty, !s.contains("/"), s != ".", s != "..",
+              !s.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw SweepError.malformed(file: file, path: "name", detail: "must be a non-empty string without '/' or control characters (it names the output folder and the Slurm job)")
         }
         return s
+    }
+
+    /// The `report` block, checked at load (a bad one used to surface only when the report was drawn, after every run):
+    /// its keys are `SweepResults.Layout`'s, with the types the report reads.
+    func checkReport(_ report: JSONValue) throws {
+        guard case .object(let block) = report else {
+            throw SweepError.malformed(file: file, path: "report", detail: "must be an object such as {\"rows\": \"style_weight\", \"columns\": \"tv_weight\"}")
+        }
+        let keys = SweepResults.Layout.keys
+        for key in block.keys.sorted() where !keys.contains(key) {
+            let hint = nearestKey(to: key, among: keys).map { "; did you mean '\($0)'?" } ?? ""
+            throw SweepError.malformed(file: file, path: "report.\(key)", detail: "is not a report key (\(keys.joined(separator: ", ")))\(hint)")
+        }
+        for (key, value) in block.sorted(by: { $0.key < $1.key }) {
+            let fits: Bool, expected: String
+            switch key {
+            case "wrap":
+                if case .int(let n) = value { fits = n >= 1 } else { fits = false }
+                expected = "an integer ≥ 1 (images per row)"
+            case "reference_seconds":
+                switch value {
+                case .int(let n): fits = n > 0
+                case .double(let x): fits = x > 0 && x.isFinite
+                default: fits = false
+                }
+                expected = "a number of seconds > 0"
+            default:
+                fits = value.isString
+                expected = key == "reference_label" ? "a string" : "a string naming a swept key, e.g. \"style_weight\" or \"label\""
+            }
+            guard fits else { throw SweepError.malformed(file: file, path: "report.\(key)", detail: "must be \(expected), got \(value.jsonText)") }
+        }
     }
 
     /// Checks a dotted key against the run-configuration schema.
