@@ -26,7 +26,9 @@ public enum ImageError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .fileNotFound(let path):
             return "image file not found: \(path). Check the path (relative paths resolve against the working directory)."
         case .unreadable(let path, let reason):
-            return "cannot read image \(path): \(reason). Check the file's permissions."
+            // The hint fits a permission error only; a directory or a FIFO given as an image says what it is.
+            let hint = reason.contains("ermission") ? " Check the file's permissions." : " Give the path of a PNG or JPEG file."
+            return "cannot read image \(path): \(reason).\(hint)"
         case .emptyFile(let path):
             return "image file \(path) is empty (0 bytes). Re-export or re-download it."
         case .unknownFormat(let path, let leadingBytes):

@@ -197,7 +197,8 @@ public struct RunConfiguration: Codable, Equatable, Sendable {
 
     /// Iterations at each scale, in order.
     public var scheduledIterations: [Int] {
-        if scales.isEmpty { return [iterations] }
+        // One scale: `iterations_per_scale` may give its one count (checked to have one entry), as with --scales.
+        if scales.isEmpty { return iterationsPerScale ?? [iterations] }
         return iterationsPerScale ?? Array(repeating: iterations, count: scales.count)
     }
 }

@@ -232,6 +232,16 @@ extension RunConfiguration {
             do {
                 try VGG19.validate(width: width, height: height, layers: contentLayers + styleLayers)
             } catch {
+                // No size helps a strip whose short side stays too small even at the largest side accepted.
+                let widest = RunConfiguration.scaledSize(width: content.width, height: content.height,
+                                                         longestSide: RunLimits.maxSide, pixelCount: nil)
+                if (try? VGG19.validate(width: widest.0, height: widest.1, layers: contentLayers + styleLayers)) == nil,
+                   case let NetworkError.inputTooSmall(_, _, layer, minimum) = error {
+                    throw ConfigurationError.invalidValue(key: "content", value: "\"\(self.content ?? "")\"",
+                        hint: "the content image is \(content.width)×\(content.height); even at the largest size, "
+                            + "\(RunLimits.maxSide), it would be \(widest.0)×\(widest.1), and \(layer) needs at least \(minimum) "
+                            + "pixels on each side; crop it to a less extreme shape")
+                }
                 throw ConfigurationError.invalidValue(key: sizeKey, value: "\(side ?? pixelCount ?? 0)",
                                                       hint: "the content becomes \(width)×\(height): \(error)")
             }

@@ -69,7 +69,10 @@ struct RunCommand: ParsableCommand {
         options.force = force
         options.allowChanged = allowChanged
         options.failFast = failFast
-        options.shard = try shard.map(SweepOptions.parseShard)
+        // A bad --shard is a bad option: exit 64, as for any other.
+        do { options.shard = try shard.map(SweepOptions.parseShard) } catch let error as SweepError {
+            throw ValidationError(error.description)
+        }
         options.shareTargets = !noShare
         options.wait = wait
         guard maxRuns >= 1 else { throw ValidationError("--max-runs \(maxRuns): give a count of at least 1") }

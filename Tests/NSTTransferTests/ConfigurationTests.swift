@@ -45,6 +45,10 @@ struct ConfigurationTests {
         #expect(config.initialization == .image(path: "start.png") && config.pooling == .average)
         #expect(config.preserveColor == .luminance && config.scheduledIterations == [10, 5])
         #expect(config.layerWeights.style == ["relu1_1": 0.25] && config.optimizer == .adam && config.effectiveLearningRate == 3)
+        // One scale (no `scales`): its one count in iterations_per_scale is used, not dropped for `iterations`.
+        var single = RunConfiguration()
+        single.iterationsPerScale = [2]
+        #expect(single.scheduledIterations == [2])
     }
 
     @Test("unknown keys are rejected with their JSON path and the nearest valid key")

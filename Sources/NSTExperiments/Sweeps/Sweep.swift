@@ -227,6 +227,11 @@ struct SweepParser {
     /// Checks a dotted key against the run-configuration schema.
     func checkKey(_ key: String, path: String) throws {
         let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        // The runner names every run's files itself (runs/<id>/final.png, losses.csv); these keys were dropped silently.
+        if ["output", "log"].contains(parts[0]) {
+            throw SweepError.malformed(file: file, path: path, detail: "is set by the runner for each run (runs/<id>/final.png and "
+                + "losses.csv); remove it, and give the sweep's folder with `nst-exp run --output`")
+        }
         guard RunConfiguration.keys.contains(parts[0]) else {
             throw SweepError.unknownKey(file: file, path: path, suggestion: nearestKey(to: parts[0], among: RunConfiguration.keys + ["layer_weights.style.<layer>"]))
         }

@@ -65,7 +65,7 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
         case let .io(path, reason):
             return "cannot write \(path): \(reason)."
         case let .weights(path, reason):
-            return "cannot load the VGG-19 weights \(path): \(reason). Install them with `nst-exp weights install`."
+            return "cannot load the VGG-19 weights \(path): \(reason)."
         case let .locked(folder, holders):
             return "\(folder) is in use by another nst-exp run: \(holders.joined(separator: "; ")). Wait for it to end "
                 + "(or pass --wait to start when it does), or give this run another --output folder."

