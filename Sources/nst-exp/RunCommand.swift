@@ -78,6 +78,10 @@ struct RunCommand: ParsableCommand {
         guard maxRuns >= 1 else { throw ValidationError("--max-runs \(maxRuns): give a count of at least 1") }
         options.maxRuns = maxRuns
         let runner = try SweepRunner(sweep: sweep, options: options, stopFlag: stopFlag, validate: false)
+        for i in runner.plan.unmatchedExcludes {
+            FileHandle.standardError.write(Data(("warning: \(self.sweep): exclude[\(i)] matches no run, so it drops nothing; "
+                + "check its values against the grid (types too: \"1\" is not 1)\n").utf8))
+        }
         if dryRun {
             try printPlan(runner)
             return

@@ -60,6 +60,13 @@ import NSTTestSupport
         #expect(p.swept == ["init", "style_weight", "learning_rate", "optimizer", "seed"])
         #expect(p.runs[6].params["learning_rate"] == .int(10))
         #expect(p.runs[0].params["learning_rate"] == .null)
+        #expect(p.unmatchedExcludes.isEmpty)
+        // An entry whose value has another type ("100" for 100) drops nothing, and says so.
+        let typo = try plan("""
+        {"base": {"content": "c.png", "style": "s.png"}, "grid": {"style_weight": [10, 100]},
+         "exclude": [{"style_weight": 10}, {"style_weight": "100"}]}
+        """)
+        #expect(typo.runs.count == 1 && typo.unmatchedExcludes == [1])
     }
 
     @Test func dottedKeysReachNestedLayerWeights() throws {

@@ -35,6 +35,8 @@ public struct SweepPlan: Sendable {
     public private(set) var runs: [PlannedRun]
     /// Dotted keys that vary across runs: grid keys, zip keys, include keys (with `label`, if any), then `seed`.
     public let swept: [String]
+    /// Indices of `exclude` entries that match no run: a value of another type ("1" for 1) or spelling drops nothing.
+    public private(set) var unmatchedExcludes: [Int] = []
 
     /// Expands `sweep`; throws for unknown keys, wrong types, duplicate runs, more than `maxRuns` runs and an
     /// `exclude` that leaves none (no file is opened).
@@ -47,6 +49,7 @@ public struct SweepPlan: Sendable {
             throw SweepError.tooManyRuns(file: sweep.source.path, count: unfiltered, limit: maxRuns)
         }
         var candidates: [(json: JSONValue, origins: [String: String])] = []
+        var matched = Set<Int>()
         for assignment in SweepPlan.gridAssignments(sweep) + SweepPlan.includeAssignments(sweep) {
             var json = sweep.base
             var origins = sweep.origins.filter { sweep.base.value(at: $0.key) != nil }
@@ -54,9 +57,11 @@ public struct SweepPlan: Sendable {
                 json.set(value, at: key)
                 origins[key] = origin
             }
-            if SweepPlan.isExcluded(json, by: sweep.exclude) { continue }
+            let hits = SweepPlan.matchingExcludes(json, sweep.exclude)
+            if !hits.isEmpty { matched.formUnion(hits); continue }
             candidates.append((json, origins))
         }
+        unmatchedExcludes = sweep.exclude.indices.filter { !matched.contains($0) }
         if candidates.isEmpty {
             throw SweepError.noRuns(file: sweep.source.path, detail: "exclude removes all \(unfiltered) runs of the sweep, "
                 + "so nothing would run; loosen the exclude entries (a run is dropped when it matches every key of one entry)")
@@ -138,9 +143,10 @@ public struct SweepPlan: Sendable {
     /// The default configuration as JSON: the value of every key a sweep does not set.
     static let defaults: JSONValue = (try? JSONValue.parse(JSONEncoder().encode(RunConfiguration()))) ?? .object([:])
 
-    static func isExcluded(_ json: JSONValue, by exclude: [[String: JSONValue]]) -> Bool {
-        exclude.contains { entry in
-            entry.allSatisfy { key, value in (json.value(at: key) ?? defaults.value(at: key) ?? .null).matches(value) }
+    /// The indices of the `exclude` entries a run matches (every key of the entry).
+    static func matchingExcludes(_ json: JSONValue, _ exclude: [[String: JSONValue]]) -> [Int] {
+        exclude.indices.filter { i in
+            exclude[i].allSatisfy { key, value in (json.value(at: key) ?? defaults.value(at: key) ?? .null).matches(value) }
         }
     }
 
