@@ -68,7 +68,14 @@ extension DecodingError {
         case let .typeMismatch(type, context): return "expected \(jsonTypeName(type)) (\(context.debugDescription))"
         case let .valueNotFound(type, _): return "expected \(jsonTypeName(type)), found null"
         case let .dataCorrupted(context):
-            guard context.codingPath.isEmpty else { return context.debugDescription }
+            guard context.codingPath.isEmpty else {
+                // Foundation's text for an unknown enum value: "Cannot initialize RunStatus from invalid String value weird".
+                let text = context.debugDescription
+                if let marker = text.range(of: " from invalid String value ") {
+                    return "'\(text[marker.upperBound...])' is not one of the values this key accepts"
+                }
+                return text
+            }
             return "not valid JSON (\(context.underlyingError.map { "\($0)" } ?? context.debugDescription))"
         @unknown default: return "\(self)"
         }

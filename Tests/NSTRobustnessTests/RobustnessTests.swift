@@ -124,6 +124,18 @@ final class FileIOTests {
         #expect(JSONSyntax.firstError(in: Data(String(repeating: "[", count: 100_000).utf8)) != nil)
     }
 
+    /// An unknown enum value in a file the tool reads (status.json's status) is said in words, with its key.
+    @Test func unknownEnumValueIsNamed() throws {
+        enum Mode: String, Decodable { case fast, slow }
+        struct File: Decodable { var mode: Mode }
+        do {
+            _ = try JSONDecoder().decode(File.self, from: Data("{\"mode\": \"weird\"}".utf8))
+            Issue.record("decoded an unknown value")
+        } catch let error as DecodingError {
+            #expect(error.text == "mode: 'weird' is not one of the values this key accepts")
+        }
+    }
+
     /// A signal delivered to the reading thread (handler installed without SA_RESTART) interrupts read(2) with
     /// EINTR; FileIO.readToEnd retries and still returns everything the child wrote.
     @Test func readFromChildSurvivesSignals() throws {

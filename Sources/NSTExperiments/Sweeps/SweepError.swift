@@ -49,7 +49,10 @@ public enum SweepError: Error, CustomStringConvertible, LocalizedError {
             return "\(file): '\(path)' \(detail)."
         case let .invalidRun(file, run, location, error):
             var text = "\(file): \(run) (value from \(location)): \(error.description)"
-            if case .image = error { text += " In a sweep, relative paths are relative to the sweep file's folder." }
+            // A --set path is relative to the current folder, as the image error itself says; a file's to its folder.
+            if case .image = error, !location.hasPrefix("--set") {
+                text += " In a sweep, relative paths are relative to the sweep file's folder."
+            }
             return text
         case let .duplicateRuns(file, first, second, params):
             return "\(file): runs \(first) and \(second) have the same configuration (\(params)); "
