@@ -142,8 +142,8 @@ public final class SweepRunner {
                 ?? (role != "the sweep file" && FileIO.identity(path) == FileIO.identity(folder.appendingPathComponent("sweep.json").path)
                     ? "sweep.json" : nil)
             let inside = cleared.first { (FileIO.target(path) ?? path).hasPrefix(root + "/" + $0 + "/") }
-            if let written = name.map({ "\(root)/\($0)" }) ?? inside.map({ "inside \(root)/\($0)/" }) {
-                throw SweepError.inputInOutput(role: role, path: path, written: written)
+            if let place = name.map({ "\(root)/\($0)" }) ?? inside.map({ "inside \(root)/\($0)/" }) {
+                throw SweepError.inputInOutput(role: role, path: path, written: place)
             }
         }
     }
