@@ -82,6 +82,12 @@ extension RunConfiguration {
         try checkOutputPaths()
 
         let stages = try makeStages(content: contentImage, styles: styleImages, contentLayers: contentLayers, styleLayers: styleLayers)
+        // The guided filter needs its (2r+1)² window inside the output; beyond, it returned the output unfiltered.
+        if guidedFilterRadius > 0, let last = stages.last, 2 * guidedFilterRadius + 1 > min(last.width, last.height) {
+            throw ConfigurationError.invalidValue(key: "guided_filter_radius", value: "\(guidedFilterRadius)",
+                hint: "its window, \(2 * guidedFilterRadius + 1) pixels across, does not fit the \(last.width)×\(last.height) output; "
+                    + "use a radius up to \((min(last.width, last.height) - 1) / 2), or a larger size")
+        }
         try checkMemory(stages: stages, styles: styleImages, images: [contentImage] + styleImages + (initImage.map { [$0] } ?? []))
         var plan = RunPlan(configuration: self, content: contentImage, styles: styleImages, blend: blend,
                            contentLayers: contentLayers.map { ($0, contentOverrides[$0] ?? 1) },
