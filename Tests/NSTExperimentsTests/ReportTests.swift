@@ -101,6 +101,12 @@ struct ReportTests {
         #expect(first.value(for: "optimizer") == .string("lbfgs"))
         #expect(first.final?.total == first.losses?.last("total"))
         #expect(results.manifest?["git_commit"] == .string("0123456789abcdef"))
+        // A finished run whose image was deleted is named, not shown as a finished run with no picture.
+        #expect(!results.warnings.contains { $0.contains("image is gone") })
+        let image = try #require(first.finalImage)
+        try FileManager.default.removeItem(at: image)
+        let again = try SweepResults.load(dir)
+        #expect(again.warnings.contains { $0.contains(first.id) && $0.contains("image is gone") }, "\(again.warnings)")
     }
 
     @Test("without plan.json the runs come from runs/*/config.json and the swept keys from their differences")

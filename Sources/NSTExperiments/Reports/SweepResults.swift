@@ -182,7 +182,11 @@ public struct SweepResults: Sendable {
         var runs: [Run] = []
         for planned in plan.runs {
             do {
-                runs.append(try readRun(planned, sweep: directory))
+                let run = try readRun(planned, sweep: directory)
+                if run.state == .finished, run.finalImage == nil {
+                    warnings.append("run \(planned.id): finished, but its image is gone (deleted?); `nst-exp run` on the sweep makes it again")
+                }
+                runs.append(run)
             } catch let error as ReportError {
                 warnings.append("run \(planned.id): \(error)")
                 var broken = Run(index: planned.index, id: planned.id, directory: directory.appendingPathComponent(planned.dir),
