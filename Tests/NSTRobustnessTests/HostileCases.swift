@@ -227,6 +227,12 @@ enum HostileCases {
         HostileCase(group: "messages", name: "a guided-filter window wider than the output (it was skipped silently)",
                     arguments: { _ in try stylize(extra: ["--guided-filter-radius", "12"]) },
                     expectation: .refused(mentions: ["guided_filter_radius", "32×21", "up to 10"])),
+        HostileCase(group: "messages", name: "a sweep's base sets a key both dotted and nested",
+                    setup: { w in try w.text("twice.json", try String(decoding: w.read("sweep.json"), as: UTF8.self)
+                        .replacingOccurrences(of: "\"print_every\": 0", with: "\"print_every\": 0, \"layer_weights.style.relu1_1\": 1, "
+                            + "\"layer_weights\": {\"style\": {\"relu1_1\": 2}}")) },
+                    arguments: { _ in ["run", "twice.json", "--dry-run"] },
+                    expectation: .refused(mentions: ["base.layer_weights.style.relu1_1", "base.layer_weights", "one place"])),
         HostileCase(group: "messages", name: "run --dry-run --output a regular file",
                     setup: { try $0.text("afile", "notes\n") },
                     arguments: { _ in ["run", "sweep.json", "--output", "afile", "--dry-run"] },

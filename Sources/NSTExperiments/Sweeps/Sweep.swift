@@ -263,6 +263,13 @@ struct SweepParser {
         var result = JSONValue.object([:])
         for key in o.keys.sorted() {
             try checkKey(key, path: "base.\(key)")
+            // "a.b.c" after a nested "a": {"b": {"c": …}} (sorted, the nested one comes first): one of the two was
+            // dropped silently.
+            if key.contains("."), let earlier = result.value(at: key) {
+                let top = key.prefix { $0 != "." }
+                throw SweepError.malformed(file: file, path: "base.\(key)", detail: "is also set inside base.\(top) "
+                    + "(to \(earlier.jsonText)); set it in one place")
+            }
             result.set(o[key] ?? .null, at: key)
             origins[key] = "base.\(key)"
         }
