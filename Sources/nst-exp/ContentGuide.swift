@@ -9,7 +9,7 @@ import NSTImage
 func contentGuide(_ content: Image, path contentPath: String, for image: Image, at imagePath: String, purpose: String) throws -> Image {
     guard GuideConformance.sameShape(width: content.width, height: content.height, imageWidth: image.width, imageHeight: image.height) else {
         throw ValidationError("\(imagePath) is \(image.width)×\(image.height), the content \(contentPath) is \(content.width)×\(content.height): "
-                              + "the aspect ratios differ by more than 1 %; \(purpose) an image made from this content")
+                              + "the aspect ratios differ by more than 1 % (and more than a pixel of rounding); \(purpose) an image made from this content")
     }
     return content.width == image.width && content.height == image.height
         ? content : try content.resized(width: image.width, height: image.height)
