@@ -168,7 +168,20 @@ public enum FileIO {
     /// resolve: `missing/../x.png` names no file (open(2) fails with ENOENT), although dropping `missing/..` as text
     /// would name ./x.png, an input perhaps.
     public static func target(_ path: String) -> String? {
+        target(path, links: 0)
+    }
+
+    private static func target(_ path: String, links: Int) -> String? {
         if kind(path) != .missing { return resolved(path) }
+        // A dangling symbolic link: open(2) with O_CREAT creates the file it points to, and the link stays a link.
+        var info = stat()
+        if links < 8, lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+            let count = readlink(path, &buffer, Int(PATH_MAX))
+            guard count > 0 else { return nil }
+            let destination = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return target(destination.hasPrefix("/") ? destination : folderPart(path) + "/" + destination, links: links + 1)
+        }
         let name = path.split(separator: "/", omittingEmptySubsequences: false).last.map(String.init) ?? path
         guard !name.isEmpty, name != ".", name != "..", let real = realpath(folderPart(path), nil) else { return nil }
         defer { free(real) }

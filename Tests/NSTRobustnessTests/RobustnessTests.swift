@@ -113,6 +113,12 @@ final class FileIOTests {
         let through = folder.appendingPathComponent("lnk").path + "/../f"
         #expect(FileIO.target(through) == FileIO.resolved(folder.path) + "/deep/f")
         #expect(throws: FileIOError.self) { try FileIO.checkWritable(through) }
+        // A dangling link: writing it creates the file it points to, and the link stays a link.
+        let dangling = folder.path + "/dangling.png"
+        try FileManager.default.createSymbolicLink(atPath: dangling, withDestinationPath: "made.png")
+        try FileIO.write(Data("y".utf8), to: dangling)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dangling) == "made.png")
+        #expect(FileManager.default.contents(atPath: folder.path + "/made.png") == Data("y".utf8))
         #expect(FileIO.firstCollision(inputs: [("content", path)], outputs: [("output", path + "-hard")])?.second == "content")
         #expect(FileIO.firstCollision(inputs: [], outputs: [("output", "/dev/null"), ("log", "/dev/null")]) == nil)
     }
