@@ -31,7 +31,7 @@ public struct ReportWriter: Sendable {
 
     /// Writes the report of already loaded results.
     public func write(_ results: SweepResults, to output: URL? = nil) throws -> Summary {
-        let folder = output ?? results.directory.appendingPathComponent("report")
+        let folder = output ?? results.directory.appendingPathComponent(Self.folderName)
         try Self.prepare(folder)
         var warnings = results.warnings
         let thumbnails = makeThumbnails(results, folder: folder, warnings: &warnings)
@@ -81,6 +81,9 @@ public struct ReportWriter: Sendable {
         }
         return Summary(folder: folder, index: index, readme: readme, figures: figures, warnings: warnings)
     }
+
+    /// The report's folder inside a sweep folder (`DIR/report`) when no other is given.
+    static let folderName = "report"
 
     /// Marks a folder as a report's from the moment it is prepared, so that a report interrupted before its
     /// index.html may still be cleared by the next.

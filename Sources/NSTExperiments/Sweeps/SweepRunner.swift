@@ -127,22 +127,27 @@ public final class SweepRunner {
         if validate { try plan.validate() }
     }
 
-    /// Files in the output folder the runner writes (`written`) and folders whose contents it replaces (`cleared`;
-    /// not `runs/`, whose finished images a later sweep may start from: a run's folder is replaced only when it runs).
-    static let written = ["plan.json", "manifest.json", "runs.csv"], cleared = ["claims", "report"]
+    /// Files in the output folder the runner writes.
+    static let written = ["plan.json", "manifest.json", "runs.csv"]
 
     /// Refuses a sweep whose file or any run's input is one of the runner's own files in `folder` (a sweep file
-    /// called manifest.json in its own output folder was replaced by the manifest). The sweep copy `sweep.json` may
-    /// be the sweep file itself: the copy writes the same bytes.
+    /// called manifest.json in its own output folder was replaced by the manifest), or lies in a folder whose contents
+    /// it replaces: claims/ and the report's (not `runs/`, whose finished images a later sweep may start from: a run's
+    /// folder is replaced only when it runs). The sweep copy `sweep.json` may be the sweep file itself: the copy
+    /// writes the same bytes.
     static func checkInputsOutside(plan: SweepPlan, folder: URL) throws {
         let root = FileIO.target(folder.path) ?? folder.standardizedFileURL.path
+        let own = written.map { (name: $0, id: FileIO.identity(folder.appendingPathComponent($0).path)) }
+        let copy = FileIO.identity(folder.appendingPathComponent("sweep.json").path)
+        let cleared = [RunClaim.folder(in: folder), folder.appendingPathComponent(ReportWriter.folderName)].map {
+            (FileIO.target($0.path) ?? $0.path) + "/"
+        }
         let inputs = [(role: "the sweep file", path: plan.sweep.source.path)] + plan.inputFiles.map { (role: "input", path: $0) }
         for (role, path) in inputs {
-            let name = written.first { FileIO.identity(path) == FileIO.identity(folder.appendingPathComponent($0).path) }
-                ?? (role != "the sweep file" && FileIO.identity(path) == FileIO.identity(folder.appendingPathComponent("sweep.json").path)
-                    ? "sweep.json" : nil)
-            let inside = cleared.first { (FileIO.target(path) ?? path).hasPrefix(root + "/" + $0 + "/") }
-            if let place = name.map({ "\(root)/\($0)" }) ?? inside.map({ "inside \(root)/\($0)/" }) {
+            let id = FileIO.identity(path)
+            let name = own.first { $0.id == id }?.name ?? (role != "the sweep file" && id == copy ? "sweep.json" : nil)
+            let inside = cleared.first { (FileIO.target(path) ?? path).hasPrefix($0) }
+            if let place = name.map({ "\(root)/\($0)" }) ?? inside.map({ "inside \($0)" }) {
                 throw SweepError.inputInOutput(role: role, path: path, written: place)
             }
         }
