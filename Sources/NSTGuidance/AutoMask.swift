@@ -56,7 +56,7 @@ public struct AutoMaskOptions: Equatable, Sendable {
     public var centred: Bool = true
     /// `.features`: once K is chosen on the point-by-point features, the regions are found again at that K with each
     /// deep vector averaged over the (2r + 1)² cells around it (r = this radius in 4-pixel cells at the analysis size,
-    /// 36 pixels across at r = 4 and 320 px), and kept when the style map has at least as many separable regions
+    /// 36 pixels across at r = 4 and 320 px), and kept when the content's regions they give are at least as coherent
     /// (`AutoMask.segment`); 0 = point by point only.
     public var poolRadius: Int = 4
     public var positionWeight: (y: Float, x: Float) = (0.6, 0.2)
@@ -65,6 +65,9 @@ public struct AutoMaskOptions: Equatable, Sendable {
     /// `.features`: the content's labels carried over from the style map by nearest neighbours (`LabelTransfer`), or the
     /// joint clustering's own.
     public var contentLabels: AutoMaskContentLabels = .transferred
+    /// `.features`, `.transferred`: κ, the weight of the content's own structure against the transferred scores
+    /// (`LabelTransfer.coherent`); 0 = the scores alone.
+    public var coherence: Float = 0.2
 
     public init() {}
 
@@ -92,6 +95,7 @@ public struct AutoMaskOptions: Equatable, Sendable {
         try weight("vertical position weight", positionWeight.y, default: defaults.positionWeight.y)
         try weight("horizontal position weight", positionWeight.x, default: defaults.positionWeight.x)
         try weight("smoothness", smoothness, default: defaults.smoothness)
+        try weight("content coherence", coherence, default: defaults.coherence)
         guard deepWeights.count == AutoMask.layers.count, deepWeights.allSatisfy({ $0.isFinite && $0 >= 0 }),
               deepWeights.contains(where: { $0 > 0 }) else {
             throw AutoMaskError.invalidSetting("deep-layer weights", value: deepWeights.map { "\($0)" }.joined(separator: ","),
@@ -115,6 +119,7 @@ public struct AutoMaskOptions: Equatable, Sendable {
             && a.separation == b.separation && a.silhouetteShare == b.silhouetteShare && a.deepWeights == b.deepWeights && a.colorWeight == b.colorWeight
             && a.centred == b.centred && a.poolRadius == b.poolRadius
             && a.positionWeight == b.positionWeight && a.smoothness == b.smoothness && a.contentLabels == b.contentLabels
+            && a.coherence == b.coherence
     }
 }
 
@@ -240,10 +245,13 @@ public struct AutoMaskResult: Sendable {
 /// alone, with `separation` as its threshold. The defaults were chosen by measurement on those nine pairs.
 ///
 /// Window-averaged features (`poolRadius`): with K chosen, the regions are found again at that K, each deep vector
-/// averaged over the (2r + 1)² cells around it (`FeatureSpace.boxFiltered`), and kept when their style map has at least
-/// as many separable regions as the point-by-point one. A texture is a statistic over a patch (the Gram matrix is one);
-/// averaged, pair09's track (rails, sleepers, gravel) is one region instead of rails going with the slopes. Departure:
-/// K is still chosen point by point, as averaged silhouettes and separability counts chose K poorly (README).
+/// averaged over the (2r + 1)² cells around it (`FeatureSpace.boxFiltered`), and kept when the content's regions they
+/// give (labelled as the point-by-point ones are) have at least the mean silhouette of the point-by-point ones, both
+/// measured on the content's point-by-point vectors: a style map whose regions are the content's own objects gives
+/// content regions that are compact in the content's features; one that splits what the content has one of, or joins
+/// what it keeps apart, cuts across them. A texture is a statistic over a patch (the Gram matrix is one); averaged,
+/// pair09's track (rails, sleepers, gravel) is one region instead of rails going with the slopes. Departure: K is still
+/// chosen point by point, as averaged silhouettes and separability counts chose K poorly (README).
 public enum AutoMask {
     /// Layers the `.features` method reads.
     public static let layers: [LayerName] = ["relu3_1", "relu4_1", "relu5_1"].compactMap { try? LayerName($0) }
@@ -280,8 +288,8 @@ public enum AutoMask {
         var windowSpace: FeatureSpace? = nil
         let choosing = options.regions == nil
         // The style's feature maps for the separability measure (`separableStyleRegions`), from the same VGG-19 pass as
-        // its clustering features; nil when K is given and `poolRadius` is 0, or when the style at the analysis size is
-        // thinner than relu5_1's minimum (then no region counts as separable: one region, with the notice).
+        // its clustering features; nil when K is given, or when the style at the analysis size is thinner than
+        // relu5_1's minimum (then no region counts as separable: one region, with the notice).
         var styleMeasureFeatures: [LayerName: FeatureMap]? = nil
         // `.features` with `.transferred` content labels: the layers compared and both images' maps.
         var transferLayers: [LayerName] = []
@@ -290,7 +298,7 @@ public enum AutoMask {
         case .features:
             guard let network else { throw AutoMaskError.networkRequired }
             let deep = options.deepLayers.map(\.layer)
-            let measurable = (choosing || options.poolRadius > 0) && Placement.layers.allSatisfy {
+            let measurable = choosing && Placement.layers.allSatisfy {
                 min(b.image.width, b.image.height) >= VGG19.minimumSide(for: $0)
             }
             func adding(_ extra: [LayerName], to layers: [LayerName]) -> [LayerName] { layers + extra.filter { !layers.contains($0) } }
@@ -347,29 +355,44 @@ public enum AutoMask {
         let oneRegion = options.regions == nil && best.map { b in
             chosen.shared < 2 || !(options.method == .features ? b.separable >= 2 : b.silhouette >= options.separation)
         } ?? false
-        // The regions again at the same K from the window-averaged features (`AutoMaskOptions.poolRadius`), kept when their
-        // style map has at least as many separable regions as the point-by-point one.
-        var windowNotice: GuidanceNotice? = nil
-        // (`chosen` has more than one region only when a candidate was chosen, so `best` is set and carries the
-        // point-by-point count, measured with the same style features.)
-        if !oneRegion, chosen.count > 1, let best, let w = windowSpace, let features = styleMeasureFeatures {
-            var s = Segmentation.cluster(w, k: options.regions ?? chosen.count, seed: options.seed, restarts: options.restarts,
-                                         choice: .mostShared)
-            s.refine(w, options: options)
-            let averaged = try s.separableStyleRegions(b, space: w, features: features)
-            let pointwise = best.separable
-            let kept = s.shared >= 2 && averaged >= pointwise
-            if kept { chosen = s; space = w }
-            let window = "\(2 * options.poolRadius + 1) × \(2 * options.poolRadius + 1) cells"
-            windowNotice = GuidanceNotice(level: .notice, path: nil, message: "automatic masks: regions from "
-                + (kept ? "VGG-19 features averaged over \(window)" : "point-by-point VGG-19 features")
-                + " (separable style regions: \(averaged) averaged over \(window), \(pointwise) point by point)")
-        }
-        if !oneRegion, chosen.count > 1, !transferLayers.isEmpty, let maps = transferMaps {
-            chosen.transferContent(LabelTransfer.contentLabels(
+        // The content's labels of a segmentation `s` of `sp` (`chosen`'s or the window-averaged one's): carried over from
+        // its style map (`LabelTransfer`), made coherent with the content's point-by-point vectors; or the joint
+        // clustering's own.
+        let pointwise = space
+        func labellingContent(_ s: Segmentation, in sp: FeatureSpace) -> Segmentation {
+            guard s.count > 1, !transferLayers.isEmpty, let maps = transferMaps else { return s }
+            var out = s
+            out.transferContent(LabelTransfer.contentLabels(
                 content: a, style: b, contentMaps: maps.content, styleMaps: maps.style, layers: transferLayers,
-                styleLabels: chosen.labels[space.row(side: 1, 0)...], count: chosen.count, minimumShare: options.minimumShare),
-                space: space, options: options)
+                styleLabels: s.labels[sp.row(side: 1, 0)...], count: s.count, minimumShare: options.minimumShare,
+                coherence: (pointwise.matrix[0..<(pointwise.counts.0 * pointwise.dimension)], pointwise.dimension, options.coherence)),
+                space: sp, options: options)
+            return out
+        }
+        // The regions again at the same K from the window-averaged features (`AutoMaskOptions.poolRadius`), kept when the
+        // content's regions they give are at least as coherent: the mean silhouette of the content's labels, both measured
+        // on the content's point-by-point vectors (`Segmentation.silhouette`, side 0).
+        var windowNotice: GuidanceNotice? = nil
+        if !oneRegion, chosen.count > 1 {
+            let k = options.regions ?? chosen.count
+            chosen = labellingContent(chosen, in: space)
+            if let w = windowSpace {
+                var s = Segmentation.cluster(w, k: k, seed: options.seed, restarts: options.restarts, choice: .mostShared)
+                s.refine(w, options: options)
+                let window = "\(2 * options.poolRadius + 1) × \(2 * options.poolRadius + 1) cells"
+                let pointScore = chosen.silhouette(pointwise, side: 0)
+                var figures = "fewer than two regions in both images averaged over \(window)", kept = false
+                if s.shared >= 2 {
+                    let averaged = labellingContent(s, in: w)
+                    let averagedScore = averaged.silhouette(pointwise, side: 0)
+                    figures = "content silhouette \(String(format: "%.3f", averagedScore)) averaged over \(window), "
+                        + "\(String(format: "%.3f", pointScore)) point by point"
+                    kept = averagedScore >= pointScore
+                    if kept { chosen = averaged; space = w }
+                }
+                windowNotice = GuidanceNotice(level: .notice, path: nil, message: "automatic masks: regions from "
+                    + (kept ? "VGG-19 features averaged over \(window)" : "point-by-point VGG-19 features") + " (\(figures))")
+            }
         }
         var notices: [GuidanceNotice] = []
         if let asked = options.regions {
@@ -1088,11 +1111,13 @@ struct Segmentation {
         }.count
     }
 
-    /// Mean silhouette over a fixed sample of at most 1600 cells of both images, Euclidean distances.
-    func silhouette(_ space: FeatureSpace) -> Float {
-        let n = space.rows, d = space.dimension
-        let stride = max(1, n / 1600)
-        let sample = Array(Swift.stride(from: 0, to: n, by: stride))
+    /// Mean silhouette over a fixed sample of at most 1600 cells of both images (`side` nil) or of one (0: the content,
+    /// 1: the style), Euclidean distances in `space`.
+    func silhouette(_ space: FeatureSpace, side: Int? = nil) -> Float {
+        let d = space.dimension
+        let range = side.map { $0 == 0 ? 0..<space.counts.0 : space.counts.0..<space.rows } ?? 0..<space.rows
+        let stride = max(1, range.count / 1600)
+        let sample = Array(Swift.stride(from: range.lowerBound, to: range.upperBound, by: stride))
         let m = sample.count
         var x = [Float](repeating: 0, count: m * d)
         for (r, i) in sample.enumerated() { for t in 0..<d { x[r * d + t] = space.matrix[i * d + t] } }

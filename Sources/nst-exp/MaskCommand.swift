@@ -81,8 +81,11 @@ struct MaskCommand: ParsableCommand {
           help: "Centre each image's VGG-19 vectors on its own mean before the joint clustering (--auto, features).")
     var centre: Bool = AutoMaskOptions().centred
 
-    @Option(help: "Window radius in 4-pixel cells: once K is chosen, the regions are found again from VGG-19 vectors averaged over (2r+1)² cells and kept when their style map has at least as many separable regions; 0 = point by point only (default: \(AutoMaskOptions().poolRadius)).")
+    @Option(help: "Window radius in 4-pixel cells: once K is chosen, the regions are found again from VGG-19 vectors averaged over (2r+1)² cells and kept when the content's regions they give are at least as coherent (mean silhouette on the content's point-by-point vectors); 0 = point by point only (default: \(AutoMaskOptions().poolRadius)).")
     var poolRadius: Int?
+
+    @Option(help: "Weight of the content's own structure against the transferred labels' scores (k-means on the content's vectors; 0 = the scores alone; default: \(AutoMaskOptions().coherence)).")
+    var coherence: Float?
 
     @Option(help: "Weight of the vertical position (default: \(AutoMaskOptions().positionWeight.y)).")
     var positionWeight: Float?
@@ -192,6 +195,7 @@ struct MaskCommand: ParsableCommand {
         if let poolRadius { options.poolRadius = poolRadius }
         if let minimumShare { options.minimumShare = minimumShare }
         if let smoothness { options.smoothness = smoothness }
+        if let coherence { options.coherence = coherence }
         if let weights = try parsedDeepWeights() { options.deepWeights = weights }
         return options
     }

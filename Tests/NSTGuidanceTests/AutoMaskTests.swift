@@ -268,6 +268,27 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(centre(margin: 5 * LabelTransfer.smoothness) == 1)
     }
 
+    @Test("content coherence: a cell whose scores favour another region but whose own vector lies among its neighbours' joins them; κ = 0 leaves the scores")
+    func transferCoherence() throws {
+        // Six cells, 1-D vectors: cells 0–3 near 0 (one object), 4–5 at 10 (another). The scores favour label 0 on
+        // cells 0–2 and label 1 on cells 3–5 (cell 3: a façade whose nearest style cells lie in the sky); label 2 has no
+        // style cell.
+        let x: [Float] = [0, 0, 0, 0.1, 10, 10]
+        var scores = [Float](repeating: -.infinity, count: 18)
+        for i in 0..<6 { scores[3 * i] = i < 3 ? 0.5 : 0; scores[3 * i + 1] = i < 3 ? 0 : i == 3 ? 0.1 : 0.5 }
+        func labels(_ u: [Float]) -> [Int] { (0..<6).map { i in (0..<3).max { u[3 * i + $0] < u[3 * i + $1] }! } }
+        #expect(labels(scores) == [0, 0, 0, 1, 1, 1])
+        let u = LabelTransfer.coherent(scores, features: x[...], dimension: 1, count: 3, weight: 0.2)
+        #expect(labels(u) == [0, 0, 0, 0, 1, 1], "\(u)")
+        #expect((0..<6).allSatisfy { u[3 * $0 + 2] == -.infinity })
+        // Cell 3 against region 1's first centre (0.1 + 10 + 10) / 3: U_1 = 0.1 − 0.2 · 43.6 / 10.9 ≈ −0.7 < U_0 ≈ 0.
+        #expect(LabelTransfer.coherent(scores, features: x[...], dimension: 1, count: 3, weight: 0) == scores)
+        // Where the scores already follow the content's structure, nothing moves.
+        var agreeing = scores
+        agreeing[3 * 3] = 0.5; agreeing[3 * 3 + 1] = 0
+        #expect(labels(LabelTransfer.coherent(agreeing, features: x[...], dimension: 1, count: 3, weight: 0.2)) == [0, 0, 0, 0, 1, 1])
+    }
+
     @Test("label transfer carries the style's regions to the content's cells by their nearest style cells; a region matched by under the minimum share is withdrawn")
     func transferredLabels() throws {
         let blank = Image(width: 64, height: 64, channels: 3)
@@ -285,7 +306,8 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         let contentMaps = try maps { x, y in x < 2 && y < 2 ? (0, 1) : x >= 4 && x < 7 && y >= 4 && y < 7 ? (0.6, 0.8) : (1, 0) }
         func transfer(minimumShare: Double) -> [Int32] {
             LabelTransfer.contentLabels(content: a, style: b, contentMaps: contentMaps, styleMaps: styleMaps, layers: LabelTransfer.layers,
-                                        styleLabels: styleLabels[...], count: 3, minimumShare: minimumShare)
+                                        styleLabels: styleLabels[...], count: 3, minimumShare: minimumShare,
+                                        coherence: (features: [], dimension: 0, weight: 0))
         }
         func label(_ x: Int, _ y: Int, in labels: [Int32]) -> Int32 { labels[y * 16 + x] }   // 4-pixel cell (x, y)
         let kept = transfer(minimumShare: 0.03)
@@ -380,7 +402,7 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         }
         options.poolRadius = 4
         for change in [{ (o: inout AutoMaskOptions) in o.colorWeight = .nan }, { $0.positionWeight.y = .infinity },
-                       { $0.smoothness = -1 }, { $0.minimumShare = 2 }, { $0.minimumShare = .nan }, { $0.deepWeights = [0, 0, 0] }] {
+                       { $0.smoothness = -1 }, { $0.coherence = .nan }, { $0.coherence = -0.1 }, { $0.minimumShare = 2 }, { $0.minimumShare = .nan }, { $0.deepWeights = [0, 0, 0] }] {
             var bad = options
             change(&bad)
             #expect(throws: AutoMaskError.self) { try bad.validate() }
