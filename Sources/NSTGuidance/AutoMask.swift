@@ -286,10 +286,9 @@ public enum AutoMask {
         var space = FeatureSpace(a, b)
         // `.features` with `poolRadius` > 0: the same features, each averaged over its window of cells.
         var windowSpace: FeatureSpace? = nil
-        let choosing = options.regions == nil
-        // The style's feature maps for the separability measure (`separableStyleRegions`), from the same VGG-19 pass as
-        // its clustering features; nil when K is given, or when the style at the analysis size is thinner than
-        // relu5_1's minimum (then no region counts as separable: one region, with the notice).
+        // The style's feature maps for the separability measure (`separableStyleRegions`, which chooses K and is reported
+        // for a K given too), from the same VGG-19 pass as its clustering features; nil when the style at the analysis
+        // size is thinner than relu5_1's minimum (then no region counts as separable: one region, with the notice).
         var styleMeasureFeatures: [LayerName: FeatureMap]? = nil
         // `.features` with `.transferred` content labels: the layers compared and both images' maps.
         var transferLayers: [LayerName] = []
@@ -298,7 +297,7 @@ public enum AutoMask {
         case .features:
             guard let network else { throw AutoMaskError.networkRequired }
             let deep = options.deepLayers.map(\.layer)
-            let measurable = choosing && Placement.layers.allSatisfy {
+            let measurable = Placement.layers.allSatisfy {
                 min(b.image.width, b.image.height) >= VGG19.minimumSide(for: $0)
             }
             func adding(_ extra: [LayerName], to layers: [LayerName]) -> [LayerName] { layers + extra.filter { !layers.contains($0) } }

@@ -165,6 +165,23 @@ private let twoStyle = synthetic(width: 160, height: 176, seed: 2) { _, y in y <
         #expect(s.labels.allSatisfy { $0 == 0 })
     }
 
+    @Test("the silhouette of one side reads only that image's cells: content labels that follow its two clusters score ≈ 1 whatever the style's")
+    func silhouetteOfOneSide() throws {
+        let blank = Image(width: 32, height: 32, channels: 3)
+        var space = FeatureSpace(try AnalysedImage(blank, side: 64), try AnalysedImage(blank, side: 64))   // 256 cells each
+        // Content: two tight clusters, values 0 and 10 (by row parity); style: values spread evenly over 0…10.
+        let n = space.counts.0
+        space.append(dimension: 1, values: (0..<space.rows).map { $0 < n ? Float($0 % 2) * 10 : Float($0 - n) / Float(space.counts.1 - 1) * 10 })
+        // Content labelled by its clusters, the style at random (by a hash of the row).
+        let labels = (0..<space.rows).map { Int32($0 < n ? $0 % 2 : ($0 * 7919 / 13) % 2) }
+        let s = Segmentation(labels: labels, centers: [], count: 2)
+        #expect(s.silhouette(space, side: 0) > 0.99)
+        #expect(s.silhouette(space) < 0.6 && s.silhouette(space, side: 1) < 0.1, "\(s.silhouette(space)), \(s.silhouette(space, side: 1))")
+        // The content labelled across its clusters scores about 0.
+        let crossing = Segmentation(labels: (0..<space.rows).map { Int32($0 < n ? ($0 / 2) % 2 : 0) }, centers: [], count: 2)
+        #expect(crossing.silhouette(space, side: 0) < 0.05)
+    }
+
     @Test("k-means with restarts escapes the poor local optimum that some single starts get stuck in, from every seed")
     func restarts() throws {
         // 512 2-D points cycling over a 60 × 12 lattice, x < 20 halved (a dense block at x < 10, a gap, a long strip
