@@ -35,8 +35,8 @@ public struct AutoMaskOptions: Equatable, Sendable {
     /// `analysisSides`.
     public var analysisSide: Int = 320
     /// The analysis sides `segment` accepts. Memory and time grow with the cells (the side squared): `nst-exp mask
-    /// --auto` on pair04 (AMD EPYC Zen 1, 2 cores) took 7 s and 0.6 GB peak resident at 320, 26 s and 1.1 GB at 640,
-    /// 79 s and 2.3 GB at 1024 (8 k-means++ starts).
+    /// --auto` on pair04 (AMD EPYC Zen 1, 2 cores) took 5.8 s and 0.6 GB peak resident at 320 and 75 s and 2.3 GB at 1024
+    /// (16 k-means++ starts); 26 s and 1.1 GB at 640 with 8 starts.
     public static let analysisSides = 64...1024
     /// A region's core (`Segmentation.coreShares`) must cover at least this share of each image; smaller, one-sided
     /// or boundary-band regions are merged away.

@@ -16,11 +16,11 @@ import NSTTensor
 //
 // and each cell c of the content's 4-pixel grid, with S_q(c) interpolated bilinearly from the matching cells, takes
 //
-//     label(c) = argmax_q  S_q(c) + λ · #{4-neighbours of c labelled q}
+//     label(c) = argmax_q  U_q(c) + λ · #{4-neighbours of c labelled q}
 //
-// with t = `matches` = 5 and λ = `smoothness` = 0.02, by iterated conditional modes (raster sweeps until no label
-// changes, at most 10), S_q first made coherent with the content's own structure (`coherent`, below). The t best matches of each region, not a vote of all style cells, keep a large style region
-// from winning by its size alone. Matching photograph and painting by their normalised relu4_1/relu5_1 vectors is the
+// with U_q = S_q made coherent with the content's own structure (*Content coherence*, below), t = `matches` = 5 and
+// λ = `smoothness` = 0.02, by iterated conditional modes (raster sweeps until no label changes, at most 10). The t best
+// matches of each region, not a vote of all style cells, keep a large style region from winning by its size alone. Matching photograph and painting by their normalised relu4_1/relu5_1 vectors is the
 // nearest-neighbour field of Liao et al., "Visual Attribute Transfer through Deep Image Analogy" (SIGGRAPH 2017); here
 // only the region of the matches is used, not their positions. Measured on the nine deep-photo pairs: README,
 // *Automatic masks*.
@@ -200,7 +200,13 @@ enum LabelTransfer {
         var labels = (0..<n).map { argmax(scores, $0) }
         var out = scores
         var centres = [Float](repeating: 0, count: count * d), sizes = [Int](repeating: 0, count: count)
+        var centreNorms = [Float](repeating: 0, count: count)
         var dist = [Float](repeating: 0, count: n * count)
+        let rowNorms: [Float] = (0..<n).map { i in
+            var v: Float = 0
+            for t in 0..<d { v += x[base + i * d + t] * x[base + i * d + t] }
+            return v
+        }
         for _ in 0..<coherenceRounds {
             // μ_q over the cells labelled q
             for t in 0..<(count * d) { centres[t] = 0 }
@@ -210,14 +216,23 @@ enum LabelTransfer {
                 for t in 0..<d { centres[q * d + t] += x[base + i * d + t] }
             }
             for q in 0..<count where sizes[q] > 0 { for t in 0..<d { centres[q * d + t] /= Float(sizes[q]) } }
-            // ‖x_i − μ_q‖² and d̄
+            // ‖x_i − μ_q‖² = ‖x_i‖² − 2 x_i·μ_q + ‖μ_q‖², the products by `FewColumnProduct` (dist: n × count), and d̄
+            x.withUnsafeBufferPointer { xp in
+                centres.withUnsafeBufferPointer { cp in
+                    dist.withUnsafeMutableBufferPointer { dp in
+                        guard let xb = xp.baseAddress, let cb = cp.baseAddress, let db = dp.baseAddress else { return }
+                        // dist (n × count) = −2 · x (n × d) · centresᵀ (d × count)
+                        FewColumnProduct.forward(x: xb, rows: n, dimension: d, c: cb, columns: count, alpha: -2, y: db)
+                    }
+                }
+            }
+            for q in 0..<count {
+                centreNorms[q] = 0
+                for t in 0..<d { centreNorms[q] += centres[q * d + t] * centres[q * d + t] }
+            }
             var own: Double = 0
             for i in 0..<n {
-                for q in 0..<count where sizes[q] > 0 {
-                    var s: Float = 0
-                    for t in 0..<d { let e = x[base + i * d + t] - centres[q * d + t]; s += e * e }
-                    dist[i * count + q] = s
-                }
+                for q in 0..<count { dist[i * count + q] = max(dist[i * count + q] + rowNorms[i] + centreNorms[q], 0) }
                 own += Double(dist[i * count + labels[i]])
             }
             let mean = Float(own / Double(n))
