@@ -719,10 +719,20 @@ struct FeatureSpace {
     /// `FewColumnProduct`.
     func distances(to centers: [Float], k: Int) -> [Float] {
         var d = [Float](repeating: 0, count: rows * k)
-        let n = rows, dim = dimension
-        matrix.withUnsafeBufferPointer { x in
+        FeatureSpace.squaredDistances(matrix[...], rowNorms: rowNorms[...], dimension: dimension, to: centers, k: k, into: &d)
+        return d
+    }
+
+    /// Squared distances of the rows of `x` (row-major, `dimension` values each, ‖row‖² in `rowNorms`) to each of
+    /// `centers` (k × dimension), into `out` (rows × k): ‖x‖² − 2x·c + ‖c‖², the products by `FewColumnProduct`,
+    /// clamped at 0. Shared by the k-means (`distances`) and the content-coherence k-means (`LabelTransfer.coherent`).
+    static func squaredDistances(_ x: ArraySlice<Float>, rowNorms: ArraySlice<Float>, dimension dim: Int, to centers: [Float], k: Int,
+                                 into out: inout [Float]) {
+        let n = rowNorms.count
+        precondition(x.count == n * dim && centers.count >= k * dim && out.count >= n * k)
+        x.withUnsafeBufferPointer { x in
             centers.withUnsafeBufferPointer { c in
-                d.withUnsafeMutableBufferPointer { out in
+                out.withUnsafeMutableBufferPointer { out in
                     guard let x = x.baseAddress, let c = c.baseAddress, let out = out.baseAddress else { return }
                     // out (n × k) = −2 · x (n × dim) · cᵀ (dim × k)
                     FewColumnProduct.forward(x: x, rows: n, dimension: dim, c: c, columns: k, alpha: -2, y: out)
@@ -730,12 +740,10 @@ struct FeatureSpace {
             }
         }
         var cn = [Float](repeating: 0, count: k)
-        for j in 0..<k { for t in 0..<dimension { cn[j] += centers[j * dimension + t] * centers[j * dimension + t] } }
-        for r in 0..<rows {
-            let xn = rowNorms[r]
-            for j in 0..<k { d[r * k + j] = max(d[r * k + j] + xn + cn[j], 0) }
+        for j in 0..<k { for t in 0..<dim { cn[j] += centers[j * dim + t] * centers[j * dim + t] } }
+        for (r, xn) in rowNorms.enumerated() {
+            for j in 0..<k { out[r * k + j] = max(out[r * k + j] + xn + cn[j], 0) }
         }
-        return d
     }
 }
 

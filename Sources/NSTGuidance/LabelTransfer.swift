@@ -200,7 +200,6 @@ enum LabelTransfer {
         var labels = (0..<n).map { argmax(scores, $0) }
         var out = scores
         var centres = [Float](repeating: 0, count: count * d), sizes = [Int](repeating: 0, count: count)
-        var centreNorms = [Float](repeating: 0, count: count)
         var dist = [Float](repeating: 0, count: n * count)
         let rowNorms: [Float] = (0..<n).map { i in
             var v: Float = 0
@@ -216,25 +215,10 @@ enum LabelTransfer {
                 for t in 0..<d { centres[q * d + t] += x[base + i * d + t] }
             }
             for q in 0..<count where sizes[q] > 0 { for t in 0..<d { centres[q * d + t] /= Float(sizes[q]) } }
-            // ‖x_i − μ_q‖² = ‖x_i‖² − 2 x_i·μ_q + ‖μ_q‖², the products by `FewColumnProduct` (dist: n × count), and d̄
-            x.withUnsafeBufferPointer { xp in
-                centres.withUnsafeBufferPointer { cp in
-                    dist.withUnsafeMutableBufferPointer { dp in
-                        guard let xb = xp.baseAddress, let cb = cp.baseAddress, let db = dp.baseAddress else { return }
-                        // dist (n × count) = −2 · x (n × d) · centresᵀ (d × count)
-                        FewColumnProduct.forward(x: xb, rows: n, dimension: d, c: cb, columns: count, alpha: -2, y: db)
-                    }
-                }
-            }
-            for q in 0..<count {
-                centreNorms[q] = 0
-                for t in 0..<d { centreNorms[q] += centres[q * d + t] * centres[q * d + t] }
-            }
+            // ‖x_i − μ_q‖² (dist: n × count), and d̄
+            FeatureSpace.squaredDistances(x, rowNorms: rowNorms[...], dimension: d, to: centres, k: count, into: &dist)
             var own: Double = 0
-            for i in 0..<n {
-                for q in 0..<count { dist[i * count + q] = max(dist[i * count + q] + rowNorms[i] + centreNorms[q], 0) }
-                own += Double(dist[i * count + labels[i]])
-            }
+            for i in 0..<n { own += Double(dist[i * count + labels[i]]) }
             let mean = Float(own / Double(n))
             guard mean > 0 else { break }
             for i in 0..<n {
